@@ -1,0 +1,315 @@
+// Package activities holds every side effect Tandem's workflows have: model
+// calls to the local Ollama server, the business store, tools and the outbox.
+package activities
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ollama/ollama/api"
+	"go.temporal.io/sdk/activity"
+
+	"github.com/tandemhq/tandem/internal/schema"
+)
+
+// Message is one turn of a conversation with the model.
+type Message struct {
+	Role    string `json:"role"` // system, user or assistant
+	Content string `json:"content"`
+}
+
+// ModelOptions tune one model call. Zero values take the defaults: for a
+// structured answer temperature 0 and seed 42, so that the same input gives
+// the same answer.
+type ModelOptions struct {
+	Temperature *float64 `json:"temperature,omitempty"`
+	Seed        *int     `json:"seed,omitempty"`
+	MaxTokens   int      `json:"maxTokens,omitempty"`   // num_predict; default 512
+	ContextSize int      `json:"contextSize,omitempty"` // num_ctx; default 4096
+}
+
+// ChatRequest is one model call. With Schema set the answer is structured:
+// Schema goes to Ollama as the JSON-schema `format`, and the answer is
+// validated against it again here, with up to MaxRepairs repair turns. With
+// Schema empty the answer is free text.
+type ChatRequest struct {
+	Purpose    string          `json:"purpose"` // what the call is for, in a few words
+	Model      string          `json:"model"`
+	Messages   []Message       `json:"messages"`
+	Schema     json.RawMessage `json:"schema,omitempty"`
+	Options    ModelOptions    `json:"options"`
+	MaxRepairs *int            `json:"maxRepairs,omitempty"` // default 1
+}
+
+// ChatResult is the model's answer and the record of the call.
+type ChatResult struct {
+	Answer json.RawMessage `json:"answer,omitempty"` // structured answer, valid against the schema
+	Text   string          `json:"text,omitempty"`   // free-text answer
+	Call   ModelCall       `json:"call"`
+}
+
+// ModelCall records what one model call used, for audit and budgets.
+type ModelCall struct {
+	Purpose        string        `json:"purpose"`
+	Model          string        `json:"model"`
+	Digest         string        `json:"digest"`
+	PromptTokens   int           `json:"promptTokens"`
+	OutputTokens   int           `json:"outputTokens"`
+	Repairs        int           `json:"repairs"`
+	LoadDuration   time.Duration `json:"loadDuration"`
+	PromptDuration time.Duration `json:"promptDuration"`
+	EvalDuration   time.Duration `json:"evalDuration"`
+	TotalDuration  time.Duration `json:"totalDuration"`
+}
+
+// EmbedRequest asks for one embedding per input text.
+type EmbedRequest struct {
+	Model string   `json:"model"`
+	Texts []string `json:"texts"`
+}
+
+// EmbedResult holds one vector per input text, in order.
+type EmbedResult struct {
+	Vectors [][]float32 `json:"vectors"`
+	Call    ModelCall   `json:"call"`
+}
+
+// Model calls the local Ollama server. Register it on the model task queue,
+// whose worker bounds concurrent calls to the server's parallelism.
+type Model struct {
+	host      string
+	client    *api.Client
+	timeout   time.Duration
+	heartbeat time.Duration
+
+	digests sync.Map // model name -> digest
+}
+
+// NewModel returns the model activities for the Ollama server at host
+// (a URL), each call bounded by timeout.
+func NewModel(host string, timeout time.Duration) (*Model, error) {
+	u, err := url.Parse(host)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("OLLAMA_HOST %q is not a URL; set it like http://127.0.0.1:11434", host)
+	}
+	return &Model{
+		host:      host,
+		client:    api.NewClient(u, &http.Client{}),
+		timeout:   timeout,
+		heartbeat: 5 * time.Second,
+	}, nil
+}
+
+const (
+	defaultSeed        = 42
+	defaultMaxTokens   = 512
+	defaultContextSize = 4096
+)
+
+// Chat asks the model for an answer: structured when req.Schema is set,
+// free text otherwise.
+func (m *Model) Chat(ctx context.Context, req ChatRequest) (ChatResult, error) {
+	if req.Model == "" || len(req.Messages) == 0 {
+		return ChatResult{}, badRequest("a model call needs a model name and at least one message")
+	}
+	if len(req.Schema) > 0 {
+		if err := schema.Check(req.Schema); err != nil {
+			return ChatResult{}, badRequest(fmt.Sprintf("the answer schema for %q is invalid: %v", req.Purpose, err))
+		}
+	}
+	opts := resolveOptions(req)
+	if est := estimateTokens(req.Messages); est > opts.ContextSize {
+		return ChatResult{}, contextTooLong(req.Model, est, opts.ContextSize)
+	}
+	ctx, cancel := context.WithTimeout(ctx, m.timeout)
+	defer cancel()
+	stop := m.keepHeartbeating(ctx, req.Purpose)
+	defer stop()
+
+	call := ModelCall{Purpose: req.Purpose, Model: req.Model, Digest: m.digest(ctx, req.Model)}
+	messages := append([]Message(nil), req.Messages...)
+	maxRepairs := 1
+	if req.MaxRepairs != nil {
+		maxRepairs = *req.MaxRepairs
+	}
+	for attempt := 0; ; attempt++ {
+		text, metrics, err := m.chatOnce(ctx, req.Model, messages, req.Schema, opts)
+		call.add(metrics)
+		if err != nil {
+			return ChatResult{}, m.classify(ctx, err, req.Model)
+		}
+		if len(req.Schema) == 0 {
+			return ChatResult{Text: text, Call: call}, nil
+		}
+		verr := schema.Validate(req.Schema, []byte(text))
+		if verr == nil {
+			return ChatResult{Answer: compact(text), Call: call}, nil
+		}
+		if attempt >= maxRepairs {
+			return ChatResult{}, invalidAnswer(req.Model, req.Purpose, attempt+1, verr)
+		}
+		call.Repairs++
+		activity.GetLogger(ctx).Warn("Model answer did not validate; asking for a repair",
+			"purpose", req.Purpose, "model", req.Model, "error", verr.Error())
+		messages = append(messages,
+			Message{Role: "assistant", Content: text},
+			Message{Role: "user", Content: fmt.Sprintf(
+				"That answer is not usable: %v. Answer again with only one JSON value that matches the schema.", verr)})
+	}
+}
+
+// Embed returns an embedding for each text.
+func (m *Model) Embed(ctx context.Context, req EmbedRequest) (EmbedResult, error) {
+	if req.Model == "" || len(req.Texts) == 0 {
+		return EmbedResult{}, badRequest("an embedding call needs a model name and at least one text")
+	}
+	ctx, cancel := context.WithTimeout(ctx, m.timeout)
+	defer cancel()
+	stop := m.keepHeartbeating(ctx, "embed")
+	defer stop()
+	resp, err := m.client.Embed(ctx, &api.EmbedRequest{Model: req.Model, Input: req.Texts})
+	if err != nil {
+		return EmbedResult{}, m.classify(ctx, err, req.Model)
+	}
+	call := ModelCall{Purpose: "embed", Model: req.Model, Digest: m.digest(ctx, req.Model),
+		PromptTokens: resp.PromptEvalCount, LoadDuration: resp.LoadDuration, TotalDuration: resp.TotalDuration}
+	return EmbedResult{Vectors: resp.Embeddings, Call: call}, nil
+}
+
+func (m *Model) chatOnce(ctx context.Context, model string, messages []Message, format json.RawMessage, opts ModelOptions) (string, api.Metrics, error) {
+	req := &api.ChatRequest{
+		Model:    model,
+		Messages: toAPI(messages),
+		Format:   format,
+		Options: map[string]any{
+			"temperature": *opts.Temperature,
+			"seed":        *opts.Seed,
+			"num_predict": opts.MaxTokens,
+			"num_ctx":     opts.ContextSize,
+		},
+	}
+	var (
+		out     strings.Builder
+		metrics api.Metrics
+		tokens  int
+	)
+	err := m.client.Chat(ctx, req, func(r api.ChatResponse) error {
+		out.WriteString(r.Message.Content)
+		tokens++
+		if activity.IsActivity(ctx) && tokens%16 == 0 {
+			activity.RecordHeartbeat(ctx, tokens)
+		}
+		if r.Done {
+			metrics = r.Metrics
+		}
+		return nil
+	})
+	return out.String(), metrics, err
+}
+
+// keepHeartbeating heartbeats every m.heartbeat until stop is called, so a
+// cold model load, which sends no tokens, does not look like a dead worker.
+func (m *Model) keepHeartbeating(ctx context.Context, purpose string) (stop func()) {
+	if !activity.IsActivity(ctx) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(m.heartbeat)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx, "waiting for the model: "+purpose)
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+// digest returns the digest of model on the server, or "" when the server
+// does not list it; it is looked up once per model.
+func (m *Model) digest(ctx context.Context, model string) string {
+	if d, ok := m.digests.Load(model); ok {
+		return d.(string)
+	}
+	list, err := m.client.List(ctx)
+	if err != nil {
+		return ""
+	}
+	for _, lm := range list.Models {
+		if lm.Name == model || lm.Model == model || lm.Name == model+":latest" {
+			m.digests.Store(model, lm.Digest)
+			return lm.Digest
+		}
+	}
+	return ""
+}
+
+func resolveOptions(req ChatRequest) ModelOptions {
+	o := req.Options
+	if o.Temperature == nil {
+		t := 0.0
+		if len(req.Schema) == 0 {
+			t = 0.7
+		}
+		o.Temperature = &t
+	}
+	if o.Seed == nil {
+		s := defaultSeed
+		o.Seed = &s
+	}
+	if o.MaxTokens <= 0 {
+		o.MaxTokens = defaultMaxTokens
+	}
+	if o.ContextSize <= 0 {
+		o.ContextSize = defaultContextSize
+	}
+	return o
+}
+
+// estimateTokens is a conservative count of the prompt's tokens (about four
+// characters a token, plus a few per message for the chat template).
+func estimateTokens(messages []Message) int {
+	n := 0
+	for _, msg := range messages {
+		n += len(msg.Content)/4 + 4
+	}
+	return n
+}
+
+func (c *ModelCall) add(m api.Metrics) {
+	c.PromptTokens += m.PromptEvalCount
+	c.OutputTokens += m.EvalCount
+	c.LoadDuration += m.LoadDuration
+	c.PromptDuration += m.PromptEvalDuration
+	c.EvalDuration += m.EvalDuration
+	c.TotalDuration += m.TotalDuration
+}
+
+func toAPI(messages []Message) []api.Message {
+	out := make([]api.Message, len(messages))
+	for i, msg := range messages {
+		out[i] = api.Message{Role: msg.Role, Content: msg.Content}
+	}
+	return out
+}
+
+func compact(text string) json.RawMessage {
+	var b bytes.Buffer
+	if err := json.Compact(&b, []byte(text)); err != nil {
+		return json.RawMessage(text)
+	}
+	return b.Bytes()
+}

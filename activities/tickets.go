@@ -1,0 +1,49 @@
+package activities
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Store is the business store's activities. Every write carries an
+// idempotency key, so a retried activity never writes twice.
+type Store struct {
+	DB *sql.DB
+}
+
+// TicketRecord is one routed ticket as stored.
+type TicketRecord struct {
+	IdempotencyKey string    `json:"idempotencyKey"`
+	WorkflowID     string    `json:"workflowId"`
+	RunID          string    `json:"runId"`
+	Subject        string    `json:"subject"`
+	Customer       string    `json:"customer"`
+	Channel        string    `json:"channel"`
+	Category       string    `json:"category"`
+	Priority       string    `json:"priority"`
+	Sentiment      string    `json:"sentiment"`
+	Language       string    `json:"language"`
+	Summary        string    `json:"summary"`
+	Queue          string    `json:"queue"`
+	SLAMinutes     int       `json:"slaMinutes"`
+	DraftReply     string    `json:"draftReply"`
+	ClassifiedBy   string    `json:"classifiedBy"`
+	RoutedAt       time.Time `json:"routedAt"`
+}
+
+// SaveTicket stores a routed ticket once per idempotency key.
+func (s *Store) SaveTicket(ctx context.Context, r TicketRecord) error {
+	_, err := s.DB.ExecContext(ctx, `INSERT INTO tickets (idempotency_key, workflow_id, run_id, subject, customer,
+		channel, category, priority, sentiment, language, summary, queue, sla_minutes, draft_reply, classified_by, routed_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (idempotency_key) DO NOTHING`,
+		r.IdempotencyKey, r.WorkflowID, r.RunID, r.Subject, r.Customer, r.Channel, r.Category, r.Priority,
+		r.Sentiment, r.Language, r.Summary, r.Queue, r.SLAMinutes, r.DraftReply, r.ClassifiedBy,
+		r.RoutedAt.UTC().Format(time.RFC3339Nano))
+	if err != nil {
+		return fmt.Errorf("store ticket %s: %w", r.IdempotencyKey, err)
+	}
+	return nil
+}

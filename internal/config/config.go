@@ -1,0 +1,118 @@
+// Package config holds Tandem's runtime configuration: one struct, filled from
+// environment variables and overridable by command-line flags, shared by the
+// worker, the starter and the tests.
+package config
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultModel is the model users pull for real work: small enough for a
+// laptop CPU, local, multilingual and reliable with JSON-schema answers.
+const DefaultModel = "qwen2.5:3b"
+
+// Config is the configuration every Tandem process reads.
+type Config struct {
+	TemporalAddress string        // TEMPORAL_ADDRESS: host:port of the Temporal frontend
+	Namespace       string        // TEMPORAL_NAMESPACE
+	TaskQueue       string        // TANDEM_TASK_QUEUE: workflows and business activities
+	ModelTaskQueue  string        // TANDEM_MODEL_TASK_QUEUE: model calls, one queue per Ollama server
+	OllamaHost      string        // OLLAMA_HOST: base URL of the Ollama server
+	Model           string        // TANDEM_MODEL: model name on the Ollama server
+	ModelParallel   int           // TANDEM_MODEL_PARALLEL: concurrent model calls per worker
+	ModelTimeout    time.Duration // TANDEM_MODEL_TIMEOUT: bound on one model call, cold load included
+	DBPath          string        // TANDEM_DB: SQLite file of the business store
+	UIURL           string        // TANDEM_UI_URL: Temporal Web UI base URL, for links
+	LogLevel        string        // TANDEM_LOG_LEVEL: debug, info, warn, error
+}
+
+// FromEnv returns the configuration from the environment, with defaults for
+// everything unset.
+func FromEnv() Config {
+	return Config{
+		TemporalAddress: env("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
+		Namespace:       env("TEMPORAL_NAMESPACE", "default"),
+		TaskQueue:       env("TANDEM_TASK_QUEUE", "tandem"),
+		ModelTaskQueue:  env("TANDEM_MODEL_TASK_QUEUE", "tandem-model"),
+		OllamaHost:      OllamaURL(env("OLLAMA_HOST", "127.0.0.1:11434")),
+		Model:           env("TANDEM_MODEL", DefaultModel),
+		ModelParallel:   envInt("TANDEM_MODEL_PARALLEL", 2),
+		ModelTimeout:    envDuration("TANDEM_MODEL_TIMEOUT", 5*time.Minute),
+		DBPath:          env("TANDEM_DB", ".tandem/data/tandem.db"),
+		UIURL:           strings.TrimRight(env("TANDEM_UI_URL", "http://localhost:8233"), "/"),
+		LogLevel:        env("TANDEM_LOG_LEVEL", "info"),
+	}
+}
+
+// RegisterFlags binds the flags that override the environment to fs.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.TemporalAddress, "address", c.TemporalAddress, "Temporal frontend `host:port` (TEMPORAL_ADDRESS)")
+	fs.StringVar(&c.Namespace, "namespace", c.Namespace, "Temporal namespace (TEMPORAL_NAMESPACE)")
+	fs.StringVar(&c.TaskQueue, "task-queue", c.TaskQueue, "task queue for workflows (TANDEM_TASK_QUEUE)")
+	fs.StringVar(&c.ModelTaskQueue, "model-task-queue", c.ModelTaskQueue, "task queue for model calls (TANDEM_MODEL_TASK_QUEUE)")
+	fs.StringVar(&c.OllamaHost, "ollama", c.OllamaHost, "Ollama server `URL` (OLLAMA_HOST)")
+	fs.StringVar(&c.Model, "model", c.Model, "model name on the Ollama server (TANDEM_MODEL)")
+	fs.StringVar(&c.UIURL, "ui", c.UIURL, "Temporal Web UI base `URL` for links (TANDEM_UI_URL)")
+}
+
+// Validate reports the first setting that cannot work, as one sentence.
+func (c Config) Validate() error {
+	switch {
+	case c.TemporalAddress == "":
+		return fmt.Errorf("TEMPORAL_ADDRESS is empty; set it to the Temporal frontend, for example 127.0.0.1:7233")
+	case c.Model == "":
+		return fmt.Errorf("TANDEM_MODEL is empty; set it to a model on the Ollama server, for example %s", DefaultModel)
+	case c.ModelParallel < 1:
+		return fmt.Errorf("TANDEM_MODEL_PARALLEL is %d; set it to 1 or more (the Ollama server's OLLAMA_NUM_PARALLEL)", c.ModelParallel)
+	case c.ModelTimeout <= 0:
+		return fmt.Errorf("TANDEM_MODEL_TIMEOUT must be a positive duration such as 5m")
+	}
+	return nil
+}
+
+// WorkflowURL is the Web UI page of one workflow run.
+func (c Config) WorkflowURL(workflowID, runID string) string {
+	return fmt.Sprintf("%s/namespaces/%s/workflows/%s/%s/history", c.UIURL, c.Namespace, workflowID, runID)
+}
+
+// OllamaURL turns an OLLAMA_HOST value (host, host:port or URL) into a URL,
+// the way the ollama command reads it.
+func OllamaURL(host string) string {
+	host = strings.TrimRight(strings.TrimSpace(host), "/")
+	if !strings.Contains(host, "://") {
+		host = "http://" + host
+	}
+	scheme, rest, _ := strings.Cut(host, "://")
+	if !strings.Contains(rest, ":") {
+		rest += ":11434"
+	}
+	return scheme + "://" + rest
+}
+
+func env(key, fallback string) string {
+	if v, ok := os.LookupEnv(key); ok && strings.TrimSpace(v) != "" {
+		return strings.TrimSpace(v)
+	}
+	return fallback
+}
+
+func envInt(key string, fallback int) int {
+	n, err := strconv.Atoi(env(key, strconv.Itoa(fallback)))
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+func envDuration(key string, fallback time.Duration) time.Duration {
+	d, err := time.ParseDuration(env(key, fallback.String()))
+	if err != nil {
+		return -1
+	}
+	return d
+}

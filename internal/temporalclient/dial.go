@@ -1,0 +1,30 @@
+// Package temporalclient dials the Temporal server the way every Tandem
+// process does: zap logging, and an error that says what to do.
+package temporalclient
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.uber.org/zap"
+
+	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/internal/logging"
+)
+
+// Dial connects to the Temporal server in cfg and checks that it answers.
+func Dial(ctx context.Context, cfg config.Config, logger *zap.Logger) (client.Client, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	c, err := client.DialContext(ctx, client.Options{
+		HostPort:  cfg.TemporalAddress,
+		Namespace: cfg.Namespace,
+		Logger:    logging.ForTemporal(logger),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("the Temporal server at %s is not answering (%v); start it with `make run`, or set TEMPORAL_ADDRESS", cfg.TemporalAddress, err)
+	}
+	return c, nil
+}

@@ -1,0 +1,87 @@
+// Package workers builds Tandem's Temporal workers: one for workflows and
+// business activities, and one per model server whose concurrency is bounded
+// to the server's parallelism, so excess model calls wait visibly in Temporal
+// (as scheduled activities) rather than inside Ollama.
+package workers
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tandemhq/tandem/activities"
+	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/workflows"
+)
+
+// Workers are the running Tandem workers of one process.
+type Workers struct {
+	all []worker.Worker
+}
+
+// Start registers every workflow and activity and starts polling.
+func Start(c client.Client, cfg config.Config, db *sql.DB) (*Workers, error) {
+	model, err := activities.NewModel(cfg.OllamaHost, cfg.ModelTimeout)
+	if err != nil {
+		return nil, err
+	}
+
+	main := worker.New(c, cfg.TaskQueue, worker.Options{})
+	main.RegisterWorkflowWithOptions(workflows.TicketRouting, workflow.RegisterOptions{Name: workflows.TicketRoutingName})
+	main.RegisterActivity(&activities.Store{DB: db})
+	main.RegisterActivity(&activities.Settings{Model: cfg.Model, ModelTaskQueue: cfg.ModelTaskQueue})
+
+	models := worker.New(c, cfg.ModelTaskQueue, worker.Options{
+		MaxConcurrentActivityExecutionSize: cfg.ModelParallel,
+		DisableWorkflowWorker:              true,
+	})
+	models.RegisterActivity(model)
+
+	w := &Workers{all: []worker.Worker{main, models}}
+	for _, wk := range w.all {
+		if err := wk.Start(); err != nil {
+			w.Stop()
+			return nil, fmt.Errorf("start worker: %w", err)
+		}
+	}
+	return w, nil
+}
+
+// Stop stops every worker, letting running activities finish.
+func (w *Workers) Stop() {
+	for _, wk := range w.all {
+		wk.Stop()
+	}
+}
+
+// EnsureSearchAttributes registers Tandem's search attributes on the
+// namespace where they are missing. It is safe to call on every start.
+func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
+	existing, err := c.OperatorService().ListSearchAttributes(ctx,
+		&operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+	if err != nil {
+		return fmt.Errorf("list search attributes of namespace %s: %w", namespace, err)
+	}
+	missing := map[string]enumspb.IndexedValueType{}
+	for name, typ := range workflows.SearchAttributes {
+		if _, ok := existing.GetCustomAttributes()[name]; !ok {
+			missing[name] = typ
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	_, err = c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+		Namespace: namespace, SearchAttributes: missing,
+	})
+	if err != nil {
+		return fmt.Errorf("register search attributes on namespace %s: %w", namespace, err)
+	}
+	return nil
+}

@@ -1,0 +1,36 @@
+package workflows
+
+import (
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Search attributes Tandem sets on its runs, so the Web UI and `starter list`
+// can find them by kind, step and business key.
+var (
+	KindKey     = temporal.NewSearchAttributeKeyKeyword("TandemKind")
+	StatusKey   = temporal.NewSearchAttributeKeyKeyword("TandemStatus")
+	CustomerKey = temporal.NewSearchAttributeKeyKeyword("TandemCustomer")
+	CategoryKey = temporal.NewSearchAttributeKeyKeyword("TandemCategory")
+	QueueKey    = temporal.NewSearchAttributeKeyKeyword("TandemQueue")
+)
+
+// SearchAttributes lists every search attribute above with its type, for the
+// worker to register on the namespace at start.
+var SearchAttributes = map[string]enumspb.IndexedValueType{
+	KindKey.GetName():     enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	StatusKey.GetName():   enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	CustomerKey.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	CategoryKey.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	QueueKey.GetName():    enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+}
+
+// setStep records the run's current step in the Web UI (search attribute and
+// current details) and in the workflow log.
+func setStep(ctx workflow.Context, status, details string) {
+	workflow.SetCurrentDetails(ctx, details)
+	if err := workflow.UpsertTypedSearchAttributes(ctx, StatusKey.ValueSet(status)); err != nil {
+		workflow.GetLogger(ctx).Warn("Could not record the step", "status", status, "error", err)
+	}
+}
