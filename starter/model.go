@@ -2,122 +2,19 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"errors"
-	"fmt"
 	"io"
-	"net/http"
-	"net/url"
-	"os"
-	"path/filepath"
-	"time"
-
-	"github.com/ollama/ollama/api"
 
 	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/internal/modelsetup"
 )
 
-// ensureModel makes sure cfg.Model is on the Ollama server: it is there
-// already, or it is imported from TANDEM_MODEL_FILE, or it is pulled.
+// ensureModel makes sure the configured model is on the Ollama server: it is
+// there already, or it is imported from TANDEM_MODEL_FILE, or it is pulled.
 func ensureModel(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
 	fs := newFlagSet("model", "", &cfg)
-	file := fs.String("file", os.Getenv("TANDEM_MODEL_FILE"), "GGUF `file` to import as the model (TANDEM_MODEL_FILE)")
+	file := fs.String("file", cfg.ModelFile, "GGUF `file` to import as the model when it is missing (TANDEM_MODEL_FILE)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	u, err := url.Parse(cfg.OllamaHost)
-	if err != nil || u.Host == "" {
-		return usageError{fmt.Errorf("OLLAMA_HOST %q is not a URL; set it like http://127.0.0.1:11434", cfg.OllamaHost)}
-	}
-	ollama := api.NewClient(u, &http.Client{})
-
-	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if _, err := ollama.Version(pingCtx); err != nil {
-		return fmt.Errorf("the Ollama server at %s is not answering; start it with `ollama serve`, or set OLLAMA_HOST", cfg.OllamaHost)
-	}
-	if show, err := ollama.Show(ctx, &api.ShowRequest{Model: cfg.Model}); err == nil {
-		fmt.Fprintf(out, "Model %s is ready on %s (%s, %s).\n", cfg.Model, cfg.OllamaHost, show.Details.Family, show.Details.ParameterSize)
-		return nil
-	}
-	if *file != "" {
-		return importGGUF(ctx, ollama, cfg, *file, out)
-	}
-	fmt.Fprintf(out, "Pulling model %s into %s…\n", cfg.Model, cfg.OllamaHost)
-	progress := newPullProgress(out)
-	err = ollama.Pull(ctx, &api.PullRequest{Model: cfg.Model}, progress.update)
-	progress.done()
-	if err != nil {
-		return fmt.Errorf("model %s is not on the Ollama server at %s and could not be pulled (%v); run `ollama pull %s` on a machine with internet, or set TANDEM_MODEL_FILE to a GGUF file of the model",
-			cfg.Model, cfg.OllamaHost, err, cfg.Model)
-	}
-	fmt.Fprintf(out, "Model %s is ready.\n", cfg.Model)
-	return nil
-}
-
-// importGGUF uploads a local GGUF file to the Ollama server and creates the
-// model from it, the way `ollama create` does.
-func importGGUF(ctx context.Context, ollama *api.Client, cfg config.Config, path string, out io.Writer) error {
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return usageError{fmt.Errorf("TANDEM_MODEL_FILE %s does not exist; point it at a GGUF model file", path)}
-	} else if err != nil {
-		return usageError{fmt.Errorf("cannot read TANDEM_MODEL_FILE %s: %v", path, err)}
-	}
-	defer f.Close()
-	magic := make([]byte, 4)
-	if _, err := io.ReadFull(f, magic); err != nil || string(magic) != "GGUF" {
-		return usageError{fmt.Errorf("TANDEM_MODEL_FILE %s is not a GGUF model file; point it at a .gguf file", path)}
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
-	}
-	digest := fmt.Sprintf("sha256:%x", h.Sum(nil))
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "Importing %s as model %s…\n", path, cfg.Model)
-	if err := ollama.CreateBlob(ctx, digest, f); err != nil {
-		return fmt.Errorf("upload %s to the Ollama server at %s: %w", path, cfg.OllamaHost, err)
-	}
-	err = ollama.Create(ctx, &api.CreateRequest{
-		Model: cfg.Model,
-		Files: map[string]string{filepath.Base(path): digest},
-	}, func(api.ProgressResponse) error { return nil })
-	if err != nil {
-		return fmt.Errorf("the Ollama server at %s could not create model %s from %s: %w", cfg.OllamaHost, cfg.Model, path, err)
-	}
-	fmt.Fprintf(out, "Model %s is ready (%s).\n", cfg.Model, digest[:19])
-	return nil
-}
-
-// pullProgress prints a pull's progress at most once a second.
-type pullProgress struct {
-	out  io.Writer
-	last time.Time
-}
-
-func newPullProgress(out io.Writer) *pullProgress { return &pullProgress{out: out} }
-
-func (p *pullProgress) update(r api.ProgressResponse) error {
-	if time.Since(p.last) < time.Second {
-		return nil
-	}
-	p.last = time.Now()
-	if r.Total > 0 {
-		fmt.Fprintf(p.out, "\r  %s: %5.1f%% of %d MB ", r.Status, 100*float64(r.Completed)/float64(r.Total), r.Total>>20)
-	} else {
-		fmt.Fprintf(p.out, "\r  %s ", r.Status)
-	}
-	return nil
-}
-
-func (p *pullProgress) done() {
-	if !p.last.IsZero() {
-		fmt.Fprintln(p.out)
-	}
+	return modelsetup.Ensure(ctx, cfg.OllamaHost, cfg.Model, *file, out)
 }

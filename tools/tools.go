@@ -4,4 +4,7 @@
 // and the tests: the Temporal CLI (dev server and Web UI).
 package tools
 
-import _ "github.com/temporalio/cli/cmd/temporal"
+import (
+	_ "github.com/temporalio/cli/cmd/temporal"
+	_ "go.temporal.io/sdk/contrib/tools/workflowcheck"
+)

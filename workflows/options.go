@@ -4,6 +4,8 @@
 package workflows
 
 import (
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -77,4 +79,16 @@ func withStore(ctx workflow.Context, summary string) workflow.Context {
 			MaximumInterval:    30 * time.Second,
 		},
 	})
+}
+
+// decodeAnswer decodes a model's schema-validated structured answer.
+func decodeAnswer[T any](res activities.ChatResult) (T, error) {
+	var v T
+	// Decoding JSON is deterministic; workflowcheck only sees the runtime's
+	// allocator beneath encoding/json.
+	//workflowcheck:ignore
+	if err := json.Unmarshal(res.Answer, &v); err != nil {
+		return v, fmt.Errorf("decode the model's answer to %q: %w", res.Call.Purpose, err)
+	}
+	return v, nil
 }

@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -179,9 +178,9 @@ func classifyTicket(ctx workflow.Context, model ModelSettings, t Ticket) (classi
 	if err := workflow.ExecuteActivity(withModel(ctx, model, summary), new(activities.Model).Chat, req).Get(ctx, &res); err != nil {
 		return classifiedTicket{}, err
 	}
-	var c TicketClassification
-	if err := json.Unmarshal(res.Answer, &c); err != nil {
-		return classifiedTicket{}, fmt.Errorf("decode the ticket classification: %w", err)
+	c, err := decodeAnswer[TicketClassification](res)
+	if err != nil {
+		return classifiedTicket{}, err
 	}
 	return classifiedTicket{classification: c, call: res.Call}, nil
 }

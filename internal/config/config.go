@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +25,7 @@ type Config struct {
 	ModelTaskQueue  string        // TANDEM_MODEL_TASK_QUEUE: model calls, one queue per Ollama server
 	OllamaHost      string        // OLLAMA_HOST: base URL of the Ollama server
 	Model           string        // TANDEM_MODEL: model name on the Ollama server
+	ModelFile       string        // TANDEM_MODEL_FILE: GGUF file to import the model from
 	ModelParallel   int           // TANDEM_MODEL_PARALLEL: concurrent model calls per worker
 	ModelTimeout    time.Duration // TANDEM_MODEL_TIMEOUT: bound on one model call, cold load included
 	DBPath          string        // TANDEM_DB: SQLite file of the business store
@@ -40,7 +42,8 @@ func FromEnv() Config {
 		TaskQueue:       env("TANDEM_TASK_QUEUE", "tandem"),
 		ModelTaskQueue:  env("TANDEM_MODEL_TASK_QUEUE", "tandem-model"),
 		OllamaHost:      OllamaURL(env("OLLAMA_HOST", "127.0.0.1:11434")),
-		Model:           env("TANDEM_MODEL", DefaultModel),
+		Model:           env("TANDEM_MODEL", modelNameOf(env("TANDEM_MODEL_FILE", ""))),
+		ModelFile:       env("TANDEM_MODEL_FILE", ""),
 		ModelParallel:   envInt("TANDEM_MODEL_PARALLEL", 2),
 		ModelTimeout:    envDuration("TANDEM_MODEL_TIMEOUT", 5*time.Minute),
 		DBPath:          env("TANDEM_DB", ".tandem/data/tandem.db"),
@@ -92,6 +95,21 @@ func OllamaURL(host string) string {
 		rest += ":11434"
 	}
 	return scheme + "://" + rest
+}
+
+// modelNameOf names a model imported from a GGUF file after the file, and is
+// DefaultModel when there is no file.
+func modelNameOf(file string) string {
+	if file == "" {
+		return DefaultModel
+	}
+	name := strings.ToLower(strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)))
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' {
+			return r
+		}
+		return '-'
+	}, name)
 }
 
 func env(key, fallback string) string {

@@ -1,0 +1,38 @@
+# Tandem: `make run` starts everything on one machine and runs the demo;
+# `make test` runs every check and test; `make stop` stops what run started.
+
+BIN := $(CURDIR)/.tandem/bin
+export TANDEM_TEMPORAL_CLI ?= $(BIN)/temporal
+
+.PHONY: run stop test check unit tools build clean
+
+run:
+	@scripts/dev.sh run
+
+stop:
+	@scripts/dev.sh stop
+
+tools:
+	@scripts/dev.sh tools
+
+build:
+	go build -o $(BIN)/ ./worker ./starter
+
+# check: formatting, vet and the Temporal determinism analyzer.
+check: tools
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	go vet ./...
+	$(BIN)/workflowcheck ./workflows/...
+
+# test: checks, then every test, end-to-end tests on real servers included.
+test: check
+	@scripts/dev.sh ollama
+	TANDEM_OLLAMA_BIN=$${TANDEM_OLLAMA_BIN:-$$(command -v ollama || echo $(BIN)/ollama)} \
+		go test -count=1 -timeout 30m ./...
+
+# unit: the fast tests only (no real servers).
+unit:
+	go test -count=1 -short ./...
+
+clean: stop
+	rm -rf .tandem

@@ -1,0 +1,310 @@
+package activities
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tandemhq/tandem/internal/schema"
+)
+
+// fakeOllama speaks Ollama's wire format (/api/chat as NDJSON stream,
+// /api/tags, /api/embed) with scripted answers, one per chat request.
+type fakeOllama struct {
+	t       *testing.T
+	mu      sync.Mutex
+	answers []fakeAnswer
+	chats   []map[string]any // the requests it received
+	server  *httptest.Server
+}
+
+type fakeAnswer struct {
+	status int           // HTTP status; 0 means 200
+	body   string        // content (200) or error message
+	delay  time.Duration // wait before answering
+}
+
+func newFakeOllama(t *testing.T, answers ...fakeAnswer) *fakeOllama {
+	f := &fakeOllama{t: t, answers: answers}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/chat", f.chat)
+	mux.HandleFunc("GET /api/tags", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"models":[{"name":"tiny:latest","model":"tiny:latest","digest":"sha256:abc123def456"}]}`))
+	})
+	mux.HandleFunc("POST /api/embed", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"model":"tiny","embeddings":[[0.1,0.2],[0.3,0.4]],"prompt_eval_count":6}`))
+	})
+	f.server = httptest.NewServer(mux)
+	t.Cleanup(f.server.Close)
+	return f
+}
+
+func (f *fakeOllama) chat(w http.ResponseWriter, r *http.Request) {
+	var req map[string]any
+	require.NoError(f.t, json.NewDecoder(r.Body).Decode(&req))
+	f.mu.Lock()
+	f.chats = append(f.chats, req)
+	if len(f.answers) == 0 {
+		f.mu.Unlock()
+		http.Error(w, `{"error":"no scripted answer left"}`, http.StatusInternalServerError)
+		return
+	}
+	a := f.answers[0]
+	f.answers = f.answers[1:]
+	f.mu.Unlock()
+
+	select {
+	case <-time.After(a.delay):
+	case <-r.Context().Done():
+		return
+	}
+	if a.status != 0 && a.status != http.StatusOK {
+		w.WriteHeader(a.status)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": a.body})
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	enc := json.NewEncoder(w)
+	// Stream the content in two chunks, then the final message with metrics.
+	half := len(a.body) / 2
+	for _, part := range []string{a.body[:half], a.body[half:]} {
+		_ = enc.Encode(map[string]any{"model": req["model"], "message": map[string]string{"role": "assistant", "content": part}, "done": false})
+	}
+	_ = enc.Encode(map[string]any{"model": req["model"], "message": map[string]string{"role": "assistant", "content": ""},
+		"done": true, "done_reason": "stop", "prompt_eval_count": 11, "eval_count": 7,
+		"total_duration": 9000000, "load_duration": 1000000, "prompt_eval_duration": 2000000, "eval_duration": 5000000})
+}
+
+var answerSchema = schema.Object(
+	schema.Prop("category", schema.Enum("", "billing", "technical")),
+	schema.Prop("summary", schema.String("", 40)),
+)
+
+func structuredRequest() ChatRequest {
+	return ChatRequest{Purpose: "classify", Model: "tiny", Schema: answerSchema,
+		Messages: []Message{{Role: "user", Content: "My invoice is wrong"}}}
+}
+
+// runChat runs Model.Chat in Temporal's activity test environment.
+func runChat(t *testing.T, m *Model, req ChatRequest) (ChatResult, error) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	env.RegisterActivity(m)
+	val, err := env.ExecuteActivity(m.Chat, req)
+	var res ChatResult
+	if err == nil {
+		require.NoError(t, val.Get(&res))
+	}
+	return res, err
+}
+
+func newTestModel(t *testing.T, f *fakeOllama) *Model {
+	m, err := NewModel(f.server.URL, 5*time.Second)
+	require.NoError(t, err)
+	return m
+}
+
+// applicationError unwraps the activity error into its application error.
+func applicationError(t *testing.T, err error) *temporal.ApplicationError {
+	t.Helper()
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr), "want an application error, got %v", err)
+	return appErr
+}
+
+func TestChatStructuredAnswer(t *testing.T) {
+	f := newFakeOllama(t, fakeAnswer{body: `{"category": "billing", "summary": "wrong invoice"}`})
+	res, err := runChat(t, newTestModel(t, f), structuredRequest())
+	require.NoError(t, err)
+
+	assert.JSONEq(t, `{"category":"billing","summary":"wrong invoice"}`, string(res.Answer))
+	assert.Equal(t, ModelCall{Purpose: "classify", Model: "tiny", Digest: "sha256:abc123def456",
+		PromptTokens: 11, OutputTokens: 7, LoadDuration: time.Millisecond, PromptDuration: 2 * time.Millisecond,
+		EvalDuration: 5 * time.Millisecond, TotalDuration: 9 * time.Millisecond}, res.Call)
+
+	require.Len(t, f.chats, 1)
+	sent := f.chats[0]
+	assert.Equal(t, "tiny", sent["model"])
+	format, _ := json.Marshal(sent["format"])
+	assert.JSONEq(t, string(answerSchema), string(format), "the schema goes to Ollama as format")
+	opts := sent["options"].(map[string]any)
+	assert.Equal(t, 0.0, opts["temperature"], "structured answers are deterministic by default")
+	assert.Equal(t, float64(defaultSeed), opts["seed"])
+	assert.Equal(t, float64(defaultMaxTokens), opts["num_predict"])
+}
+
+func TestChatRepairsAnInvalidAnswer(t *testing.T) {
+	f := newFakeOllama(t,
+		fakeAnswer{body: `{"category": "spam", "summary": "x"`},
+		fakeAnswer{body: `{"category": "technical", "summary": "crash"}`})
+	res, err := runChat(t, newTestModel(t, f), structuredRequest())
+	require.NoError(t, err)
+
+	assert.JSONEq(t, `{"category":"technical","summary":"crash"}`, string(res.Answer))
+	assert.Equal(t, 1, res.Call.Repairs)
+	assert.Equal(t, 22, res.Call.PromptTokens, "tokens of both tries are counted")
+	require.Len(t, f.chats, 2)
+	msgs := f.chats[1]["messages"].([]any)
+	require.Len(t, msgs, 3, "the repair turn carries the bad answer and the error")
+	assert.Contains(t, msgs[2].(map[string]any)["content"], "not JSON")
+}
+
+func TestChatGivesUpOnAnAnswerThatNeverValidates(t *testing.T) {
+	f := newFakeOllama(t,
+		fakeAnswer{body: `{"category": "spam", "summary": "x"}`},
+		fakeAnswer{body: `{"category": "spam", "summary": "x"}`})
+	_, err := runChat(t, newTestModel(t, f), structuredRequest())
+
+	appErr := applicationError(t, err)
+	assert.Equal(t, ErrModelInvalidAnswer, appErr.Type())
+	assert.True(t, appErr.NonRetryable())
+	assert.Contains(t, appErr.Message(), `model tiny gave no usable answer to "classify" in 2 tries`)
+	assert.Contains(t, appErr.Message(), "/category")
+	assert.Len(t, f.chats, 2)
+}
+
+func TestChatFreeText(t *testing.T) {
+	f := newFakeOllama(t, fakeAnswer{body: "Thanks for writing, we are on it."})
+	req := structuredRequest()
+	req.Schema = nil
+	res, err := runChat(t, newTestModel(t, f), req)
+	require.NoError(t, err)
+	assert.Equal(t, "Thanks for writing, we are on it.", res.Text)
+	assert.Nil(t, f.chats[0]["format"])
+	assert.Equal(t, 0.7, f.chats[0]["options"].(map[string]any)["temperature"])
+}
+
+func TestChatErrorsAreClassified(t *testing.T) {
+	cases := []struct {
+		name         string
+		answer       fakeAnswer
+		wantType     string
+		nonRetryable bool
+		wantMessage  string
+	}{
+		{"model not found", fakeAnswer{status: 404, body: `model "tiny" not found, try pulling it first`},
+			ErrModelNotFound, true, "run `ollama pull tiny`"},
+		{"server error", fakeAnswer{status: 500, body: "llama runner process has terminated"},
+			ErrModelServer, false, "the call will be retried"},
+		{"queue full", fakeAnswer{status: 503, body: "server busy, please try again.  maximum pending requests exceeded"},
+			ErrModelBusy, false, "is busy"},
+		{"bad request", fakeAnswer{status: 400, body: "invalid format"},
+			ErrModelBadRequest, true, "refused the call"},
+		{"context too long", fakeAnswer{status: 400, body: "input length exceeds maximum context length"},
+			ErrModelContextTooLong, true, "too long"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFakeOllama(t, c.answer)
+			_, err := runChat(t, newTestModel(t, f), structuredRequest())
+			appErr := applicationError(t, err)
+			assert.Equal(t, c.wantType, appErr.Type())
+			assert.Equal(t, c.nonRetryable, appErr.NonRetryable())
+			assert.Contains(t, appErr.Message(), c.wantMessage)
+		})
+	}
+}
+
+func TestChatServerUnreachable(t *testing.T) {
+	f := newFakeOllama(t)
+	m := newTestModel(t, f)
+	f.server.Close()
+	_, err := runChat(t, m, structuredRequest())
+	appErr := applicationError(t, err)
+	assert.Equal(t, ErrModelUnreachable, appErr.Type())
+	assert.False(t, appErr.NonRetryable())
+	assert.Contains(t, appErr.Message(), "is not answering; start it with `ollama serve` or set OLLAMA_HOST")
+}
+
+// TestChatHeartbeatsWhileTheModelIsSlow runs a call whose first token comes
+// after 400 ms under a 150 ms heartbeat timeout: it succeeds only because the
+// activity heartbeats while it waits, as it must during a cold model load.
+func TestChatHeartbeatsWhileTheModelIsSlow(t *testing.T) {
+	f := newFakeOllama(t, fakeAnswer{body: `{"category": "billing", "summary": "slow"}`, delay: 400 * time.Millisecond})
+	m := newTestModel(t, f)
+	m.heartbeat = 30 * time.Millisecond
+
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterActivity(m)
+	var beats atomic.Int32
+	env.SetOnActivityHeartbeatListener(func(*activity.Info, converter.EncodedValues) { beats.Add(1) })
+	env.ExecuteWorkflow(func(ctx workflow.Context) (ChatResult, error) {
+		ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+			StartToCloseTimeout: 10 * time.Second,
+			HeartbeatTimeout:    150 * time.Millisecond,
+			RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
+		})
+		var res ChatResult
+		err := workflow.ExecuteActivity(ctx, m.Chat, structuredRequest()).Get(ctx, &res)
+		return res, err
+	})
+	require.NoError(t, env.GetWorkflowError())
+	var res ChatResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	assert.JSONEq(t, `{"category":"billing","summary":"slow"}`, string(res.Answer))
+	assert.GreaterOrEqual(t, beats.Load(), int32(2), "heartbeats while waiting for the first token")
+}
+
+func TestChatTimesOut(t *testing.T) {
+	f := newFakeOllama(t, fakeAnswer{body: `{}`, delay: 5 * time.Second})
+	m := newTestModel(t, f)
+	m.timeout = 150 * time.Millisecond
+	start := time.Now()
+	_, err := runChat(t, m, structuredRequest())
+	assert.Less(t, time.Since(start), 3*time.Second, "the call is cut off at its bound")
+	appErr := applicationError(t, err)
+	assert.Equal(t, ErrModelTimeout, appErr.Type())
+	assert.False(t, appErr.NonRetryable(), "a timeout may succeed on retry, once the model is loaded")
+	assert.Contains(t, appErr.Message(), "did not answer within 150ms")
+}
+
+func TestChatRefusesAPromptOverTheContext(t *testing.T) {
+	f := newFakeOllama(t)
+	req := structuredRequest()
+	req.Options.ContextSize = 16
+	req.Messages[0].Content = string(make([]byte, 400))
+	_, err := runChat(t, newTestModel(t, f), req)
+	appErr := applicationError(t, err)
+	assert.Equal(t, ErrModelContextTooLong, appErr.Type())
+	assert.True(t, appErr.NonRetryable())
+	assert.Empty(t, f.chats, "nothing is sent")
+}
+
+func TestChatRefusesAnInvalidSchema(t *testing.T) {
+	f := newFakeOllama(t)
+	req := structuredRequest()
+	req.Schema = json.RawMessage(`{"type": 12}`)
+	_, err := runChat(t, newTestModel(t, f), req)
+	appErr := applicationError(t, err)
+	assert.Equal(t, ErrModelBadRequest, appErr.Type())
+	assert.Empty(t, f.chats)
+}
+
+func TestEmbed(t *testing.T) {
+	f := newFakeOllama(t)
+	m := newTestModel(t, f)
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	env.RegisterActivity(m)
+	val, err := env.ExecuteActivity(m.Embed, EmbedRequest{Model: "tiny", Texts: []string{"a", "b"}})
+	require.NoError(t, err)
+	var res EmbedResult
+	require.NoError(t, val.Get(&res))
+	assert.Equal(t, [][]float32{{0.1, 0.2}, {0.3, 0.4}}, res.Vectors)
+	assert.Equal(t, 6, res.Call.PromptTokens)
+	assert.Equal(t, "sha256:abc123def456", res.Call.Digest)
+}

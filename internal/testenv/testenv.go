@@ -1,0 +1,204 @@
+// Package testenv starts the real servers Tandem's end-to-end tests and
+// benchmarks run against: a Temporal dev server from the pinned CLI build and
+// an Ollama server with the test model loaded.
+//
+// Where a server or the test model is not on the machine, the test is skipped
+// with one line saying what is missing, unless TANDEM_REQUIRE_E2E=1 (as in
+// CI), which turns the skip into a failure.
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/tandemhq/tandem/internal/modelsetup"
+)
+
+// TestModel is the name the test model is loaded under.
+const TestModel = "tandem-test-tiny"
+
+// Servers are the running servers of one test binary.
+type Servers struct {
+	TemporalAddress string
+	OllamaHost      string
+	Model           string
+
+	temporal *testsuite.DevServer
+	ollama   *exec.Cmd
+	logs     string
+}
+
+var (
+	once    sync.Once
+	shared  *Servers
+	missing string
+	failure error
+)
+
+// Start returns the shared servers, starting them on first use. It skips (or
+// fails, under TANDEM_REQUIRE_E2E=1) when the machine lacks one of them.
+func Start(t testing.TB) *Servers {
+	t.Helper()
+	once.Do(func() { shared, missing, failure = start() })
+	switch {
+	case failure != nil:
+		t.Fatalf("start the end-to-end servers: %v", failure)
+	case missing != "" && os.Getenv("TANDEM_REQUIRE_E2E") == "1":
+		t.Fatalf("end-to-end test cannot run: %s", missing)
+	case missing != "":
+		t.Skipf("end-to-end test skipped: %s", missing)
+	}
+	return shared
+}
+
+// Stop stops the shared servers; call it from TestMain after m.Run.
+func Stop() {
+	if shared == nil {
+		return
+	}
+	if shared.ollama != nil && shared.ollama.Process != nil {
+		_ = shared.ollama.Process.Kill()
+		_ = shared.ollama.Wait()
+	}
+	if shared.temporal != nil {
+		_ = shared.temporal.Stop()
+	}
+	_ = os.RemoveAll(shared.logs)
+}
+
+// Client dials the shared Temporal server.
+func (s *Servers) Client(t testing.TB) client.Client {
+	t.Helper()
+	c, err := client.Dial(client.Options{HostPort: s.TemporalAddress, Logger: quietLogger{}})
+	if err != nil {
+		t.Fatalf("dial Temporal at %s: %v", s.TemporalAddress, err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func start() (*Servers, string, error) {
+	temporalCLI := envOr("TANDEM_TEMPORAL_CLI", filepath.Join(RepoRoot(), ".tandem", "bin", "temporal"))
+	if _, err := os.Stat(temporalCLI); err != nil {
+		return nil, fmt.Sprintf("no Temporal CLI at %s (run `make tools`, or set TANDEM_TEMPORAL_CLI)", temporalCLI), nil
+	}
+	ollamaBin := os.Getenv("TANDEM_OLLAMA_BIN")
+	if ollamaBin == "" {
+		ollamaBin, _ = exec.LookPath("ollama")
+	}
+	if ollamaBin == "" {
+		ollamaBin = filepath.Join(RepoRoot(), ".tandem", "bin", "ollama")
+	}
+	if _, err := os.Stat(ollamaBin); err != nil {
+		return nil, fmt.Sprintf("no Ollama server binary at %s (run `make test`, or set TANDEM_OLLAMA_BIN)", ollamaBin), nil
+	}
+	modelFile := envOr("TANDEM_TEST_MODEL_FILE", filepath.Join(RepoRoot(), "..", "shared", "models", "llama-2-tiny-random.gguf"))
+	if _, err := os.Stat(modelFile); err != nil {
+		return nil, fmt.Sprintf("no test model at %s (set TANDEM_TEST_MODEL_FILE to a GGUF file)", modelFile), nil
+	}
+
+	logs, err := os.MkdirTemp("", "tandem-e2e-")
+	if err != nil {
+		return nil, "", err
+	}
+	s := &Servers{Model: TestModel, logs: logs}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	temporalLog, _ := os.Create(filepath.Join(logs, "temporal.log"))
+	s.temporal, err = testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
+		ExistingPath:  temporalCLI,
+		LogLevel:      "warn",
+		ClientOptions: &client.Options{Logger: quietLogger{}},
+		ExtraArgs: []string{
+			"--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
+			"--dynamic-config-value", "system.enableActivityEagerExecution=true",
+			"--dynamic-config-value", "history.transferProcessorMaxPollRPS=1000",
+		},
+		Stdout: temporalLog,
+		Stderr: temporalLog,
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("start the Temporal dev server: %w", err)
+	}
+	s.TemporalAddress = s.temporal.FrontendHostPort()
+
+	port, err := freePort()
+	if err != nil {
+		return nil, "", err
+	}
+	hostPort := fmt.Sprintf("127.0.0.1:%d", port)
+	s.OllamaHost = "http://" + hostPort
+	ollamaLog, _ := os.Create(filepath.Join(logs, "ollama.log"))
+	s.ollama = exec.Command(ollamaBin, "serve")
+	s.ollama.Env = append(os.Environ(), "OLLAMA_HOST="+hostPort, "OLLAMA_MODELS="+filepath.Join(logs, "models"),
+		"OLLAMA_NUM_PARALLEL=2", "OLLAMA_KEEP_ALIVE=10m")
+	s.ollama.Stdout, s.ollama.Stderr = ollamaLog, ollamaLog
+	if err := s.ollama.Start(); err != nil {
+		return nil, "", fmt.Errorf("start Ollama %s: %w", ollamaBin, err)
+	}
+	shared = s // so Stop cleans up even if the model does not load
+	if err := waitForPort(ctx, hostPort); err != nil {
+		return nil, "", fmt.Errorf("Ollama did not start (see %s): %w", ollamaLog.Name(), err)
+	}
+	if err := modelsetup.Ensure(ctx, s.OllamaHost, TestModel, modelFile, io.Discard); err != nil {
+		return nil, "", fmt.Errorf("load the test model: %w", err)
+	}
+	return s, "", nil
+}
+
+// RepoRoot is the repository's top folder.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+func envOr(key, fallback string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return fallback
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func waitForPort(ctx context.Context, hostPort string) error {
+	for {
+		conn, err := net.DialTimeout("tcp", hostPort, 200*time.Millisecond)
+		if err == nil {
+			return conn.Close()
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// quietLogger drops the SDK's client logs, which would bury test output.
+type quietLogger struct{}
+
+func (quietLogger) Debug(string, ...any) {}
+func (quietLogger) Info(string, ...any)  {}
+func (quietLogger) Warn(string, ...any)  {}
+func (quietLogger) Error(string, ...any) {}

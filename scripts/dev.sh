@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# Tandem's local runtime: builds the development servers it is missing, starts
+# what is not already answering, and records the pids of what it started so
+# that `stop` stops exactly those. Used by `make run`, `make stop`, `make tools`.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+STATE=${TANDEM_STATE_DIR:-$ROOT/.tandem}
+BIN=$STATE/bin
+PIDS=$STATE/pids
+LOGS=$STATE/log
+DATA=$STATE/data
+mkdir -p "$BIN" "$PIDS" "$LOGS" "$DATA"
+
+export TEMPORAL_ADDRESS=${TEMPORAL_ADDRESS:-127.0.0.1:7233}
+export OLLAMA_HOST=${OLLAMA_HOST:-127.0.0.1:11434}
+export TANDEM_DB=${TANDEM_DB:-$DATA/tandem.db}
+OLLAMA_VERSION=v0.6.5
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+fail() { printf 'make: %s\n' "$*" >&2; exit 1; }
+
+# answers HOST:PORT — true when something accepts TCP connections there.
+answers() {
+  local hostport=${1#*://}
+  hostport=${hostport%%/*}
+  local host=${hostport%:*} port=${hostport##*:}
+  [ "$host" = "$port" ] && port=11434
+  timeout 1 bash -c "exec 3<>/dev/tcp/$host/$port" 2>/dev/null
+}
+
+# wait_for NAME HOST:PORT SECONDS LOG
+wait_for() {
+  local i
+  for ((i = 0; i < $3 * 5; i++)); do
+    answers "$2" && return 0
+    sleep 0.2
+  done
+  fail "$1 did not start within $3 s; see $4"
+}
+
+build_tools() {
+  if [ ! -x "$BIN/temporal" ]; then
+    say "Building the Temporal CLI (pinned in tools/go.mod; about 6 minutes the first time)"
+    (cd "$ROOT/tools" && GOBIN=$BIN go install github.com/temporalio/cli/cmd/temporal)
+  fi
+  if [ ! -x "$BIN/workflowcheck" ]; then
+    (cd "$ROOT/tools" && GOBIN=$BIN go install go.temporal.io/sdk/contrib/tools/workflowcheck)
+  fi
+}
+
+# ollama_bin prints the Ollama command to use, building it when there is none.
+ollama_bin() {
+  if command -v ollama >/dev/null 2>&1; then
+    command -v ollama
+    return
+  fi
+  if [ ! -x "$BIN/ollama" ]; then
+    say "Building Ollama $OLLAMA_VERSION (CPU; about 3 minutes the first time)" >&2
+    GOBIN=$BIN go install "github.com/ollama/ollama@$OLLAMA_VERSION" >&2
+  fi
+  echo "$BIN/ollama"
+}
+
+start_temporal() {
+  if answers "$TEMPORAL_ADDRESS"; then
+    say "Temporal is already answering at $TEMPORAL_ADDRESS"
+    return
+  fi
+  local host=${TEMPORAL_ADDRESS%:*} port=${TEMPORAL_ADDRESS##*:}
+  say "Starting the Temporal dev server at $TEMPORAL_ADDRESS (Web UI http://localhost:8233)"
+  nohup "$BIN/temporal" server start-dev \
+    --ip "$host" --port "$port" --ui-port 8233 \
+    --db-filename "$DATA/temporal.db" \
+    --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal \
+    --dynamic-config-value system.enableActivityEagerExecution=true \
+    --dynamic-config-value history.transferProcessorMaxPollRPS=1000 \
+    --log-level warn >"$LOGS/temporal.log" 2>&1 &
+  echo $! >"$PIDS/temporal.pid"
+  wait_for "The Temporal dev server" "$TEMPORAL_ADDRESS" 60 "$LOGS/temporal.log"
+}
+
+start_ollama() {
+  if answers "$OLLAMA_HOST"; then
+    say "Ollama is already answering at $OLLAMA_HOST"
+    return
+  fi
+  local ollama
+  ollama=$(ollama_bin)
+  say "Starting Ollama ($ollama) at $OLLAMA_HOST"
+  nohup "$ollama" serve >"$LOGS/ollama.log" 2>&1 &
+  echo $! >"$PIDS/ollama.pid"
+  wait_for "Ollama" "$OLLAMA_HOST" 30 "$LOGS/ollama.log"
+}
+
+build_binaries() {
+  (cd "$ROOT" && go build -o "$BIN/" ./worker ./starter)
+}
+
+ensure_model() {
+  say "Checking the model"
+  "$BIN/starter" model
+}
+
+start_worker() {
+  stop_one worker
+  say "Starting the worker (log: $LOGS/worker.log)"
+  nohup "$BIN/worker" >"$LOGS/worker.log" 2>&1 &
+  echo $! >"$PIDS/worker.pid"
+  local i
+  for ((i = 0; i < 100; i++)); do
+    grep -q "Tandem worker started" "$LOGS/worker.log" 2>/dev/null && return 0
+    if ! kill -0 "$(cat "$PIDS/worker.pid")" 2>/dev/null; then
+      rm -f "$PIDS/worker.pid"
+      fail "the worker stopped: $(grep -v '^\s*$' "$LOGS/worker.log" | tail -n 1)"
+    fi
+    sleep 0.1
+  done
+  fail "the worker did not start within 10 s; see $LOGS/worker.log"
+}
+
+demo() {
+  say "Routing the sample tickets in testdata/tickets"
+  "$BIN/starter" route-ticket "$ROOT"/testdata/tickets/*.json
+}
+
+# stop_one NAME stops the process whose pid `run` recorded for NAME.
+stop_one() {
+  local file=$PIDS/$1.pid pid
+  [ -f "$file" ] || return 0
+  pid=$(cat "$file")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid"
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+    echo "stopped $1 (pid $pid)"
+  fi
+  rm -f "$file"
+}
+
+case ${1:-} in
+  tools) build_tools ;;
+  ollama) ollama_bin >/dev/null ;;
+  run)
+    build_tools
+    build_binaries
+    start_temporal
+    start_ollama
+    ensure_model
+    start_worker
+    demo
+    say "Done. The servers and the worker keep running: Web UI http://localhost:8233 · stop them with make stop"
+    ;;
+  stop)
+    stop_one worker
+    stop_one ollama
+    stop_one temporal
+    ;;
+  *) echo "usage: scripts/dev.sh tools|ollama|run|stop" >&2; exit 2 ;;
+esac

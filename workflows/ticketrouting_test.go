@@ -1,0 +1,209 @@
+package workflows
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"github.com/stretchr/testify/suite"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/tandemhq/tandem/activities"
+	"github.com/tandemhq/tandem/internal/schema"
+)
+
+type ticketRoutingSuite struct {
+	suite.Suite
+	testsuite.WorkflowTestSuite
+	env   *testsuite.TestWorkflowEnvironment
+	model *activities.Model
+	store *activities.Store
+}
+
+func TestTicketRouting(t *testing.T) { suite.Run(t, new(ticketRoutingSuite)) }
+
+func (s *ticketRoutingSuite) SetupTest() {
+	s.env = s.NewTestWorkflowEnvironment()
+	s.env.RegisterActivity(s.model)
+	s.env.RegisterActivity(s.store)
+	s.env.RegisterActivity(&activities.Settings{Model: "worker-model", ModelTaskQueue: "worker-models"})
+}
+
+func (s *ticketRoutingSuite) AfterTest(_, _ string) { s.env.AssertExpectations(s.T()) }
+
+var testTicket = Ticket{Subject: "Charged twice", Body: "Two charges of 49 EUR in March.", Customer: "Acme", Channel: "email"}
+
+func testInput() TicketRoutingInput {
+	return TicketRoutingInput{Ticket: testTicket, Model: ModelSettings{Model: "m", TaskQueue: "q"}}
+}
+
+func classification(category, priority string) activities.ChatResult {
+	answer, _ := json.Marshal(TicketClassification{Category: category, Priority: priority, Sentiment: "negative", Language: "de", Summary: "double charge"})
+	return activities.ChatResult{Answer: answer, Call: activities.ModelCall{Purpose: "classify ticket", Model: "m", PromptTokens: 10, OutputTokens: 20}}
+}
+
+func draft(text string) activities.ChatResult {
+	return activities.ChatResult{Text: text, Call: activities.ModelCall{Purpose: "draft reply", Model: "m", PromptTokens: 12, OutputTokens: 30}}
+}
+
+func isPurpose(purpose string) any {
+	return mock.MatchedBy(func(r activities.ChatRequest) bool { return r.Purpose == purpose })
+}
+
+func (s *ticketRoutingSuite) TestClassifiesRoutesDraftsAndStores() {
+	var classifyReq, draftReq activities.ChatRequest
+	s.env.OnActivity(s.model.Chat, mock.Anything, isPurpose("classify ticket")).
+		Run(func(args mock.Arguments) { classifyReq = args.Get(1).(activities.ChatRequest) }).
+		Return(classification("billing", "high"), nil).Once()
+	s.env.OnActivity(s.model.Chat, mock.Anything, isPurpose("draft reply")).
+		Run(func(args mock.Arguments) { draftReq = args.Get(1).(activities.ChatRequest) }).
+		Return(draft("Guten Tag, wir prüfen die doppelte Abbuchung."), nil).Once()
+	var stored activities.TicketRecord
+	s.env.OnActivity(s.store.SaveTicket, mock.Anything, mock.Anything).
+		Run(func(args mock.Arguments) { stored = args.Get(1).(activities.TicketRecord) }).Return(nil).Once()
+
+	s.env.ExecuteWorkflow(TicketRouting, testInput())
+
+	s.True(s.env.IsWorkflowCompleted())
+	s.Require().NoError(s.env.GetWorkflowError())
+	var res TicketRoutingResult
+	s.Require().NoError(s.env.GetWorkflowResult(&res))
+	s.Equal("billing", res.Classification.Category)
+	s.Equal("model", res.ClassifiedBy)
+	s.Equal(Route{Queue: "billing", SLAMinutes: 240}, res.Route)
+	s.Equal("Guten Tag, wir prüfen die doppelte Abbuchung.", res.DraftReply)
+	s.Len(res.ModelCalls, 2)
+
+	s.Equal("m", classifyReq.Model)
+	s.NoError(schema.Check(classifyReq.Schema), "classification sends a valid schema")
+	s.Contains(classifyReq.Messages[1].Content, testTicket.Body)
+	s.Empty(draftReq.Schema, "the draft is free text")
+	s.Contains(draftReq.Messages[0].Content, `"de"`, "the draft is asked for in the ticket's language")
+
+	s.Equal("billing", stored.Queue)
+	s.Equal(240, stored.SLAMinutes)
+	s.Equal("default-test-workflow-id", stored.IdempotencyKey)
+	s.Equal(res.DraftReply, stored.DraftReply)
+}
+
+func (s *ticketRoutingSuite) TestInvalidModelAnswerGoesToTriage() {
+	s.env.OnActivity(s.model.Chat, mock.Anything, isPurpose("classify ticket")).
+		Return(activities.ChatResult{}, temporal.NewNonRetryableApplicationError("model m gave no usable answer", activities.ErrModelInvalidAnswer, nil)).Once()
+	s.env.OnActivity(s.model.Chat, mock.Anything, isPurpose("draft reply")).Return(draft("Hello"), nil).Once()
+	s.env.OnActivity(s.store.SaveTicket, mock.Anything, mock.Anything).Return(nil).Once()
+
+	s.env.ExecuteWorkflow(TicketRouting, testInput())
+
+	s.Require().NoError(s.env.GetWorkflowError())
+	var res TicketRoutingResult
+	s.Require().NoError(s.env.GetWorkflowResult(&res))
+	s.Equal(TriageQueue, res.Route.Queue)
+	s.Equal("other", res.Classification.Category)
+	s.Equal(testTicket.Subject, res.Classification.Summary)
+	s.Contains(res.ClassifiedBy, "fallback: model m gave no usable answer")
+	s.Len(res.ModelCalls, 1, "only the draft call produced an answer")
+}
+
+func (s *ticketRoutingSuite) TestMissingModelFailsTheRun() {
+	s.env.OnActivity(s.model.Chat, mock.Anything, isPurpose("classify ticket")).
+		Return(activities.ChatResult{}, temporal.NewNonRetryableApplicationError("model m is not on the Ollama server", activities.ErrModelNotFound, nil)).Once()
+
+	s.env.ExecuteWorkflow(TicketRouting, testInput())
+
+	err := s.env.GetWorkflowError()
+	s.Require().Error(err)
+	var appErr *temporal.ApplicationError
+	s.Require().True(errors.As(err, &appErr))
+	s.Equal(activities.ErrModelNotFound, appErr.Type())
+}
+
+func (s *ticketRoutingSuite) TestDraftFailureFailsTheRunWithoutStoring() {
+	s.env.OnActivity(s.model.Chat, mock.Anything, isPurpose("classify ticket")).Return(classification("technical", "urgent"), nil).Once()
+	s.env.OnActivity(s.model.Chat, mock.Anything, isPurpose("draft reply")).
+		Return(activities.ChatResult{}, temporal.NewNonRetryableApplicationError("prompt too long", activities.ErrModelContextTooLong, nil)).Once()
+
+	s.env.ExecuteWorkflow(TicketRouting, testInput())
+
+	s.Require().Error(s.env.GetWorkflowError())
+	s.env.AssertNotCalled(s.T(), "SaveTicket", mock.Anything, mock.Anything)
+}
+
+func (s *ticketRoutingSuite) TestRetryableModelErrorIsRetried() {
+	s.env.OnActivity(s.model.Chat, mock.Anything, isPurpose("classify ticket")).
+		Return(activities.ChatResult{}, temporal.NewApplicationError("Ollama is busy", activities.ErrModelBusy)).Once()
+	s.env.OnActivity(s.model.Chat, mock.Anything, isPurpose("classify ticket")).Return(classification("shipping", "low"), nil).Once()
+	s.env.OnActivity(s.model.Chat, mock.Anything, isPurpose("draft reply")).Return(draft("Hi"), nil).Once()
+	s.env.OnActivity(s.store.SaveTicket, mock.Anything, mock.Anything).Return(nil).Once()
+
+	s.env.ExecuteWorkflow(TicketRouting, testInput())
+
+	s.Require().NoError(s.env.GetWorkflowError())
+	var res TicketRoutingResult
+	s.Require().NoError(s.env.GetWorkflowResult(&res))
+	s.Equal(Route{Queue: "logistics", SLAMinutes: 3 * 24 * 60}, res.Route)
+}
+
+func (s *ticketRoutingSuite) TestEmptyModelSettingsComeFromTheWorker() {
+	var req activities.ChatRequest
+	s.env.OnActivity(s.model.Chat, mock.Anything, isPurpose("classify ticket")).
+		Run(func(args mock.Arguments) { req = args.Get(1).(activities.ChatRequest) }).
+		Return(classification("account", "normal"), nil).Once()
+	s.env.OnActivity(s.model.Chat, mock.Anything, isPurpose("draft reply")).Return(draft("Hi"), nil).Once()
+	s.env.OnActivity(s.store.SaveTicket, mock.Anything, mock.Anything).Return(nil).Once()
+
+	s.env.ExecuteWorkflow(TicketRouting, TicketRoutingInput{Ticket: testTicket})
+
+	s.Require().NoError(s.env.GetWorkflowError())
+	s.Equal("worker-model", req.Model)
+}
+
+func (s *ticketRoutingSuite) TestInvalidTicketIsRefused() {
+	s.env.ExecuteWorkflow(TicketRouting, TicketRoutingInput{Ticket: Ticket{Subject: "hi", Channel: "email"}})
+
+	err := s.env.GetWorkflowError()
+	s.Require().Error(err)
+	var appErr *temporal.ApplicationError
+	s.Require().True(errors.As(err, &appErr))
+	s.Equal(ErrInvalidTicket, appErr.Type())
+	s.Equal("the ticket has no body, customer; give it subject, body, customer and channel", appErr.Message())
+}
+
+func TestRouteFor(t *testing.T) {
+	cases := []struct {
+		category, priority string
+		want               Route
+	}{
+		{"billing", "high", Route{"billing", 240}},
+		{"technical", "normal", Route{"tech-support", 1440}},
+		{"technical", "urgent", Route{"incident-response", 60}},
+		{"returns", "low", Route{"logistics", 4320}},
+		{"feedback", "low", Route{"customer-success", 4320}},
+		{"other", "urgent", Route{TriageQueue, 60}},
+		{"unknown", "whatever", Route{TriageQueue, 1440}},
+	}
+	for _, c := range cases {
+		assert.Equal(t, c.want, RouteFor(c.category, c.priority), "%s/%s", c.category, c.priority)
+	}
+	for _, cat := range TicketCategories {
+		_, ok := queueByCategory[cat]
+		assert.True(t, ok, "category %s has a queue", cat)
+	}
+}
+
+func TestTicketValidate(t *testing.T) {
+	require.NoError(t, testTicket.Validate())
+	bad := testTicket
+	bad.Channel = "fax"
+	assert.EqualError(t, bad.Validate(), `the ticket's channel "fax" is not one of email, chat, phone, web`)
+}
+
+func TestClassificationSchemaAcceptsOnlyTheFixedLists(t *testing.T) {
+	require.NoError(t, schema.Validate(ticketClassificationSchema,
+		[]byte(`{"category":"billing","priority":"low","sentiment":"neutral","language":"en","summary":"x"}`)))
+	assert.Error(t, schema.Validate(ticketClassificationSchema,
+		[]byte(`{"category":"spam","priority":"low","sentiment":"neutral","language":"en","summary":"x"}`)))
+}
