@@ -62,6 +62,17 @@ ollama_bin() {
   echo "$BIN/ollama"
 }
 
+# compose_plugin installs the Docker Compose plugin (pinned in
+# tools/compose/go.mod) where the docker client has none.
+compose_plugin() {
+  if docker compose version >/dev/null 2>&1; then
+    return
+  fi
+  say "Building the Docker Compose plugin (pinned in tools/compose/go.mod)"
+  mkdir -p "$HOME/.docker/cli-plugins"
+  (cd "$ROOT/tools/compose" && go build -o "$HOME/.docker/cli-plugins/docker-compose" github.com/docker/compose/v2/cmd)
+}
+
 start_temporal() {
   if answers "$TEMPORAL_ADDRESS"; then
     say "Temporal is already answering at $TEMPORAL_ADDRESS"
@@ -121,7 +132,7 @@ start_worker() {
 
 demo() {
   say "Routing the sample tickets in testdata/tickets"
-  "$BIN/starter" route-ticket "$ROOT"/testdata/tickets/*.json
+  (cd "$ROOT" && "$BIN/starter" route-ticket testdata/tickets/*.json)
 }
 
 # stop_one NAME stops the process whose pid `run` recorded for NAME.
@@ -141,6 +152,7 @@ stop_one() {
 case ${1:-} in
   tools) build_tools ;;
   ollama) ollama_bin >/dev/null ;;
+  compose) compose_plugin ;;
   run)
     build_tools
     build_binaries
@@ -156,5 +168,5 @@ case ${1:-} in
     stop_one ollama
     stop_one temporal
     ;;
-  *) echo "usage: scripts/dev.sh tools|ollama|run|stop" >&2; exit 2 ;;
+  *) echo "usage: scripts/dev.sh tools|ollama|compose|run|stop" >&2; exit 2 ;;
 esac

@@ -71,3 +71,15 @@ func oneLine(s string, n int) string {
 	}
 	return s
 }
+
+// minutes prints a duration in minutes the way people say it: 45m, 4h, 3d.
+func minutes(n int) string {
+	switch {
+	case n >= 24*60 && n%(24*60) == 0:
+		return fmt.Sprintf("%dd", n/(24*60))
+	case n >= 60 && n%60 == 0:
+		return fmt.Sprintf("%dh", n/60)
+	default:
+		return fmt.Sprintf("%dm", n)
+	}
+}

@@ -156,7 +156,7 @@ func printTicketResult(out io.Writer, asJSON bool, source string, run client.Wor
 	}
 	c := res.Classification
 	fmt.Fprintf(out, "✔ %s  %s\n", source, run.GetID())
-	fmt.Fprintf(out, "  %s / %s / %s → queue %s (SLA %s)\n", c.Category, c.Priority, c.Sentiment, res.Route.Queue, time.Duration(res.Route.SLAMinutes)*time.Minute)
+	fmt.Fprintf(out, "  %s / %s / %s → queue %s (SLA %s)\n", c.Category, c.Priority, c.Sentiment, res.Route.Queue, minutes(res.Route.SLAMinutes))
 	fmt.Fprintf(out, "  summary:  %s\n", oneLine(c.Summary, 100))
 	fmt.Fprintf(out, "  reply:    %s\n", oneLine(res.DraftReply, 100))
 	fmt.Fprintf(out, "  language: %s · classified by %s\n", c.Language, oneLine(res.ClassifiedBy, 80))
