@@ -50,7 +50,7 @@ func (m *Model) classify(ctx context.Context, err error, model string) error {
 			"the Ollama server at %s is not answering; start it with `ollama serve` or set OLLAMA_HOST", m.host),
 			ErrModelUnreachable, err)
 	case strings.Contains(err.Error(), "not found"):
-		return notFound(model, m.host, err)
+		return modelNotFound(model, m.host, err)
 	default:
 		return temporal.NewApplicationError(fmt.Sprintf("the model call to %s failed: %v", m.host, err), ErrModelServer, err)
 	}
@@ -60,7 +60,7 @@ func classifyStatus(s api.StatusError, model, host string) error {
 	msg := strings.TrimSpace(s.ErrorMessage)
 	switch {
 	case s.StatusCode == http.StatusNotFound:
-		return notFound(model, host, s)
+		return modelNotFound(model, host, s)
 	case s.StatusCode == http.StatusServiceUnavailable:
 		return temporal.NewApplicationError(fmt.Sprintf(
 			"the Ollama server at %s is busy (%s); the call will be retried", host, msg), ErrModelBusy, s)
@@ -76,7 +76,7 @@ func classifyStatus(s api.StatusError, model, host string) error {
 	}
 }
 
-func notFound(model, host string, cause error) error {
+func modelNotFound(model, host string, cause error) error {
 	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(
 		"model %s is not on the Ollama server at %s; run `ollama pull %s`, or set TANDEM_MODEL_FILE to a GGUF file and run `make run`",
 		model, host, model), ErrModelNotFound, cause)

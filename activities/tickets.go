@@ -2,16 +2,9 @@ package activities
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 )
-
-// Store is the business store's activities. Every write carries an
-// idempotency key, so a retried activity never writes twice.
-type Store struct {
-	DB *sql.DB
-}
 
 // TicketRecord is one routed ticket as stored.
 type TicketRecord struct {

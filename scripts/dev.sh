@@ -15,6 +15,7 @@ mkdir -p "$BIN" "$PIDS" "$LOGS" "$DATA"
 export TEMPORAL_ADDRESS=${TEMPORAL_ADDRESS:-127.0.0.1:7233}
 export OLLAMA_HOST=${OLLAMA_HOST:-127.0.0.1:11434}
 export TANDEM_DB=${TANDEM_DB:-$DATA/tandem.db}
+export TANDEM_SEED_FILE=${TANDEM_SEED_FILE-$ROOT/testdata/seed.sql}
 OLLAMA_VERSION=v0.6.5
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }

@@ -34,6 +34,12 @@ type command struct {
 
 var commands = []command{
 	{"route-ticket", "route support tickets from JSON files (or - for stdin) and print the results", routeTicket},
+	{"invoice", "process invoices from text files (or - for stdin): extract, validate, decide, post", processInvoice},
+	{"approve", "approve the decision a run is waiting for", decide("approve")},
+	{"reject", "reject the decision a run is waiting for, with a reason", decide("reject")},
+	{"edit", "approve a run's pending draft with edited text", decide("edit")},
+	{"status", "show a run's step, pending decision and result", status},
+	{"list", "list Tandem runs by kind, status, or waiting for a decision", list},
 	{"model", "make sure the configured model is on the Ollama server (pull or import it)", ensureModel},
 }
 

@@ -2,17 +2,14 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
-
 	"github.com/tandemhq/tandem/activities"
 	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/workflows"
 )
 
 func writeJSON(out io.Writer, v any) {
@@ -21,27 +18,15 @@ func writeJSON(out io.Writer, v any) {
 	_ = enc.Encode(v)
 }
 
-func printStarted(out io.Writer, asJSON bool, source string, run client.WorkflowRun, cfg config.Config) {
-	link := cfg.WorkflowURL(run.GetID(), run.GetRunID())
-	if asJSON {
-		writeJSON(out, map[string]string{"source": source, "workflowId": run.GetID(), "runId": run.GetRunID(), "url": link})
-		return
+func printStarted(out io.Writer, asJSON bool, cfg config.Config, outcomes []outcome) {
+	for _, o := range outcomes {
+		link := cfg.WorkflowURL(o.run.GetID(), o.run.GetRunID())
+		if asJSON {
+			writeJSON(out, map[string]string{"source": o.job.source, "workflowId": o.run.GetID(), "runId": o.run.GetRunID(), "url": link})
+			continue
+		}
+		fmt.Fprintf(out, "▶ %s  started %s\n  %s\n", o.job.source, o.run.GetID(), link)
 	}
-	fmt.Fprintf(out, "▶ %s  started %s\n  %s\n", source, run.GetID(), link)
-}
-
-// errorSentence is the innermost application error's message: the sentence a
-// workflow or activity wrote for people, without the SDK's wrapping.
-func errorSentence(err error) string {
-	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) {
-		return appErr.Message()
-	}
-	var timeoutErr *temporal.TimeoutError
-	if errors.As(err, &timeoutErr) {
-		return "the run timed out: " + timeoutErr.Error()
-	}
-	return err.Error()
 }
 
 func modelCallsLine(calls []activities.ModelCall) string {
@@ -82,4 +67,9 @@ func minutes(n int) string {
 	default:
 		return fmt.Sprintf("%dm", n)
 	}
+}
+
+// modelSettings is the model a run started from the starter uses.
+func modelSettings(cfg config.Config) workflows.ModelSettings {
+	return workflows.ModelSettings{Model: cfg.Model, TaskQueue: cfg.ModelTaskQueue}
 }

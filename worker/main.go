@@ -33,6 +33,7 @@ func run() error {
 	cfg.RegisterFlags(fs)
 	fs.IntVar(&cfg.ModelParallel, "model-parallel", cfg.ModelParallel, "concurrent model calls (TANDEM_MODEL_PARALLEL)")
 	fs.StringVar(&cfg.DBPath, "db", cfg.DBPath, "SQLite file of the business store (TANDEM_DB)")
+	fs.StringVar(&cfg.SeedFile, "seed", cfg.SeedFile, "SQL `file` of sample data to load at start (TANDEM_SEED_FILE)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return err
 	}
@@ -53,6 +54,11 @@ func run() error {
 		return err
 	}
 	defer db.Close()
+	if cfg.SeedFile != "" {
+		if err := store.Seed(ctx, db, cfg.SeedFile); err != nil {
+			return err
+		}
+	}
 
 	c, err := temporalclient.Dial(ctx, cfg, logger)
 	if err != nil {

@@ -14,6 +14,8 @@ var (
 	CustomerKey = temporal.NewSearchAttributeKeyKeyword("TandemCustomer")
 	CategoryKey = temporal.NewSearchAttributeKeyKeyword("TandemCategory")
 	QueueKey    = temporal.NewSearchAttributeKeyKeyword("TandemQueue")
+	EmployeeKey = temporal.NewSearchAttributeKeyKeyword("TandemEmployee")
+	WaitingKey  = temporal.NewSearchAttributeKeyBool("TandemWaiting")
 )
 
 // SearchAttributes lists every search attribute above with its type, for the
@@ -24,6 +26,8 @@ var SearchAttributes = map[string]enumspb.IndexedValueType{
 	CustomerKey.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 	CategoryKey.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 	QueueKey.GetName():    enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	EmployeeKey.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	WaitingKey.GetName():  enumspb.INDEXED_VALUE_TYPE_BOOL,
 }
 
 // setStep records the run's current step in the Web UI (search attribute and

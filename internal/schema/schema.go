@@ -65,6 +65,12 @@ func String(description string, maxLen int) json.RawMessage {
 	return mustMarshal(s)
 }
 
+// OptionalString is a string of at most maxLen characters that may be empty,
+// for facts a document may not state.
+func OptionalString(description string, maxLen int) json.RawMessage {
+	return mustMarshal(map[string]any{"type": "string", "description": description, "maxLength": maxLen})
+}
+
 // Enum is one string out of values.
 func Enum(description string, values ...string) json.RawMessage {
 	return mustMarshal(map[string]any{"type": "string", "description": description, "enum": values})

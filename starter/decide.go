@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.uber.org/zap"
+
+	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/internal/temporalclient"
+	"github.com/tandemhq/tandem/workflows"
+)
+
+// decide returns the command that sends one kind of decision: approve,
+// reject, or edit (approve with replacement text).
+func decide(verb string) func(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
+	return func(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
+		fs := newFlagSet(verb, "WORKFLOW-ID", &cfg)
+		by := fs.String("by", "", "who decides (required)")
+		reason := fs.String("reason", "", "why (required to reject)")
+		text := ""
+		if verb == "edit" {
+			fs.StringVar(&text, "text", "", "the edited text to approve (required)")
+		}
+		wait := fs.Bool("wait", false, "wait until the run completes or waits again, and print its result")
+		asJSON := fs.Bool("json", false, "print as JSON")
+		if err := parseFlags(fs, reorder(args)); err != nil {
+			return err
+		}
+		switch {
+		case fs.NArg() != 1:
+			return usageError{fmt.Errorf("%s needs one workflow id; find it with `starter list --waiting`", verb)}
+		case strings.TrimSpace(*by) == "":
+			return usageError{fmt.Errorf("%s needs --by with the name of the person deciding", verb)}
+		case verb == "reject" && strings.TrimSpace(*reason) == "":
+			return usageError{errors.New("reject needs --reason saying why")}
+		case verb == "edit" && strings.TrimSpace(text) == "":
+			return usageError{errors.New("edit needs --text with the edited text")}
+		}
+		id := fs.Arg(0)
+		dec := workflows.Decision{Approve: verb != "reject", By: *by, Reason: *reason, Edit: text}
+
+		c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		if err := sendDecision(ctx, c, cfg, id, dec); err != nil {
+			return err
+		}
+		if !*wait {
+			if *asJSON {
+				writeJSON(out, map[string]any{"workflowId": id, "decision": dec})
+			} else {
+				fmt.Fprintf(out, "%s: %sd by %s\n", id, strings.TrimSuffix(verb, "e"), dec.By)
+			}
+			return nil
+		}
+		return showRun(ctx, c, cfg, id, true, *asJSON, out)
+	}
+}
+
+// sendDecision delivers a decision through the decide Update and turns the
+// ways it can be refused into one sentence each.
+func sendDecision(ctx context.Context, c client.Client, cfg config.Config, id string, dec workflows.Decision) error {
+	desc, err := c.DescribeWorkflowExecution(ctx, id, "")
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return usageError{fmt.Errorf("there is no run %s in namespace %s; find waiting runs with `starter list --waiting`", id, cfg.Namespace)}
+	} else if err != nil {
+		return fmt.Errorf("look up run %s: %w", id, err)
+	}
+	if st := desc.GetWorkflowExecutionInfo().GetStatus(); st.String() != "Running" {
+		return usageError{fmt.Errorf("run %s is already closed (%s); there is nothing left to decide", id, st)}
+	}
+	handle, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   id,
+		UpdateName:   workflows.DecisionUpdate,
+		Args:         []any{dec},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		var st workflows.Status
+		err = handle.Get(ctx, &st)
+	}
+	if err != nil {
+		return usageError{fmt.Errorf("run %s refused the decision: %s", id, errorSentence(err))}
+	}
+	return nil
+}
+
+// reorder moves flags before positional arguments, so that both
+// `approve ID --by x` and `approve --by x ID` work.
+func reorder(args []string) []string {
+	var flags, rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if strings.HasPrefix(a, "-") && len(a) > 1 {
+			flags = append(flags, a)
+			if !strings.Contains(a, "=") && !isBoolFlag(a) && i+1 < len(args) {
+				flags = append(flags, args[i+1])
+				i++
+			}
+			continue
+		}
+		rest = append(rest, a)
+	}
+	return append(flags, rest...)
+}
+
+func isBoolFlag(a string) bool {
+	switch strings.TrimLeft(a, "-") {
+	case "wait", "json", "waiting", "ids", "h", "help":
+		return true
+	}
+	return false
+}
+
+// showRun prints a run's state; with wait it first waits until the run
+// completes or stops at a pending decision.
+func showRun(ctx context.Context, c client.Client, cfg config.Config, id string, wait, asJSON bool, out io.Writer) error {
+	run := c.GetWorkflow(ctx, id, "")
+	var raw json.RawMessage
+	var pending *workflows.PendingDecision
+	var runErr error
+	if wait {
+		pending, runErr = waitForRun(ctx, c, run, &raw)
+	} else {
+		desc, err := c.DescribeWorkflowExecution(ctx, id, "")
+		if err != nil {
+			return fmt.Errorf("look up run %s: %w", id, err)
+		}
+		if desc.GetWorkflowExecutionInfo().GetStatus().String() != "Running" {
+			runErr = run.Get(ctx, &raw)
+		}
+	}
+	st, qerr := queryStatus(ctx, c, id, "")
+	if pending == nil && qerr == nil {
+		pending = st.Pending
+	}
+	link := cfg.WorkflowURL(run.GetID(), run.GetRunID())
+	if asJSON {
+		line := map[string]any{"workflowId": id, "runId": run.GetRunID(), "url": link, "status": st}
+		if runErr != nil {
+			line["error"] = errorSentence(runErr)
+		} else if len(raw) > 0 {
+			line["result"] = raw
+		}
+		writeJSON(out, line)
+		return runErr
+	}
+	fmt.Fprintf(out, "%s  (%s)\n", id, st.Kind)
+	fmt.Fprintf(out, "  step: %s\n", st.Step)
+	if pending != nil {
+		fmt.Fprintf(out, "  waiting for %s since %s: %s\n", strings.Join(pending.Approvers, " or "), pending.Since.Format("2006-01-02 15:04"), pending.Question)
+	}
+	if st.Decision != nil {
+		fmt.Fprintf(out, "  decision: approve=%t by %s %s\n", st.Decision.Approve, st.Decision.By, st.Decision.Reason)
+	}
+	switch {
+	case runErr != nil:
+		fmt.Fprintf(out, "  failed: %s\n", errorSentence(runErr))
+	case len(raw) > 0:
+		printResult(out, st.Kind, id, raw)
+	}
+	fmt.Fprintf(out, "  %s\n", link)
+	return runErr
+}
+
+// printResult prints a completed run's result the way its own command does.
+func printResult(out io.Writer, kind, id string, raw json.RawMessage) {
+	switch kind {
+	case "invoice":
+		var res workflows.InvoiceResult
+		if json.Unmarshal(raw, &res) == nil {
+			printInvoice(out, "result", id, res)
+			return
+		}
+	}
+	fmt.Fprintf(out, "  result: %s\n", oneLine(string(raw), 200))
+}

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/internal/temporalclient"
+	"github.com/tandemhq/tandem/workflows"
+)
+
+func processInvoice(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
+	fs := newFlagSet("invoice", "FILE... | -", &cfg)
+	asJSON := fs.Bool("json", false, "print results as JSON lines")
+	wait := fs.Bool("wait", true, "wait until each run completes or waits for a person")
+	autoApproveBelow := fs.Float64("auto-approve-below", 0, "auto-approve clean invoices below this total (default: the workflow's policy, 1000)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usageError{errors.New("invoice needs at least one invoice text file, or - to read one from stdin")}
+	}
+	jobs := make([]job, fs.NArg())
+	for i, name := range fs.Args() {
+		data, source, err := readInput("invoice file", name)
+		if err != nil {
+			return usageError{err}
+		}
+		jobs[i] = job{source: source, id: workflowID("invoice", strings.TrimSuffix(filepath.Base(source), filepath.Ext(source))),
+			workflow: workflows.InvoiceProcessingName, kind: "invoice",
+			input: workflows.InvoiceInput{Document: string(data), Model: modelSettings(cfg),
+				Policy: workflows.InvoicePolicy{AutoApproveBelow: *autoApproveBelow}}}
+	}
+	c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	results := make([]workflows.InvoiceResult, len(jobs))
+	result := func(i int) any { return &results[i] }
+	outcomes, err := startAll(ctx, c, cfg, jobs, *wait, result)
+	if err != nil {
+		return err
+	}
+	if !*wait {
+		printStarted(out, *asJSON, cfg, outcomes)
+		return nil
+	}
+	return report(out, cfg, *asJSON, outcomes, result, func(out io.Writer, i int) {
+		printInvoice(out, outcomes[i].job.source, outcomes[i].run.GetID(), results[i])
+	})
+}
+
+func printInvoice(out io.Writer, source, id string, res workflows.InvoiceResult) {
+	verdict := "✖ rejected"
+	if res.Approved {
+		verdict = "✔ approved"
+	}
+	fmt.Fprintf(out, "%s  %s  %s\n", verdict, source, id)
+	fmt.Fprintf(out, "  decided by %s: %s\n", res.Decision.By, oneLine(res.Decision.Reason, 110))
+	for _, c := range res.Checks {
+		mark := "✓"
+		if !c.Passed {
+			mark = "✗"
+		}
+		fmt.Fprintf(out, "  %s %-15s %s\n", mark, c.Name, oneLine(c.Detail, 100))
+	}
+	if res.Ledger != nil {
+		fmt.Fprintf(out, "  ledger: %s %s · %.2f %s · approved by %s\n", res.Ledger.VendorID, res.Ledger.InvoiceNumber,
+			res.Ledger.Amount, res.Ledger.Currency, res.Ledger.ApprovedBy)
+	}
+	if len(res.ModelCalls) > 0 {
+		fmt.Fprintf(out, "  model: %s\n", modelCallsLine(res.ModelCalls))
+	}
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/workflows"
+)
+
+// job is one workflow run the starter starts.
+type job struct {
+	source   string // the file or name the input came from
+	id       string // workflow id
+	workflow string // workflow type name
+	kind     string // TandemKind search attribute
+	input    any
+}
+
+// outcome is how far a run got while the starter waited.
+type outcome struct {
+	job     job
+	run     client.WorkflowRun
+	pending *workflows.PendingDecision // waiting for a person
+	err     error
+}
+
+// startAll starts every job and, with wait, waits until each run completes
+// or stops at a pending decision; result decodes a completed run's result.
+func startAll(ctx context.Context, c client.Client, cfg config.Config, jobs []job, wait bool, result func(i int) any) ([]outcome, error) {
+	outcomes := make([]outcome, len(jobs))
+	for i, j := range jobs {
+		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+			ID:                    j.id,
+			TaskQueue:             cfg.TaskQueue,
+			TypedSearchAttributes: temporal.NewSearchAttributes(workflows.KindKey.ValueSet(j.kind)),
+		}, j.workflow, j.input)
+		if err != nil {
+			return nil, fmt.Errorf("start %s for %s: %w", j.workflow, j.source, err)
+		}
+		outcomes[i] = outcome{job: j, run: run}
+	}
+	if !wait {
+		return outcomes, nil
+	}
+	var wg sync.WaitGroup
+	for i := range outcomes {
+		wg.Go(func() {
+			outcomes[i].pending, outcomes[i].err = waitForRun(ctx, c, outcomes[i].run, result(i))
+		})
+	}
+	wg.Wait()
+	return outcomes, nil
+}
+
+// waitForRun waits until the run completes (decoding its result into
+// valuePtr) or waits for a person's decision, which it returns.
+func waitForRun(ctx context.Context, c client.Client, run client.WorkflowRun, valuePtr any) (*workflows.PendingDecision, error) {
+	done := make(chan error, 1)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { done <- run.Get(ctx, valuePtr) }()
+	tick := time.NewTicker(300 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			return nil, err
+		case <-tick.C:
+			if st, err := queryStatus(ctx, c, run.GetID(), run.GetRunID()); err == nil && st.Pending != nil {
+				return st.Pending, nil
+			}
+		}
+	}
+}
+
+func queryStatus(ctx context.Context, c client.Client, workflowID, runID string) (workflows.Status, error) {
+	var st workflows.Status
+	val, err := c.QueryWorkflow(ctx, workflowID, runID, workflows.StatusQuery)
+	if err != nil {
+		return st, err
+	}
+	return st, val.Get(&st)
+}
+
+// report prints every outcome, human-readable or as JSON lines, and returns
+// an error when any run failed.
+func report(out io.Writer, cfg config.Config, asJSON bool, outcomes []outcome, result func(i int) any, human func(out io.Writer, i int)) error {
+	failed := 0
+	for i, o := range outcomes {
+		link := cfg.WorkflowURL(o.run.GetID(), o.run.GetRunID())
+		if o.err != nil {
+			failed++
+		}
+		if asJSON {
+			line := map[string]any{"source": o.job.source, "workflowId": o.run.GetID(), "runId": o.run.GetRunID(), "url": link}
+			switch {
+			case o.err != nil:
+				line["error"] = errorSentence(o.err)
+			case o.pending != nil:
+				line["pending"] = o.pending
+			default:
+				line["result"] = result(i)
+			}
+			writeJSON(out, line)
+			continue
+		}
+		switch {
+		case o.err != nil:
+			fmt.Fprintf(out, "✘ %s  %s\n  %s\n", o.job.source, o.run.GetID(), errorSentence(o.err))
+		case o.pending != nil:
+			fmt.Fprintf(out, "⏸ %s  %s\n  waiting for %s: %s\n  decide: starter approve %s --by %s   (or reject … --reason …)\n",
+				o.job.source, o.run.GetID(), strings.Join(o.pending.Approvers, " or "), o.pending.Question,
+				o.run.GetID(), o.pending.Approvers[0])
+		default:
+			human(out, i)
+		}
+		fmt.Fprintf(out, "  %s\n\n", link)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d runs failed", failed, len(outcomes))
+	}
+	return nil
+}
+
+// errorSentence is the innermost application error's message: the sentence a
+// workflow or activity wrote for people, without the SDK's wrapping.
+func errorSentence(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Message()
+	}
+	var timeoutErr *temporal.TimeoutError
+	if errors.As(err, &timeoutErr) {
+		return "the run timed out: " + timeoutErr.Error()
+	}
+	return err.Error()
+}
+
+// workflowID names a run after its kind, a business key and the time.
+func workflowID(kind, key string) string {
+	id := kind
+	if s := slug(key); s != "" {
+		id += "-" + s
+	}
+	return id + "-" + strings.ToLower(fmt.Sprintf("%x", time.Now().UnixNano())[6:])
+}
+
+func slug(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if b.Len() >= 24 {
+			break
+		}
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
+			b.WriteByte('-')
+		}
+	}
+	return strings.Trim(b.String(), "-")
+}

@@ -1,0 +1,72 @@
+-- Sample business data for the demo and the tests. Dates are relative to
+-- today, so the compliance period "the last 7 days" always has records.
+
+INSERT OR IGNORE INTO vendors (id, name, tax_id, active) VALUES
+    ('V-ACME',    'Acme Office Supplies', 'DE811234567', 1),
+    ('V-GLOBEX',  'Globex Consulting',    'GB123456789', 1),
+    ('V-INITECH', 'Initech Hardware',     'US98-7654321', 1),
+    ('V-UMBRELLA','Umbrella Logistics',   'NL004495445B01', 0);
+
+INSERT OR IGNORE INTO purchase_orders (number, vendor_id, amount, currency) VALUES
+    ('PO-1001', 'V-ACME',    250.00,   'EUR'),
+    ('PO-2001', 'V-GLOBEX',  12000.00, 'EUR'),
+    ('PO-3001', 'V-INITECH', 1800.00,  'USD'),
+    ('PO-3002', 'V-ACME',    900.00,   'EUR');
+
+-- Already posted: the duplicate sample repeats this invoice.
+INSERT OR IGNORE INTO ledger (idempotency_key, vendor_id, invoice_number, amount, currency, approved_by, workflow_id, posted_at) VALUES
+    ('seed-ledger-1', 'V-INITECH', 'INI-2024-0042', 1785.00, 'USD', 'ap.lead', 'seed', datetime('now', '-20 days'));
+
+INSERT OR IGNORE INTO employees (id, name, team, role, manager_id) VALUES
+    ('E-CEO',  'Morgan Diaz',   'management',  'executive', NULL),
+    ('E-100',  'Sam Okafor',    'engineering', 'manager',   'E-CEO'),
+    ('E-101',  'Lena Fischer',  'engineering', 'engineer',  'E-100'),
+    ('E-102',  'Tom Becker',    'engineering', 'engineer',  'E-100'),
+    ('E-103',  'Aisha Khan',    'engineering', 'engineer',  'E-100'),
+    ('E-200',  'Rita Moreau',   'finance',     'manager',   'E-CEO'),
+    ('E-201',  'Jon Park',      'finance',     'accountant','E-200'),
+    ('E-202',  'Eva Lindqvist', 'finance',     'accountant','E-200');
+
+INSERT OR IGNORE INTO leave_balances (employee_id, leave_type, days) VALUES
+    ('E-101', 'annual', 18), ('E-101', 'sick', 10),
+    ('E-102', 'annual', 2),  ('E-102', 'sick', 10),
+    ('E-103', 'annual', 25), ('E-103', 'sick', 10),
+    ('E-201', 'annual', 12), ('E-202', 'annual', 20);
+
+-- Approved leave already on the team calendar.
+INSERT OR IGNORE INTO leave_requests (idempotency_key, employee_id, leave_type, start_date, end_date, days, status, decided_by) VALUES
+    ('seed-leave-1', 'E-103', 'annual', date('now', '+40 days'), date('now', '+44 days'), 5, 'approved', 'E-100');
+
+INSERT OR IGNORE INTO leave_blackouts (start_date, end_date, reason)
+    SELECT date('now', '+70 days'), date('now', '+76 days'), 'quarter-end close and release freeze'
+    WHERE NOT EXISTS (SELECT 1 FROM leave_blackouts);
+
+INSERT OR IGNORE INTO role_permissions (role, resource) VALUES
+    ('engineer', 'source-code'), ('engineer', 'ci'), ('engineer', 'staging'),
+    ('manager', 'source-code'), ('manager', 'hr-portal'), ('manager', 'budget'),
+    ('accountant', 'ledger'), ('accountant', 'payments'), ('accountant', 'budget'),
+    ('executive', 'budget'), ('executive', 'hr-portal');
+
+-- Expenses of the last week: most are routine; some break a rule.
+INSERT OR IGNORE INTO expenses (id, requester_id, approver_id, merchant, category, amount, currency, approved_at) VALUES
+    ('X-001', 'E-101', 'E-100', 'Deutsche Bahn',     'travel',   89.90,  'EUR', datetime('now', '-6 days', 'start of day', '+10 hours')),
+    ('X-002', 'E-102', 'E-100', 'Hotel Adlon',       'travel',   412.00, 'EUR', datetime('now', '-6 days', 'start of day', '+11 hours')),
+    ('X-003', 'E-201', 'E-200', 'Office Depot',      'supplies', 64.20,  'EUR', datetime('now', '-5 days', 'start of day', '+9 hours')),
+    ('X-004', 'E-200', 'E-200', 'Steakhouse Royal',  'meals',    780.00, 'EUR', datetime('now', '-5 days', 'start of day', '+14 hours')),
+    ('X-005', 'E-103', 'E-100', 'Apple Store',       'hardware', 6400.00,'EUR', datetime('now', '-4 days', 'start of day', '+15 hours')),
+    ('X-006', 'E-102', 'E-100', 'Conrad Electronic', 'hardware', 995.00, 'EUR', datetime('now', '-4 days', 'start of day', '+10 hours')),
+    ('X-007', 'E-102', 'E-100', 'Conrad Electronic', 'hardware', 990.00, 'EUR', datetime('now', '-4 days', 'start of day', '+10 hours', '+20 minutes')),
+    ('X-008', 'E-202', 'E-200', 'Lufthansa',         'travel',   560.00, 'EUR', datetime('now', '-3 days', 'start of day', '+23 hours', '+30 minutes')),
+    ('X-009', 'E-101', 'E-100', 'Uber',              'travel',   23.40,  'EUR', datetime('now', '-2 days', 'start of day', '+12 hours')),
+    ('X-010', 'E-201', 'E-200', 'Staples',           'supplies', 38.75,  'EUR', datetime('now', '-2 days', 'start of day', '+16 hours')),
+    ('X-011', 'E-103', 'E-100', 'Udemy',             'training', 129.00, 'EUR', datetime('now', '-1 days', 'start of day', '+11 hours')),
+    ('X-012', 'E-202', 'E-200', 'Deutsche Bahn',     'travel',   145.60, 'EUR', datetime('now', '-1 days', 'start of day', '+9 hours'));
+
+INSERT OR IGNORE INTO access_records (id, employee_id, resource, action, accessed_at) VALUES
+    ('A-001', 'E-101', 'source-code', 'read',  datetime('now', '-6 days', 'start of day', '+9 hours')),
+    ('A-002', 'E-101', 'ci',          'write', datetime('now', '-6 days', 'start of day', '+10 hours')),
+    ('A-003', 'E-102', 'payments',    'read',  datetime('now', '-5 days', 'start of day', '+13 hours')),
+    ('A-004', 'E-201', 'ledger',      'write', datetime('now', '-5 days', 'start of day', '+15 hours')),
+    ('A-005', 'E-103', 'hr-portal',   'read',  datetime('now', '-3 days', 'start of day', '+22 hours')),
+    ('A-006', 'E-202', 'payments',    'write', datetime('now', '-2 days', 'start of day', '+11 hours')),
+    ('A-007', 'E-100', 'budget',      'read',  datetime('now', '-1 days', 'start of day', '+9 hours'));

@@ -1,0 +1,214 @@
+package workflows
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tandemhq/tandem/activities"
+)
+
+// DecisionUpdate is the name of the Update through which a person decides a
+// pending decision of any Tandem workflow.
+const DecisionUpdate = "decide"
+
+// StatusQuery is the name of the Query every Tandem workflow answers with its
+// Status.
+const StatusQuery = "status"
+
+// Decision is a person's answer to a pending decision.
+type Decision struct {
+	Approve bool   `json:"approve"`
+	By      string `json:"by"`               // who decided
+	Reason  string `json:"reason,omitempty"` // why; required to reject
+	Edit    string `json:"edit,omitempty"`   // replacement text, where the decision takes edits
+}
+
+// DecisionPolicy says who decides, how they are reminded, when the decision
+// escalates and what happens when no one decides in time.
+type DecisionPolicy struct {
+	Approvers     []string      `json:"approvers"`
+	EscalateTo    []string      `json:"escalateTo,omitempty"`
+	RemindEvery   time.Duration `json:"remindEvery,omitempty"`   // 0: no reminders
+	EscalateAfter time.Duration `json:"escalateAfter,omitempty"` // 0: never escalate
+	Deadline      time.Duration `json:"deadline,omitempty"`      // 0: wait as long as it takes
+	OnDeadline    string        `json:"onDeadline,omitempty"`    // "reject" (default) or "approve"
+}
+
+// PendingDecision is what a person is being asked.
+type PendingDecision struct {
+	Question  string    `json:"question"`
+	Approvers []string  `json:"approvers"`
+	Since     time.Time `json:"since"`
+	Deadline  time.Time `json:"deadline,omitzero"`
+	Escalated bool      `json:"escalated"`
+	AllowEdit bool      `json:"allowEdit"`
+	Reminders int       `json:"reminders"`
+}
+
+// Status is a Tandem run's state, as the status Query returns it.
+type Status struct {
+	Kind     string           `json:"kind"`
+	Step     string           `json:"step"`
+	Pending  *PendingDecision `json:"pending,omitempty"`
+	Decision *Decision        `json:"decision,omitempty"`
+}
+
+// decisions holds a run's status and its pending decision, and serves the
+// status Query and the decide Update.
+type decisions struct {
+	status  Status
+	answer  *Decision
+	notify  func(ctx workflow.Context, kind string, to []string, text string)
+	allowed []string
+}
+
+// newDecisions registers the status Query and the decide Update for a run of
+// the given kind.
+func newDecisions(ctx workflow.Context, kind string) (*decisions, error) {
+	d := &decisions{status: Status{Kind: kind, Step: "starting"}}
+	d.notify = d.sendNotification
+	if err := workflow.SetQueryHandler(ctx, StatusQuery, func() (Status, error) { return d.status, nil }); err != nil {
+		return nil, err
+	}
+	err := workflow.SetUpdateHandlerWithOptions(ctx, DecisionUpdate,
+		func(ctx workflow.Context, dec Decision) (Status, error) {
+			dec.By = strings.TrimSpace(dec.By)
+			d.answer = &dec
+			return d.status, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: d.validate})
+	if err != nil {
+		return nil, err
+	}
+	_ = workflow.UpsertTypedSearchAttributes(ctx, KindKey.ValueSet(kind), WaitingKey.ValueSet(false))
+	return d, nil
+}
+
+// step records the run's current step in the status, the Web UI and the
+// search attributes.
+func (d *decisions) step(ctx workflow.Context, status, details string) {
+	d.status.Step = status
+	setStep(ctx, status, details)
+}
+
+// validate refuses a decision that cannot be taken, before it enters history.
+func (d *decisions) validate(ctx workflow.Context, dec Decision) error {
+	p := d.status.Pending
+	by := strings.TrimSpace(dec.By)
+	switch {
+	case d.answer != nil:
+		return fmt.Errorf("this decision was already taken by %s", d.answer.By)
+	case p == nil:
+		return fmt.Errorf("this run has no decision pending; it is at step %q", d.status.Step)
+	case by == "":
+		return fmt.Errorf("say who decides (by); one of %s may decide", strings.Join(p.Approvers, ", "))
+	case !slices.Contains(p.Approvers, by):
+		return fmt.Errorf("%s may not decide this; one of %s may", by, strings.Join(p.Approvers, ", "))
+	case !dec.Approve && strings.TrimSpace(dec.Reason) == "":
+		return fmt.Errorf("a rejection needs a reason")
+	case dec.Edit != "" && !p.AllowEdit:
+		return fmt.Errorf("this decision does not take edits; approve or reject it")
+	case dec.Edit != "" && !dec.Approve:
+		return fmt.Errorf("an edit approves the edited text; do not reject and edit at once")
+	}
+	return nil
+}
+
+// ask puts a question to the policy's approvers and waits for their
+// decision, sending reminders and escalating as the policy says. When the
+// deadline passes first, the policy's OnDeadline decides, by "deadline".
+func (d *decisions) ask(ctx workflow.Context, question string, allowEdit bool, p DecisionPolicy) Decision {
+	start := workflow.Now(ctx)
+	pending := &PendingDecision{Question: question, Approvers: p.Approvers, Since: start, AllowEdit: allowEdit}
+	if p.Deadline > 0 {
+		pending.Deadline = start.Add(p.Deadline)
+	}
+	d.status.Pending = pending
+	d.step(ctx, "waiting-for-decision", "Waiting for "+strings.Join(p.Approvers, " or ")+": "+question)
+	_ = workflow.UpsertTypedSearchAttributes(ctx, WaitingKey.ValueSet(true))
+	defer func() {
+		d.status.Pending = nil
+		_ = workflow.UpsertTypedSearchAttributes(ctx, WaitingKey.ValueSet(false))
+	}()
+	d.notify(ctx, "decision", p.Approvers, question)
+
+	nextReminder := time.Time{}
+	if p.RemindEvery > 0 {
+		nextReminder = start.Add(p.RemindEvery)
+	}
+	for {
+		wake := earliest(nextReminder, pending.Deadline)
+		if p.EscalateAfter > 0 && !pending.Escalated && len(p.EscalateTo) > 0 {
+			wake = earliest(wake, start.Add(p.EscalateAfter))
+		}
+		decided := func() bool { return d.answer != nil }
+		if wake.IsZero() {
+			_ = workflow.Await(ctx, decided)
+		} else {
+			_, _ = workflow.AwaitWithTimeout(ctx, wake.Sub(workflow.Now(ctx)), decided)
+		}
+		if d.answer != nil {
+			d.status.Decision = d.answer
+			return *d.answer
+		}
+		now := workflow.Now(ctx)
+		if !pending.Deadline.IsZero() && !now.Before(pending.Deadline) {
+			dec := Decision{Approve: p.OnDeadline == "approve", By: "deadline",
+				Reason: fmt.Sprintf("no decision within %s", p.Deadline)}
+			d.status.Decision = &dec
+			return dec
+		}
+		if p.EscalateAfter > 0 && !pending.Escalated && len(p.EscalateTo) > 0 && !now.Before(start.Add(p.EscalateAfter)) {
+			pending.Escalated = true
+			pending.Approvers = p.EscalateTo
+			d.step(ctx, "waiting-for-decision", "Escalated to "+strings.Join(p.EscalateTo, " or ")+": "+question)
+			d.notify(ctx, "escalation", p.EscalateTo, question)
+		}
+		if !nextReminder.IsZero() && !now.Before(nextReminder) {
+			pending.Reminders++
+			nextReminder = nextReminder.Add(p.RemindEvery)
+			d.notify(ctx, "reminder", pending.Approvers, question)
+		}
+	}
+}
+
+// sendNotification writes a notification to the outbox, once per run,
+// kind and sequence.
+func (d *decisions) sendNotification(ctx workflow.Context, kind string, to []string, text string) {
+	info := workflow.GetInfo(ctx)
+	n := activities.Notification{
+		IdempotencyKey: fmt.Sprintf("%s/%s/%s/%d", info.WorkflowExecution.ID, info.WorkflowExecution.RunID, kind, d.sequence(kind)),
+		Recipients:     to,
+		Subject:        fmt.Sprintf("[%s] %s", d.status.Kind, kind),
+		Body:           text,
+		WorkflowID:     info.WorkflowExecution.ID,
+	}
+	var store *activities.Store
+	err := workflow.ExecuteActivity(withStore(ctx, kind+" to "+strings.Join(to, ", ")), store.Notify, n).Get(ctx, nil)
+	if err != nil {
+		workflow.GetLogger(ctx).Warn("Could not write the notification", "kind", kind, "error", err)
+	}
+}
+
+func (d *decisions) sequence(kind string) int {
+	if kind == "reminder" && d.status.Pending != nil {
+		return d.status.Pending.Reminders
+	}
+	return 0
+}
+
+func earliest(a, b time.Time) time.Time {
+	switch {
+	case a.IsZero():
+		return b
+	case b.IsZero():
+		return a
+	case a.Before(b):
+		return a
+	}
+	return b
+}

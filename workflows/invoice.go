@@ -1,0 +1,297 @@
+package workflows
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tandemhq/tandem/activities"
+	"github.com/tandemhq/tandem/internal/schema"
+)
+
+// InvoiceProcessingName is the workflow type name of invoice processing.
+const InvoiceProcessingName = "InvoiceProcessing"
+
+// InvoiceInput starts an invoice processing: the invoice's text, or the id
+// of a document in the business store.
+type InvoiceInput struct {
+	Document   string        `json:"document,omitempty"`
+	DocumentID string        `json:"documentId,omitempty"`
+	Policy     InvoicePolicy `json:"policy,omitzero"`
+	Model      ModelSettings `json:"model,omitzero"`
+}
+
+// InvoicePolicy is what the business decided before automating: when an
+// invoice may post without a person, and who decides the rest.
+type InvoicePolicy struct {
+	AutoApproveBelow float64        `json:"autoApproveBelow,omitempty"` // default 1000
+	POTolerance      float64        `json:"poTolerance,omitempty"`      // fraction of the PO amount; default 0.02
+	Decision         DecisionPolicy `json:"decision,omitzero"`
+}
+
+// DefaultInvoicePolicy is the policy of runs whose input sets none.
+var DefaultInvoicePolicy = InvoicePolicy{
+	AutoApproveBelow: 1000,
+	POTolerance:      0.02,
+	Decision: DecisionPolicy{
+		Approvers:     []string{"ap.clerk", "ap.lead"},
+		EscalateTo:    []string{"finance.controller"},
+		RemindEvery:   4 * time.Hour,
+		EscalateAfter: 24 * time.Hour,
+		Deadline:      72 * time.Hour,
+		OnDeadline:    "reject",
+	},
+}
+
+// Invoice is what the model extracts from an invoice document.
+type Invoice struct {
+	VendorName    string        `json:"vendorName"`
+	VendorTaxID   string        `json:"vendorTaxId"`
+	InvoiceNumber string        `json:"invoiceNumber"`
+	IssueDate     string        `json:"issueDate"` // YYYY-MM-DD
+	DueDate       string        `json:"dueDate"`   // YYYY-MM-DD
+	Currency      string        `json:"currency"`
+	Lines         []InvoiceLine `json:"lines"`
+	Subtotal      float64       `json:"subtotal"`
+	Tax           float64       `json:"tax"`
+	Total         float64       `json:"total"`
+	PONumber      string        `json:"poNumber"`
+}
+
+// InvoiceLine is one line item.
+type InvoiceLine struct {
+	Description string  `json:"description"`
+	Quantity    float64 `json:"quantity"`
+	UnitPrice   float64 `json:"unitPrice"`
+	Amount      float64 `json:"amount"`
+}
+
+// InvoiceCurrencies are the currencies invoices may be in.
+var InvoiceCurrencies = []string{"EUR", "USD", "GBP", "CHF", "SEK", "DKK", "PLN"}
+
+var invoiceSchema = schema.Object(
+	schema.Prop("vendorName", schema.OptionalString("the vendor's legal name", 120)),
+	schema.Prop("vendorTaxId", schema.OptionalString("the vendor's VAT or tax id", 40)),
+	schema.Prop("invoiceNumber", schema.OptionalString("the invoice number", 40)),
+	schema.Prop("issueDate", schema.OptionalString("issue date as YYYY-MM-DD", 10)),
+	schema.Prop("dueDate", schema.OptionalString("due date as YYYY-MM-DD", 10)),
+	schema.Prop("currency", schema.Enum("ISO 4217 currency code", InvoiceCurrencies...)),
+	schema.Prop("lines", schema.Array("the line items", schema.Object(
+		schema.Prop("description", schema.OptionalString("what was bought", 60)),
+		schema.Prop("quantity", schema.Number("how many")),
+		schema.Prop("unitPrice", schema.Number("price of one")),
+		schema.Prop("amount", schema.Number("quantity times unit price")),
+	), 10)),
+	schema.Prop("subtotal", schema.Number("sum of the line amounts")),
+	schema.Prop("tax", schema.Number("tax amount")),
+	schema.Prop("total", schema.Number("amount due")),
+	schema.Prop("poNumber", schema.OptionalString("purchase order number, empty if none", 40)),
+)
+
+// Check is one validation step and its outcome.
+type Check struct {
+	Name   string `json:"name"`
+	Passed bool   `json:"passed"`
+	Detail string `json:"detail"`
+	Hard   bool   `json:"hard,omitempty"` // a failure no person may override
+}
+
+// InvoiceResult is the outcome of an invoice processing.
+type InvoiceResult struct {
+	Invoice    *Invoice                `json:"invoice,omitempty"`
+	Checks     []Check                 `json:"checks"`
+	Approved   bool                    `json:"approved"`
+	Decision   Decision                `json:"decision"` // By "policy" when no person was needed
+	Ledger     *activities.LedgerEntry `json:"ledger,omitempty"`
+	ModelCalls []activities.ModelCall  `json:"modelCalls"`
+}
+
+// ErrInvalidInvoice is the application error type of input that holds no invoice.
+const ErrInvalidInvoice = "InvalidInvoice"
+
+// InvoiceProcessing extracts an invoice with the model, validates it by
+// fixed rules, lets the policy or a person decide, and posts it to the ledger
+// exactly once.
+func InvoiceProcessing(ctx workflow.Context, in InvoiceInput) (InvoiceResult, error) {
+	d, err := newDecisions(ctx, "invoice")
+	if err != nil {
+		return InvoiceResult{}, err
+	}
+	policy := in.Policy.withDefaults()
+	var result InvoiceResult
+
+	d.step(ctx, "reading", "Reading the invoice document")
+	text, err := invoiceText(ctx, in)
+	if err != nil {
+		return result, err
+	}
+	if readable := readabilityCheck(text); !readable.Passed {
+		result.Checks = []Check{readable}
+		result.Decision = Decision{By: "policy", Reason: readable.Detail}
+		d.step(ctx, "rejected", "Rejected: "+readable.Detail)
+		return result, nil
+	}
+
+	model, err := resolveModel(ctx, in.Model)
+	if err != nil {
+		return result, err
+	}
+	d.step(ctx, "extracting", "Extracting the invoice fields with "+model.Model)
+	inv, extraction, err := extractInvoice(ctx, model, text)
+	if err != nil {
+		return result, err
+	}
+	result.Checks = append(result.Checks, extraction.check)
+	if extraction.call != nil {
+		result.ModelCalls = append(result.ModelCalls, *extraction.call)
+	}
+
+	d.step(ctx, "validating", "Checking arithmetic, dates, vendor, duplicates and PO")
+	var facts activities.InvoiceFacts
+	if inv != nil {
+		result.Invoice = inv
+		var store *activities.Store
+		req := activities.InvoiceFactsRequest{VendorName: inv.VendorName, VendorTaxID: inv.VendorTaxID,
+			InvoiceNumber: inv.InvoiceNumber, PONumber: inv.PONumber}
+		if err := workflow.ExecuteActivity(withStore(ctx, "look up vendor, ledger and PO"), store.InvoiceFacts, req).Get(ctx, &facts); err != nil {
+			return result, err
+		}
+		result.Checks = append(result.Checks, validateInvoice(*inv, facts, policy)...)
+	}
+
+	hard, failed := firstFailures(result.Checks)
+	switch {
+	case hard != nil:
+		result.Decision = Decision{By: "policy", Reason: hard.Detail}
+	case failed == nil && inv.Total < policy.AutoApproveBelow:
+		result.Decision = Decision{Approve: true, By: "policy",
+			Reason: fmt.Sprintf("every check passed and the total is below %.2f", policy.AutoApproveBelow)}
+	default:
+		result.Decision = d.ask(ctx, invoiceQuestion(inv, failed), false, policy.Decision)
+	}
+	result.Approved = result.Decision.Approve
+	if !result.Approved {
+		d.step(ctx, "rejected", "Rejected by "+result.Decision.By+": "+result.Decision.Reason)
+		return result, nil
+	}
+
+	d.step(ctx, "posting", "Posting to the ledger")
+	entry, err := postInvoice(ctx, inv, facts, result.Decision)
+	if err != nil {
+		return result, err
+	}
+	result.Ledger = &entry
+	d.step(ctx, "posted", fmt.Sprintf("Posted %.2f %s, approved by %s", entry.Amount, entry.Currency, entry.ApprovedBy))
+	return result, nil
+}
+
+func (p InvoicePolicy) withDefaults() InvoicePolicy {
+	def := DefaultInvoicePolicy
+	if p.AutoApproveBelow > 0 {
+		def.AutoApproveBelow = p.AutoApproveBelow
+	}
+	if p.POTolerance > 0 {
+		def.POTolerance = p.POTolerance
+	}
+	if len(p.Decision.Approvers) > 0 {
+		def.Decision = p.Decision
+	}
+	return def
+}
+
+func invoiceText(ctx workflow.Context, in InvoiceInput) (string, error) {
+	switch {
+	case strings.TrimSpace(in.Document) != "":
+		return in.Document, nil
+	case in.DocumentID != "":
+		var store *activities.Store
+		var text string
+		err := workflow.ExecuteActivity(withStore(ctx, "load document "+in.DocumentID), store.LoadDocument, in.DocumentID).Get(ctx, &text)
+		return text, err
+	}
+	return "", temporal.NewNonRetryableApplicationError(
+		"the invoice is empty; give its text as document, or a stored document's id as documentId", ErrInvalidInvoice, nil)
+}
+
+type extractionOutcome struct {
+	check Check
+	call  *activities.ModelCall
+}
+
+// extractInvoice asks the model for the invoice's fields. An answer that
+// never validates is a failed check for a person to look at, not an error.
+func extractInvoice(ctx workflow.Context, model ModelSettings, text string) (*Invoice, extractionOutcome, error) {
+	req := activities.ChatRequest{
+		Purpose: "extract invoice",
+		Model:   model.Model,
+		Messages: []activities.Message{
+			{Role: "system", Content: "You extract data from invoices. Answer with JSON only. Write dates as YYYY-MM-DD and amounts as plain numbers. " +
+				"Use an empty string for anything the invoice does not state. Copy numbers exactly; do not correct them."},
+			{Role: "user", Content: text},
+		},
+		Schema:  invoiceSchema,
+		Options: activities.ModelOptions{MaxTokens: 1024},
+	}
+	var res activities.ChatResult
+	err := workflow.ExecuteActivity(withModel(ctx, model, "extract invoice: vendor, number, dates, lines, totals, PO"),
+		new(activities.Model).Chat, req).Get(ctx, &res)
+	if isErrorType(err, activities.ErrModelInvalidAnswer) {
+		return nil, extractionOutcome{check: Check{Name: "extraction", Detail: rootMessage(err)}}, nil
+	}
+	if err != nil {
+		return nil, extractionOutcome{}, err
+	}
+	inv, err := decodeAnswer[Invoice](res)
+	if err != nil {
+		return nil, extractionOutcome{}, err
+	}
+	return &inv, extractionOutcome{check: Check{Name: "extraction", Passed: true, Detail: "fields extracted by " + res.Call.Model}, call: &res.Call}, nil
+}
+
+func postInvoice(ctx workflow.Context, inv *Invoice, facts activities.InvoiceFacts, dec Decision) (activities.LedgerEntry, error) {
+	vendorID := "unknown:" + inv.VendorName
+	if facts.Vendor != nil {
+		vendorID = facts.Vendor.ID
+	}
+	id := workflow.GetInfo(ctx).WorkflowExecution.ID
+	posting := activities.LedgerPosting{
+		IdempotencyKey: id, VendorID: vendorID, InvoiceNumber: inv.InvoiceNumber,
+		Amount: inv.Total, Currency: inv.Currency, ApprovedBy: dec.By, WorkflowID: id,
+	}
+	var store *activities.Store
+	var entry activities.LedgerEntry
+	err := workflow.ExecuteActivity(withStore(ctx, fmt.Sprintf("post %.2f %s to the ledger", inv.Total, inv.Currency)),
+		store.PostInvoice, posting).Get(ctx, &entry)
+	return entry, err
+}
+
+func invoiceQuestion(inv *Invoice, failed *Check) string {
+	what := "an invoice whose fields could not be extracted"
+	if inv != nil {
+		what = fmt.Sprintf("invoice %s from %s over %.2f %s", inv.InvoiceNumber, inv.VendorName, inv.Total, inv.Currency)
+	}
+	if failed != nil {
+		return fmt.Sprintf("Approve %s? Check %q failed: %s", what, failed.Name, failed.Detail)
+	}
+	return fmt.Sprintf("Approve %s? Every check passed; it is over the auto-approval amount", what)
+}
+
+// firstFailures returns the first failed hard check and the first failed check.
+func firstFailures(checks []Check) (hard, failed *Check) {
+	for i := range checks {
+		c := &checks[i]
+		if c.Passed {
+			continue
+		}
+		if failed == nil {
+			failed = c
+		}
+		if c.Hard && hard == nil {
+			hard = c
+		}
+	}
+	return hard, failed
+}
