@@ -3,10 +3,16 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -50,6 +56,7 @@ func startTandem(t *testing.T) *tandem {
 	db, err := store.Open(ctx, cfg.DBPath)
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
+	require.NoError(t, store.Seed(ctx, db, filepath.Join(testenv.RepoRoot(), "testdata", "seed.sql")))
 	c := s.Client(t)
 	require.NoError(t, workers.EnsureSearchAttributes(ctx, c, cfg.Namespace))
 	w, err := workers.Start(c, cfg, db)
@@ -70,13 +77,53 @@ func (td *tandem) env() []string {
 	)
 }
 
+var (
+	starterOnce sync.Once
+	starterBin  string
+	starterErr  error
+)
+
 // buildStarter builds the starter command once per test binary.
 func buildStarter(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(os.TempDir(), "tandem-e2e-starter")
-	cmd := exec.Command("go", "build", "-o", bin, "./starter")
+	starterOnce.Do(func() {
+		starterBin = filepath.Join(os.TempDir(), "tandem-e2e-starter")
+		cmd := exec.Command("go", "build", "-o", starterBin, "./starter")
+		cmd.Dir = testenv.RepoRoot()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			starterErr = fmt.Errorf("build the starter: %v: %s", err, out)
+		}
+	})
+	require.NoError(t, starterErr)
+	return starterBin
+}
+
+// starter runs the starter command against this deployment and returns its
+// exit code, stdout and stderr.
+func (td *tandem) starter(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(buildStarter(t), args...)
+	cmd.Env = td.env()
 	cmd.Dir = testenv.RepoRoot()
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "build the starter: %s", out)
-	return bin
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exitErr *exec.ExitError
+	if err != nil && !errors.As(err, &exitErr) {
+		t.Fatalf("run the starter: %v", err)
+	}
+	return cmd.ProcessState.ExitCode(), stdout.String(), stderr.String()
+}
+
+// jsonLines decodes the starter's --json output.
+func jsonLines[T any](t *testing.T, out string) []T {
+	t.Helper()
+	var lines []T
+	dec := json.NewDecoder(strings.NewReader(out))
+	for dec.More() {
+		var l T
+		require.NoError(t, dec.Decode(&l))
+		lines = append(lines, l)
+	}
+	return lines
 }

@@ -132,8 +132,28 @@ start_worker() {
 }
 
 demo() {
+  local starter="$BIN/starter"
+  cd "$ROOT"
   say "Routing the sample tickets in testdata/tickets"
-  (cd "$ROOT" && "$BIN/starter" route-ticket testdata/tickets/*.json)
+  "$starter" route-ticket testdata/tickets/*.json
+  say "Processing the sample invoices in testdata/invoices"
+  "$starter" invoice testdata/invoices/*.txt
+  decide_waiting invoice ap.clerk
+}
+
+# decide_waiting KIND PERSON decides every run of KIND waiting for a person,
+# as PERSON: it approves them, but rejects PO mismatches, to show both paths.
+decide_waiting() {
+  local id
+  sleep 1 # let the visibility store catch up with the runs' search attributes
+  say "Deciding the $1 runs that wait for a person, as $2"
+  for id in $("$BIN/starter" list --waiting --kind "$1" --ids); do
+    case $id in
+      *po-mismatch*) "$BIN/starter" reject "$id" --by "$2" --reason "the PO amount does not match" --wait ;;
+      *) "$BIN/starter" approve "$id" --by "$2" --wait ;;
+    esac
+    echo
+  done
 }
 
 # stop_one NAME stops the process whose pid `run` recorded for NAME.

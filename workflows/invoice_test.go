@@ -1,0 +1,366 @@
+package workflows
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/suite"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/tandemhq/tandem/activities"
+)
+
+type invoiceSuite struct {
+	suite.Suite
+	testsuite.WorkflowTestSuite
+	env   *testsuite.TestWorkflowEnvironment
+	model *activities.Model
+	store *activities.Store
+	posts []activities.LedgerPosting
+	notes []activities.Notification
+}
+
+func TestInvoiceProcessing(t *testing.T) { suite.Run(t, new(invoiceSuite)) }
+
+func (s *invoiceSuite) SetupTest() {
+	s.env = s.NewTestWorkflowEnvironment()
+	s.env.RegisterActivity(s.model)
+	s.env.RegisterActivity(s.store)
+	s.posts, s.notes = nil, nil
+	s.env.OnActivity(s.store.Notify, mock.Anything, mock.Anything).Return(func(_ context.Context, n activities.Notification) error {
+		s.notes = append(s.notes, n)
+		return nil
+	}).Maybe()
+	s.env.OnActivity(s.store.PostInvoice, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, p activities.LedgerPosting) (activities.LedgerEntry, error) {
+			s.posts = append(s.posts, p)
+			return activities.LedgerEntry{LedgerPosting: p}, nil
+		}).Maybe()
+}
+
+// acmeInvoice is the clean sample under the threshold, as a model would extract it.
+func acmeInvoice() Invoice {
+	return Invoice{VendorName: "Acme Office Supplies", VendorTaxID: "DE811234567", InvoiceNumber: "ACM-2026-1187",
+		IssueDate: "2026-11-02", DueDate: "2026-12-02", Currency: "EUR", PONumber: "PO-1001",
+		Lines:    []InvoiceLine{{"Printer paper", 10, 8.5, 85}, {"Toner", 4, 29, 116}, {"Organiser", 2, 2.5, 5}},
+		Subtotal: 206, Tax: 39.14, Total: 245.14}
+}
+
+var acmeVendor = &activities.Vendor{ID: "V-ACME", Name: "Acme Office Supplies", TaxID: "DE811234567", Active: true}
+
+func cleanFacts() activities.InvoiceFacts {
+	return activities.InvoiceFacts{Vendor: acmeVendor,
+		PurchaseOrder: &activities.PurchaseOrder{Number: "PO-1001", VendorID: "V-ACME", Amount: 250, Currency: "EUR"}}
+}
+
+const sampleInvoiceText = "ACME OFFICE SUPPLIES — INVOICE ACM-2026-1187 … Total due 245.14 EUR"
+
+// expect scripts the model's extraction and the store's facts.
+func (s *invoiceSuite) expect(inv Invoice, facts activities.InvoiceFacts) {
+	answer, _ := json.Marshal(inv)
+	s.env.OnActivity(s.model.Chat, mock.Anything, mock.Anything).
+		Return(activities.ChatResult{Answer: answer, Call: activities.ModelCall{Purpose: "extract invoice", Model: "m"}}, nil).Once()
+	s.env.OnActivity(s.store.InvoiceFacts, mock.Anything, mock.Anything).Return(facts, nil).Once()
+}
+
+func (s *invoiceSuite) run(policy InvoicePolicy) InvoiceResult {
+	s.env.ExecuteWorkflow(InvoiceProcessing, InvoiceInput{Document: sampleInvoiceText, Policy: policy, Model: ModelSettings{Model: "m", TaskQueue: "q"}})
+	s.Require().True(s.env.IsWorkflowCompleted())
+	s.Require().NoError(s.env.GetWorkflowError())
+	var res InvoiceResult
+	s.Require().NoError(s.env.GetWorkflowResult(&res))
+	return res
+}
+
+// decideAt sends a decision through the Update after delay; the returned
+// pointer holds the validator's refusal, if any, once the run ends.
+func (s *invoiceSuite) decideAt(delay time.Duration, d Decision) *error {
+	refused := new(error)
+	s.env.RegisterDelayedCallback(func() {
+		s.env.UpdateWorkflow(DecisionUpdate, "", &testsuite.TestUpdateCallback{
+			OnAccept:   func() {},
+			OnReject:   func(err error) { *refused = err },
+			OnComplete: func(any, error) {},
+		}, d)
+	}, delay)
+	return refused
+}
+
+func (s *invoiceSuite) check(res InvoiceResult, name string) Check {
+	for _, c := range res.Checks {
+		if c.Name == name {
+			return c
+		}
+	}
+	s.Failf("no check", "check %q is missing from %v", name, res.Checks)
+	return Check{}
+}
+
+func (s *invoiceSuite) TestCleanInvoiceUnderThresholdIsAutoApprovedAndPosted() {
+	s.expect(acmeInvoice(), cleanFacts())
+	res := s.run(InvoicePolicy{})
+
+	s.True(res.Approved)
+	s.Equal("policy", res.Decision.By)
+	for _, c := range res.Checks {
+		s.True(c.Passed, "%s: %s", c.Name, c.Detail)
+	}
+	s.Require().Len(s.posts, 1)
+	s.Equal(activities.LedgerPosting{IdempotencyKey: "default-test-workflow-id", VendorID: "V-ACME", InvoiceNumber: "ACM-2026-1187",
+		Amount: 245.14, Currency: "EUR", ApprovedBy: "policy", WorkflowID: "default-test-workflow-id"}, s.posts[0])
+	s.NotNil(res.Ledger)
+}
+
+func (s *invoiceSuite) TestCleanInvoiceOverThresholdWaitsForAPersonWhoApproves() {
+	s.expect(acmeInvoice(), cleanFacts())
+	s.decideAt(time.Hour, Decision{Approve: true, By: "ap.lead"})
+	res := s.run(InvoicePolicy{AutoApproveBelow: 100})
+
+	s.True(res.Approved)
+	s.Equal("ap.lead", res.Decision.By)
+	s.Require().Len(s.posts, 1)
+	s.Equal("ap.lead", s.posts[0].ApprovedBy)
+	s.Require().NotEmpty(s.notes)
+	s.Equal([]string{"ap.clerk", "ap.lead"}, s.notes[0].Recipients, "the approvers are told")
+}
+
+func (s *invoiceSuite) TestPersonRejectsWithAReasonAndNothingIsPosted() {
+	s.expect(acmeInvoice(), cleanFacts())
+	s.decideAt(time.Hour, Decision{Approve: false, By: "ap.clerk", Reason: "ordered by mistake"})
+	res := s.run(InvoicePolicy{AutoApproveBelow: 100})
+
+	s.False(res.Approved)
+	s.Equal(Decision{By: "ap.clerk", Reason: "ordered by mistake"}, res.Decision)
+	s.Empty(s.posts)
+	s.Nil(res.Ledger)
+}
+
+func (s *invoiceSuite) TestDuplicateIsRejectedWithoutAPerson() {
+	facts := cleanFacts()
+	facts.AlreadyPosted, facts.PostedBy = true, "invoice-earlier"
+	s.expect(acmeInvoice(), facts)
+	res := s.run(InvoicePolicy{})
+
+	s.False(res.Approved)
+	s.Equal("policy", res.Decision.By)
+	s.Equal("invoice ACM-2026-1187 of Acme Office Supplies was already posted (by invoice-earlier)", res.Decision.Reason)
+	s.False(s.check(res, "duplicate").Passed)
+	s.Empty(s.posts)
+	s.Empty(s.notes, "no one is asked")
+}
+
+func (s *invoiceSuite) TestEachFailedCheckSendsTheInvoiceToAPerson() {
+	cases := map[string]struct {
+		edit   func(*Invoice, *activities.InvoiceFacts)
+		check  string
+		detail string
+	}{
+		"bad arithmetic": {func(i *Invoice, _ *activities.InvoiceFacts) { i.Lines[1].Amount = 126 }, "arithmetic",
+			"line 2: 4 × 29.00 is 116.00, not 126.00"},
+		"subtotal": {func(i *Invoice, _ *activities.InvoiceFacts) { i.Subtotal = 210 }, "arithmetic",
+			"the lines add up to 206.00, not the subtotal 210.00"},
+		"total": {func(i *Invoice, _ *activities.InvoiceFacts) { i.Total = 250 }, "arithmetic",
+			"subtotal 206.00 plus tax 39.14 is 245.14, not the total 250.00"},
+		"due before issue": {func(i *Invoice, _ *activities.InvoiceFacts) { i.DueDate = "2026-10-01" }, "dates",
+			"the due date 2026-10-01 is before the issue date 2026-11-02"},
+		"not a date": {func(i *Invoice, _ *activities.InvoiceFacts) { i.IssueDate = "02.11.2026" }, "dates",
+			`the issue date "02.11.2026" is not a date`},
+		"unknown vendor": {func(_ *Invoice, f *activities.InvoiceFacts) { f.Vendor = nil }, "vendor",
+			`vendor "Acme Office Supplies" (tax id "DE811234567") is not in the vendor master`},
+		"inactive vendor": {func(_ *Invoice, f *activities.InvoiceFacts) {
+			f.Vendor = &activities.Vendor{ID: "V-ACME", Name: "Acme"}
+		}, "vendor",
+			"vendor Acme (V-ACME) is inactive"},
+		"no PO": {func(i *Invoice, f *activities.InvoiceFacts) { i.PONumber, f.PurchaseOrder = "", nil }, "purchase order",
+			"the invoice names no purchase order"},
+		"unknown PO": {func(_ *Invoice, f *activities.InvoiceFacts) { f.PurchaseOrder = nil }, "purchase order",
+			"purchase order PO-1001 does not exist"},
+		"PO of another vendor": {func(_ *Invoice, f *activities.InvoiceFacts) { f.PurchaseOrder.VendorID = "V-GLOBEX" }, "purchase order",
+			"purchase order PO-1001 belongs to vendor V-GLOBEX, not to this invoice's vendor"},
+		"PO amount": {func(_ *Invoice, f *activities.InvoiceFacts) { f.PurchaseOrder.Amount = 200 }, "purchase order",
+			"the total 245.14 is more than 2% away from purchase order PO-1001's 200.00"},
+	}
+	for name, c := range cases {
+		s.Run(name, func() {
+			s.SetupTest()
+			inv, facts := acmeInvoice(), cleanFacts()
+			c.edit(&inv, &facts)
+			s.expect(inv, facts)
+			s.decideAt(time.Minute, Decision{Approve: false, By: "ap.clerk", Reason: "checked: " + c.check})
+			res := s.run(InvoicePolicy{})
+
+			got := s.check(res, c.check)
+			s.False(got.Passed)
+			s.Equal(c.detail, got.Detail)
+			s.Equal("ap.clerk", res.Decision.By, "a person decided, not the policy")
+			s.Empty(s.posts)
+		})
+	}
+}
+
+func (s *invoiceSuite) TestUnreadableDocumentIsRejectedBeforeTheModel() {
+	s.env.ExecuteWorkflow(InvoiceProcessing, InvoiceInput{Document: "\x89PNG\x00\x00\x01\x02\x03\xff\xfe"})
+	s.Require().NoError(s.env.GetWorkflowError())
+	var res InvoiceResult
+	s.Require().NoError(s.env.GetWorkflowResult(&res))
+	s.False(res.Approved)
+	s.Equal("the document has no readable text; it may be a scan or a binary file, so send its text layer", res.Decision.Reason)
+	s.Empty(res.ModelCalls)
+}
+
+func (s *invoiceSuite) TestADocumentThatIsNoInvoiceIsRejected() {
+	s.env.ExecuteWorkflow(InvoiceProcessing, InvoiceInput{Document: "Dear team, the picnic is on Friday. Bring snacks!"})
+	var res InvoiceResult
+	s.Require().NoError(s.env.GetWorkflowResult(&res))
+	s.Equal("the document does not look like an invoice: it mentions no invoice, bill or total", res.Decision.Reason)
+}
+
+func (s *invoiceSuite) TestEmptyInputFailsWithASentence() {
+	s.env.ExecuteWorkflow(InvoiceProcessing, InvoiceInput{})
+	var appErr *temporal.ApplicationError
+	s.Require().True(errors.As(s.env.GetWorkflowError(), &appErr))
+	s.Equal(ErrInvalidInvoice, appErr.Type())
+	s.Equal("the invoice is empty; give its text as document, or a stored document's id as documentId", appErr.Message())
+}
+
+func (s *invoiceSuite) TestExtractionThatNeverValidatesGoesToAPerson() {
+	s.env.OnActivity(s.model.Chat, mock.Anything, mock.Anything).Return(activities.ChatResult{},
+		temporal.NewNonRetryableApplicationError("model m gave no usable answer", activities.ErrModelInvalidAnswer, nil)).Once()
+	s.decideAt(time.Minute, Decision{Approve: false, By: "ap.clerk", Reason: "entered by hand instead"})
+	res := s.run(InvoicePolicy{})
+
+	s.Nil(res.Invoice)
+	s.False(s.check(res, "extraction").Passed)
+	s.Equal("ap.clerk", res.Decision.By)
+	s.env.AssertNotCalled(s.T(), "InvoiceFacts", mock.Anything, mock.Anything)
+}
+
+func (s *invoiceSuite) TestRemindersThenEscalationThenTheEscalatedApproverDecides() {
+	s.expect(acmeInvoice(), cleanFacts())
+	var refused *error
+	s.env.RegisterDelayedCallback(func() {
+		st := s.status()
+		s.Require().NotNil(st.Pending)
+		s.True(st.Pending.Escalated)
+		s.Equal([]string{"finance.controller"}, st.Pending.Approvers)
+		s.Equal(6, st.Pending.Reminders, "reminded every 4 h for 25 h")
+	}, 25*time.Hour)
+	refused = s.decideAt(25*time.Hour+time.Minute, Decision{Approve: true, By: "ap.clerk"})
+	s.decideAt(26*time.Hour, Decision{Approve: true, By: "finance.controller"})
+	res := s.run(InvoicePolicy{AutoApproveBelow: 100})
+
+	s.Require().Error(*refused)
+	s.Equal("ap.clerk may not decide this; one of finance.controller may", (*refused).Error())
+	s.Equal("finance.controller", res.Decision.By)
+	kinds := map[string]int{}
+	for _, n := range s.notes {
+		kinds[n.Subject]++
+	}
+	s.Equal(map[string]int{"[invoice] decision": 1, "[invoice] reminder": 6, "[invoice] escalation": 1}, kinds)
+}
+
+func (s *invoiceSuite) TestDeadlineRejectsWhenNoOneDecides() {
+	s.expect(acmeInvoice(), cleanFacts())
+	res := s.run(InvoicePolicy{AutoApproveBelow: 100})
+
+	s.False(res.Approved)
+	s.Equal(Decision{By: "deadline", Reason: "no decision within 72h0m0s"}, res.Decision)
+	s.Empty(s.posts)
+}
+
+func (s *invoiceSuite) TestDecisionValidatorRefusals() {
+	s.expect(acmeInvoice(), cleanFacts())
+	unknown := s.decideAt(time.Minute, Decision{Approve: true, By: "mallory"})
+	noReason := s.decideAt(2*time.Minute, Decision{Approve: false, By: "ap.clerk"})
+	noName := s.decideAt(3*time.Minute, Decision{Approve: true})
+	edit := s.decideAt(4*time.Minute, Decision{Approve: true, By: "ap.clerk", Edit: "new text"})
+	s.decideAt(5*time.Minute, Decision{Approve: true, By: "ap.clerk"})
+	res := s.run(InvoicePolicy{AutoApproveBelow: 100})
+
+	s.EqualError(*unknown, "mallory may not decide this; one of ap.clerk, ap.lead may")
+	s.EqualError(*noReason, "a rejection needs a reason")
+	s.EqualError(*noName, "say who decides (by); one of ap.clerk, ap.lead may decide")
+	s.EqualError(*edit, "this decision does not take edits; approve or reject it")
+	s.Equal("ap.clerk", res.Decision.By)
+	s.Len(s.posts, 1)
+}
+
+func (s *invoiceSuite) TestASecondDecisionIsRefused() {
+	s.expect(acmeInvoice(), cleanFacts())
+	var second error
+	s.env.RegisterDelayedCallback(func() {
+		s.env.UpdateWorkflow(DecisionUpdate, "1", &testsuite.TestUpdateCallback{OnAccept: func() {}, OnReject: func(error) {},
+			OnComplete: func(any, error) {
+				s.env.UpdateWorkflow(DecisionUpdate, "2", &testsuite.TestUpdateCallback{
+					OnAccept: func() {}, OnReject: func(err error) { second = err }, OnComplete: func(any, error) {}},
+					Decision{Approve: false, By: "ap.lead", Reason: "too late"})
+			}}, Decision{Approve: true, By: "ap.clerk"})
+	}, time.Minute)
+	res := s.run(InvoicePolicy{AutoApproveBelow: 100})
+	s.Equal("ap.clerk", res.Decision.By)
+	s.Require().Error(second)
+	s.Contains(second.Error(), "already taken by ap.clerk")
+}
+
+func (s *invoiceSuite) TestNoDecisionPendingIsRefused() {
+	var refused error
+	s.env.OnActivity(s.model.Chat, mock.Anything, mock.Anything).After(time.Hour).
+		Return(activities.ChatResult{Answer: mustJSON(acmeInvoice())}, nil).Once()
+	s.env.OnActivity(s.store.InvoiceFacts, mock.Anything, mock.Anything).Return(cleanFacts(), nil).Once()
+	s.env.RegisterDelayedCallback(func() {
+		s.env.UpdateWorkflow(DecisionUpdate, "", &testsuite.TestUpdateCallback{
+			OnAccept: func() {}, OnReject: func(err error) { refused = err }, OnComplete: func(any, error) {}},
+			Decision{Approve: true, By: "ap.clerk"})
+	}, time.Minute)
+	res := s.run(InvoicePolicy{})
+	s.True(res.Approved)
+	s.EqualError(refused, `this run has no decision pending; it is at step "extracting"`)
+}
+
+func (s *invoiceSuite) TestPostingIsRetriedAndStaysOneEntry() {
+	s.SetupTestWithoutPostMock()
+	s.expect(acmeInvoice(), cleanFacts())
+	var keys []string
+	s.env.OnActivity(s.store.PostInvoice, mock.Anything, mock.Anything).Return(activities.LedgerEntry{},
+		errors.New("database is locked")).Once()
+	s.env.OnActivity(s.store.PostInvoice, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, p activities.LedgerPosting) (activities.LedgerEntry, error) {
+			keys = append(keys, p.IdempotencyKey)
+			return activities.LedgerEntry{LedgerPosting: p}, nil
+		}).Once()
+	res := s.run(InvoicePolicy{})
+	s.True(res.Approved)
+	s.Equal([]string{"default-test-workflow-id"}, keys, "the retry carries the same idempotency key")
+}
+
+func (s *invoiceSuite) SetupTestWithoutPostMock() {
+	s.env = s.NewTestWorkflowEnvironment()
+	s.env.RegisterActivity(s.model)
+	s.env.RegisterActivity(s.store)
+	s.env.OnActivity(s.store.Notify, mock.Anything, mock.Anything).Return(nil).Maybe()
+}
+
+func (s *invoiceSuite) status() Status {
+	val, err := s.env.QueryWorkflow(StatusQuery)
+	s.Require().NoError(err)
+	var st Status
+	s.Require().NoError(val.Get(&st))
+	return st
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, _ := json.Marshal(v)
+	return b
+}
+
+func TestReadabilityCheck(t *testing.T) {
+	assert.True(t, readabilityCheck("RECHNUNG Nr. 4 — Gesamt 12,00 EUR").Passed)
+	assert.Equal(t, "the document is empty", readabilityCheck(" \n ").Detail)
+	assert.True(t, readabilityCheck("Bill of materials and total").Hard)
+}
