@@ -102,7 +102,14 @@ func buildStarter(t *testing.T) string {
 // exit code, stdout and stderr.
 func (td *tandem) starter(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
+	return td.starterWithStdin(t, "", args...)
+}
+
+// starterWithStdin is starter with stdin holding input.
+func (td *tandem) starterWithStdin(t *testing.T, input string, args ...string) (int, string, string) {
+	t.Helper()
 	cmd := exec.Command(buildStarter(t), args...)
+	cmd.Stdin = strings.NewReader(input)
 	cmd.Env = td.env()
 	cmd.Dir = testenv.RepoRoot()
 	var stdout, stderr bytes.Buffer

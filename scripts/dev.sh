@@ -139,6 +139,9 @@ demo() {
   say "Processing the sample invoices in testdata/invoices"
   "$starter" invoice testdata/invoices/*.txt
   decide_waiting invoice ap.clerk
+  say "Requesting the sample leave in testdata/leave"
+  "$starter" leave testdata/leave/*.json
+  decide_waiting leave E-100
 }
 
 # decide_waiting KIND PERSON decides every run of KIND waiting for a person,

@@ -183,5 +183,12 @@ func printResult(out io.Writer, kind, id string, raw json.RawMessage) {
 			return
 		}
 	}
+	if kind == "leave" {
+		var res workflows.LeaveResult
+		if json.Unmarshal(raw, &res) == nil {
+			printLeave(out, "result", id, res)
+			return
+		}
+	}
 	fmt.Fprintf(out, "  result: %s\n", oneLine(string(raw), 200))
 }

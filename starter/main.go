@@ -35,6 +35,7 @@ type command struct {
 var commands = []command{
 	{"route-ticket", "route support tickets from JSON files (or - for stdin) and print the results", routeTicket},
 	{"invoice", "process invoices from text files (or - for stdin): extract, validate, decide, post", processInvoice},
+	{"leave", "request leave from JSON files (or - for stdin); dates may be relative, like +30d", requestLeave},
 	{"approve", "approve the decision a run is waiting for", decide("approve")},
 	{"reject", "reject the decision a run is waiting for, with a reason", decide("reject")},
 	{"edit", "approve a run's pending draft with edited text", decide("edit")},

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 )
@@ -90,4 +91,12 @@ func TestUsage(t *testing.T) {
 	code, _, stderr = runStarter(t, nil, "route-ticket")
 	assert.Equal(t, exitBadInput, code)
 	assert.Contains(t, stderr, "route-ticket needs at least one ticket file")
+}
+
+func TestResolveDate(t *testing.T) {
+	today := time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC)
+	assert.Equal(t, "2026-12-25", resolveDate("+30d", today))
+	assert.Equal(t, "2026-11-25", resolveDate("+0d", today))
+	assert.Equal(t, "2027-01-04", resolveDate("2027-01-04", today))
+	assert.Equal(t, "tomorrow", resolveDate("tomorrow", today), "left for the workflow to refuse")
 }

@@ -35,6 +35,7 @@ func Start(c client.Client, cfg config.Config, db *sql.DB) (*Workers, error) {
 	main := worker.New(c, cfg.TaskQueue, worker.Options{})
 	main.RegisterWorkflowWithOptions(workflows.TicketRouting, workflow.RegisterOptions{Name: workflows.TicketRoutingName})
 	main.RegisterWorkflowWithOptions(workflows.InvoiceProcessing, workflow.RegisterOptions{Name: workflows.InvoiceProcessingName})
+	main.RegisterWorkflowWithOptions(workflows.LeaveApproval, workflow.RegisterOptions{Name: workflows.LeaveApprovalName})
 	main.RegisterActivity(&activities.Store{DB: db})
 	main.RegisterActivity(&activities.Settings{Model: cfg.Model, ModelTaskQueue: cfg.ModelTaskQueue})
 

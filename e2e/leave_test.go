@@ -1,0 +1,77 @@
+package e2e
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tandemhq/tandem/internal/store"
+	"github.com/tandemhq/tandem/workflows"
+)
+
+type leaveLine struct {
+	WorkflowID string                     `json:"workflowId"`
+	Pending    *workflows.PendingDecision `json:"pending"`
+	Result     *workflows.LeaveResult     `json:"result"`
+	Error      string                     `json:"error"`
+}
+
+// TestLeaveApprovedByTheManagerThroughTheStarter requests leave within
+// policy, has the manager approve it with the starter, and checks that the
+// balance went down once and the employee was notified.
+func TestLeaveApprovedByTheManagerThroughTheStarter(t *testing.T) {
+	td := startTandem(t)
+	code, stdout, stderr := td.starter(t, "leave", "--json", filepath.Join("testdata", "leave", "within-policy.json"))
+	require.Equal(t, 0, code, stderr)
+	l := jsonLines[leaveLine](t, stdout)[0]
+	require.Empty(t, l.Error)
+	require.NotNil(t, l.Pending, "the manager decides")
+	assert.Equal(t, []string{"E-100"}, l.Pending.Approvers)
+
+	code, stdout, stderr = td.starter(t, "approve", l.WorkflowID, "--by", "E-100", "--reason", "enjoy", "--wait", "--json")
+	require.Equal(t, 0, code, stderr)
+	done := jsonLines[struct {
+		Result workflows.LeaveResult `json:"result"`
+	}](t, stdout)[0].Result
+	assert.True(t, done.Approved)
+	require.NotNil(t, done.Record.BalanceAfter)
+
+	db, err := store.Open(context.Background(), td.dbPath)
+	require.NoError(t, err)
+	defer db.Close()
+	var balance float64
+	require.NoError(t, db.QueryRow(`SELECT days FROM leave_balances WHERE employee_id = 'E-101' AND leave_type = 'annual'`).Scan(&balance))
+	assert.Equal(t, 18-float64(done.Days), balance)
+	assert.Equal(t, balance, *done.Record.BalanceAfter)
+	var notes int
+	require.NoError(t, db.QueryRow(`SELECT count(*) FROM outbox WHERE workflow_id = ? AND recipients = 'E-101'`, l.WorkflowID).Scan(&notes))
+	assert.Equal(t, 1, notes)
+}
+
+// TestLeaveBadRequests sends requests the workflow must refuse in one
+// sentence, with nothing written.
+func TestLeaveBadRequests(t *testing.T) {
+	td := startTandem(t)
+	refused := map[string]string{
+		`{"employeeId":"E-101","type":"annual","start":"+10d","end":"+5d","reason":"x"}`: "the leave ends (",
+		`{"employeeId":"E-101","type":"annual","start":"2020-01-06","end":"2020-01-07"}`: "the leave starts in the past (2020-01-06)",
+	}
+	for input, want := range refused {
+		code, stdout, stderr := td.starterWithStdin(t, input, "leave", "-")
+		assert.Equal(t, 2, code, "refused before a run starts: %s", input)
+		assert.Empty(t, stdout)
+		assert.Contains(t, stderr, "starter: leave request file stdin: "+want, input)
+	}
+	code, stdout, _ := td.starterWithStdin(t, `{"employeeId":"E-999","type":"annual","start":"+30d","end":"+34d","reason":"x"}`, "leave", "-")
+	assert.Equal(t, 1, code, "the run fails")
+	assert.Contains(t, stdout, "employee E-999 is not in the HR store; check the employee id")
+	db, err := store.Open(context.Background(), td.dbPath)
+	require.NoError(t, err)
+	defer db.Close()
+	var written int
+	require.NoError(t, db.QueryRow(`SELECT count(*) FROM outbox`).Scan(&written))
+	assert.Zero(t, written)
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/internal/temporalclient"
+	"github.com/tandemhq/tandem/workflows"
+)
+
+func requestLeave(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
+	fs := newFlagSet("leave", "FILE... | -", &cfg)
+	asJSON := fs.Bool("json", false, "print results as JSON lines")
+	wait := fs.Bool("wait", true, "wait until each run completes or waits for the manager")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usageError{errors.New("leave needs at least one leave request file, or - to read one from stdin")}
+	}
+	jobs := make([]job, fs.NArg())
+	for i, name := range fs.Args() {
+		req, source, err := readLeaveRequest(name, time.Now())
+		if err != nil {
+			return usageError{err}
+		}
+		jobs[i] = job{source: source, id: workflowID("leave", req.EmployeeID), workflow: workflows.LeaveApprovalName, kind: "leave",
+			input: workflows.LeaveInput{Request: req, Model: modelSettings(cfg)}}
+	}
+	c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	results := make([]workflows.LeaveResult, len(jobs))
+	result := func(i int) any { return &results[i] }
+	outcomes, err := startAll(ctx, c, cfg, jobs, *wait, result)
+	if err != nil {
+		return err
+	}
+	if !*wait {
+		printStarted(out, *asJSON, cfg, outcomes)
+		return nil
+	}
+	return report(out, cfg, *asJSON, outcomes, result, func(out io.Writer, i int) {
+		printLeave(out, outcomes[i].job.source, outcomes[i].run.GetID(), results[i])
+	})
+}
+
+// readLeaveRequest reads a leave request; its dates may be YYYY-MM-DD or
+// relative to today, like +30d.
+func readLeaveRequest(name string, today time.Time) (workflows.LeaveRequest, string, error) {
+	var req workflows.LeaveRequest
+	data, source, err := readInput("leave request file", name)
+	if err != nil {
+		return req, source, err
+	}
+	if err := decodeJSONInput("leave request", source, data, &req, "employeeId, type, start, end and reason"); err != nil {
+		return req, source, err
+	}
+	for _, d := range []*string{&req.Start, &req.End} {
+		*d = resolveDate(*d, today)
+	}
+	if _, _, err := req.Dates(today); err != nil {
+		return req, source, fmt.Errorf("leave request file %s: %v", source, err)
+	}
+	return req, source, nil
+}
+
+var relativeDate = regexp.MustCompile(`^\+(\d{1,4})d$`)
+
+// resolveDate turns "+Nd" into the date N days after today; anything else
+// is returned as it is, for the workflow to check.
+func resolveDate(s string, today time.Time) string {
+	s = strings.TrimSpace(s)
+	if m := relativeDate.FindStringSubmatch(s); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return today.UTC().AddDate(0, 0, n).Format(time.DateOnly)
+	}
+	return s
+}
+
+func printLeave(out io.Writer, source, id string, res workflows.LeaveResult) {
+	verdict := "✖ rejected"
+	if res.Approved {
+		verdict = "✔ approved"
+	}
+	fmt.Fprintf(out, "%s  %s  %s\n", verdict, source, id)
+	fmt.Fprintf(out, "  %s (%s), %d working days · decided by %s: %s\n", res.Employee.Name, res.Employee.ID, res.Days,
+		res.Decision.By, oneLine(res.Decision.Reason, 90))
+	for _, c := range res.Checks {
+		mark := "✓"
+		if !c.Passed {
+			mark = "✗"
+		}
+		fmt.Fprintf(out, "  %s %-14s %s\n", mark, c.Name, oneLine(c.Detail, 100))
+	}
+	if res.Note != nil {
+		fmt.Fprintf(out, "  note: %s\n", oneLine(res.Note.Summary, 110))
+	}
+	if res.Record.BalanceAfter != nil {
+		fmt.Fprintf(out, "  balance now %g days · employee notified\n", *res.Record.BalanceAfter)
+	} else {
+		fmt.Fprintf(out, "  employee notified\n")
+	}
+}
