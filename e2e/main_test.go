@@ -50,6 +50,7 @@ func startTandem(t *testing.T) *tandem {
 	cfg.TaskQueue = "e2e-" + t.Name()
 	cfg.ModelTaskQueue = "e2e-model-" + t.Name()
 	cfg.DBPath = filepath.Join(t.TempDir(), "tandem.db")
+	cfg.ReportsDir = filepath.Join(t.TempDir(), "reports")
 	cfg.UIURL = "http://localhost:8233"
 
 	ctx := context.Background()
@@ -74,6 +75,7 @@ func (td *tandem) env() []string {
 		"TANDEM_MODEL_TASK_QUEUE="+td.cfg.ModelTaskQueue,
 		"OLLAMA_HOST="+td.cfg.OllamaHost,
 		"TANDEM_MODEL="+td.cfg.Model,
+		"TANDEM_REPORTS_DIR="+td.cfg.ReportsDir,
 	)
 }
 

@@ -142,6 +142,9 @@ demo() {
   say "Requesting the sample leave in testdata/leave"
   "$starter" leave testdata/leave/*.json
   decide_waiting leave E-100
+  say "Running compliance monitoring over the last 7 days"
+  "$starter" compliance
+  "$starter" schedule create --every 24h
 }
 
 # decide_waiting KIND PERSON decides every run of KIND waiting for a person,

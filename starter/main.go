@@ -36,6 +36,8 @@ var commands = []command{
 	{"route-ticket", "route support tickets from JSON files (or - for stdin) and print the results", routeTicket},
 	{"invoice", "process invoices from text files (or - for stdin): extract, validate, decide, post", processInvoice},
 	{"leave", "request leave from JSON files (or - for stdin); dates may be relative, like +30d", requestLeave},
+	{"compliance", "run compliance monitoring over a period and write its report", compliance},
+	{"schedule", "create, describe, pause, unpause, trigger or delete the compliance schedule", schedule},
 	{"approve", "approve the decision a run is waiting for", decide("approve")},
 	{"reject", "reject the decision a run is waiting for, with a reason", decide("reject")},
 	{"edit", "approve a run's pending draft with edited text", decide("edit")},

@@ -30,6 +30,7 @@ type Config struct {
 	ModelTimeout    time.Duration // TANDEM_MODEL_TIMEOUT: bound on one model call, cold load included
 	DBPath          string        // TANDEM_DB: SQLite file of the business store
 	SeedFile        string        // TANDEM_SEED_FILE: SQL file of sample data the worker loads at start
+	ReportsDir      string        // TANDEM_REPORTS_DIR: folder compliance reports are written to
 	UIURL           string        // TANDEM_UI_URL: Temporal Web UI base URL, for links
 	LogLevel        string        // TANDEM_LOG_LEVEL: debug, info, warn, error
 }
@@ -49,6 +50,7 @@ func FromEnv() Config {
 		ModelTimeout:    envDuration("TANDEM_MODEL_TIMEOUT", 5*time.Minute),
 		DBPath:          env("TANDEM_DB", ".tandem/data/tandem.db"),
 		SeedFile:        env("TANDEM_SEED_FILE", ""),
+		ReportsDir:      env("TANDEM_REPORTS_DIR", "reports"),
 		UIURL:           strings.TrimRight(env("TANDEM_UI_URL", "http://localhost:8233"), "/"),
 		LogLevel:        env("TANDEM_LOG_LEVEL", "info"),
 	}

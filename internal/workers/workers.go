@@ -36,7 +36,10 @@ func Start(c client.Client, cfg config.Config, db *sql.DB) (*Workers, error) {
 	main.RegisterWorkflowWithOptions(workflows.TicketRouting, workflow.RegisterOptions{Name: workflows.TicketRoutingName})
 	main.RegisterWorkflowWithOptions(workflows.InvoiceProcessing, workflow.RegisterOptions{Name: workflows.InvoiceProcessingName})
 	main.RegisterWorkflowWithOptions(workflows.LeaveApproval, workflow.RegisterOptions{Name: workflows.LeaveApprovalName})
-	main.RegisterActivity(&activities.Store{DB: db})
+	main.RegisterWorkflowWithOptions(workflows.ComplianceMonitoring, workflow.RegisterOptions{Name: workflows.ComplianceMonitoringName})
+	store := &activities.Store{DB: db}
+	main.RegisterActivity(store)
+	main.RegisterActivity(&activities.Reports{Store: store, Dir: cfg.ReportsDir})
 	main.RegisterActivity(&activities.Settings{Model: cfg.Model, ModelTaskQueue: cfg.ModelTaskQueue})
 
 	models := worker.New(c, cfg.ModelTaskQueue, worker.Options{

@@ -1,0 +1,216 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Expense is one approved expense record.
+type Expense struct {
+	ID          string    `json:"id"`
+	RequesterID string    `json:"requesterId"`
+	ApproverID  string    `json:"approverId"`
+	Merchant    string    `json:"merchant"`
+	Category    string    `json:"category"`
+	Amount      float64   `json:"amount"`
+	Currency    string    `json:"currency"`
+	ApprovedAt  time.Time `json:"approvedAt"`
+}
+
+// Access is one use of a resource by an employee.
+type Access struct {
+	ID         string    `json:"id"`
+	EmployeeID string    `json:"employeeId"`
+	Role       string    `json:"role"`
+	Resource   string    `json:"resource"`
+	Action     string    `json:"action"`
+	AccessedAt time.Time `json:"accessedAt"`
+	Allowed    bool      `json:"allowed"` // the employee's role grants the resource
+}
+
+// ComplianceRecords are the records of one period.
+type ComplianceRecords struct {
+	Expenses []Expense `json:"expenses"`
+	Access   []Access  `json:"access"`
+}
+
+// Period is a time range, From included, To excluded.
+type Period struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+}
+
+func (p Period) String() string {
+	return p.From.Format("2006-01-02 15:04") + " to " + p.To.Format("2006-01-02 15:04") + " UTC"
+}
+
+const sqliteTime = "2006-01-02 15:04:05"
+
+// LoadComplianceRecords loads the expense and access records of a period.
+func (s *Store) LoadComplianceRecords(ctx context.Context, p Period) (ComplianceRecords, error) {
+	var recs ComplianceRecords
+	from, to := p.From.UTC().Format(sqliteTime), p.To.UTC().Format(sqliteTime)
+	rows, err := s.DB.QueryContext(ctx, `SELECT id, requester_id, approver_id, merchant, category, amount, currency, approved_at
+		FROM expenses WHERE approved_at >= ? AND approved_at < ? ORDER BY approved_at, id`, from, to)
+	if err != nil {
+		return recs, fmt.Errorf("load expenses of %s: %w", p, err)
+	}
+	for rows.Next() {
+		var e Expense
+		var at string
+		if err := rows.Scan(&e.ID, &e.RequesterID, &e.ApproverID, &e.Merchant, &e.Category, &e.Amount, &e.Currency, &at); err != nil {
+			rows.Close()
+			return recs, err
+		}
+		e.ApprovedAt, _ = time.Parse(sqliteTime, at)
+		recs.Expenses = append(recs.Expenses, e)
+	}
+	rows.Close()
+
+	rows, err = s.DB.QueryContext(ctx, `SELECT a.id, a.employee_id, coalesce(e.role, ''), a.resource, a.action, a.accessed_at,
+		EXISTS (SELECT 1 FROM role_permissions r WHERE r.role = e.role AND r.resource = a.resource)
+		FROM access_records a LEFT JOIN employees e ON e.id = a.employee_id
+		WHERE a.accessed_at >= ? AND a.accessed_at < ? ORDER BY a.accessed_at, a.id`, from, to)
+	if err != nil {
+		return recs, fmt.Errorf("load access records of %s: %w", p, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a Access
+		var at string
+		if err := rows.Scan(&a.ID, &a.EmployeeID, &a.Role, &a.Resource, &a.Action, &at, &a.Allowed); err != nil {
+			return recs, err
+		}
+		a.AccessedAt, _ = time.Parse(sqliteTime, at)
+		recs.Access = append(recs.Access, a)
+	}
+	return recs, rows.Err()
+}
+
+// RuleHit is one record a deterministic rule flagged.
+type RuleHit struct {
+	Rule     string `json:"rule"`
+	RecordID string `json:"recordId"`
+	Detail   string `json:"detail"`
+}
+
+// Finding is the model's review of one record.
+type Finding struct {
+	RecordID string `json:"recordId"`
+	Concern  bool   `json:"concern"`
+	Reason   string `json:"reason"`
+	Sampled  bool   `json:"sampled"` // reviewed as part of the unflagged sample
+}
+
+// ComplianceReport is everything one compliance run found.
+type ComplianceReport struct {
+	ID             string         `json:"id"`
+	Period         Period         `json:"period"`
+	GeneratedAt    time.Time      `json:"generatedAt"`
+	Model          string         `json:"model"`
+	ModelDigest    string         `json:"modelDigest"`
+	Rules          any            `json:"rules"`
+	RecordsChecked int            `json:"recordsChecked"`
+	Hits           []RuleHit      `json:"hits"`
+	HitsPerRule    map[string]int `json:"hitsPerRule"`
+	Findings       []Finding      `json:"findings"`
+	ReviewGaps     []string       `json:"reviewGaps,omitempty"` // batches the model could not review
+}
+
+// ReportLocation says where a report was written.
+type ReportLocation struct {
+	Markdown string `json:"markdown"` // file path
+	JSON     string `json:"json"`     // file path
+}
+
+// Reports writes compliance reports to the store and a folder.
+type Reports struct {
+	Store *Store
+	Dir   string
+}
+
+// WriteComplianceReport renders a report as Markdown and JSON, stores both
+// under the report's id (once), and writes them to the reports folder.
+func (r *Reports) WriteComplianceReport(ctx context.Context, rep ComplianceReport) (ReportLocation, error) {
+	js, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return ReportLocation{}, fmt.Errorf("encode report %s: %w", rep.ID, err)
+	}
+	md := RenderComplianceMarkdown(rep)
+	_, err = r.Store.DB.ExecContext(ctx, `INSERT INTO reports (idempotency_key, kind, period_from, period_to, markdown, json, created_at)
+		VALUES (?, 'compliance', ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`,
+		rep.ID, rep.Period.From.Format(time.RFC3339), rep.Period.To.Format(time.RFC3339), md, string(js), rep.GeneratedAt.Format(time.RFC3339))
+	if err != nil {
+		return ReportLocation{}, fmt.Errorf("store report %s: %w", rep.ID, err)
+	}
+	if err := os.MkdirAll(r.Dir, 0o755); err != nil {
+		return ReportLocation{}, fmt.Errorf("create the reports folder %s: %w", r.Dir, err)
+	}
+	loc := ReportLocation{Markdown: filepath.Join(r.Dir, rep.ID+".md"), JSON: filepath.Join(r.Dir, rep.ID+".json")}
+	if err := writeFileAtomic(loc.Markdown, []byte(md)); err != nil {
+		return loc, err
+	}
+	return loc, writeFileAtomic(loc.JSON, js)
+}
+
+// writeFileAtomic writes through a temporary file, so a crash never leaves
+// half a report.
+func writeFileAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// RenderComplianceMarkdown is the report as people read it.
+func RenderComplianceMarkdown(rep ComplianceReport) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Compliance report %s\n\n", rep.ID)
+	fmt.Fprintf(&b, "- Period: %s\n- Generated: %s\n- Records checked: %d\n- Model: %s (%s)\n\n",
+		rep.Period, rep.GeneratedAt.UTC().Format(time.RFC3339), rep.RecordsChecked, rep.Model, shortDigest(rep.ModelDigest))
+	b.WriteString("## Rule hits\n\n| rule | hits |\n| --- | ---: |\n")
+	rules := make([]string, 0, len(rep.HitsPerRule))
+	for r := range rep.HitsPerRule {
+		rules = append(rules, r)
+	}
+	sort.Strings(rules)
+	for _, r := range rules {
+		fmt.Fprintf(&b, "| %s | %d |\n", r, rep.HitsPerRule[r])
+	}
+	b.WriteString("\n| record | rule | detail |\n| --- | --- | --- |\n")
+	for _, h := range rep.Hits {
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", h.RecordID, h.Rule, mdCell(h.Detail))
+	}
+	b.WriteString("\n## Model review\n\n| record | concern | sampled | reason |\n| --- | --- | --- | --- |\n")
+	for _, f := range rep.Findings {
+		fmt.Fprintf(&b, "| %s | %t | %t | %s |\n", f.RecordID, f.Concern, f.Sampled, mdCell(f.Reason))
+	}
+	for _, g := range rep.ReviewGaps {
+		fmt.Fprintf(&b, "\n> Not reviewed: %s\n", g)
+	}
+	rulesJSON, _ := json.MarshalIndent(rep.Rules, "", "  ")
+	fmt.Fprintf(&b, "\n## Rules applied\n\n```json\n%s\n```\n", rulesJSON)
+	return b.String()
+}
+
+func mdCell(s string) string {
+	return strings.ReplaceAll(strings.Join(strings.Fields(s), " "), "|", `\|`)
+}
+
+func shortDigest(d string) string {
+	d = strings.TrimPrefix(d, "sha256:")
+	if len(d) > 12 {
+		return d[:12]
+	}
+	return d
+}

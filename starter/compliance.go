@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.uber.org/zap"
+
+	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/internal/temporalclient"
+	"github.com/tandemhq/tandem/workflows"
+)
+
+func compliance(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
+	fs := newFlagSet("compliance", "", &cfg)
+	from := fs.String("from", "", "start of the period, YYYY-MM-DD or RFC 3339 (default: 7 days before --to)")
+	to := fs.String("to", "", "end of the period, excluded (default: now)")
+	sample := fs.Int("sample", 0, "unflagged records the model also reviews (default 3)")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	wait := fs.Bool("wait", true, "wait for the report")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	in := workflows.ComplianceInput{SampleSize: *sample, Model: modelSettings(cfg)}
+	var err error
+	if in.From, err = parseTime("--from", *from); err != nil {
+		return usageError{err}
+	}
+	if in.To, err = parseTime("--to", *to); err != nil {
+		return usageError{err}
+	}
+	if !in.From.IsZero() && !in.To.IsZero() && !in.From.Before(in.To) {
+		return usageError{fmt.Errorf("--from %s is not before --to %s", *from, *to)}
+	}
+	c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	results := make([]workflows.ComplianceResult, 1)
+	result := func(i int) any { return &results[i] }
+	outcomes, err := startAll(ctx, c, cfg, []job{{source: "compliance", id: workflowID("compliance", ""),
+		workflow: workflows.ComplianceMonitoringName, kind: "compliance", input: in}}, *wait, result)
+	if err != nil {
+		return err
+	}
+	if !*wait {
+		printStarted(out, *asJSON, cfg, outcomes)
+		return nil
+	}
+	return report(out, cfg, *asJSON, outcomes, result, func(out io.Writer, i int) { printCompliance(out, outcomes[i].run.GetID(), results[i]) })
+}
+
+func parseTime(flag, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range []string{time.RFC3339, time.DateOnly} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%s %q is not a date like 2026-11-01 or a time like 2026-11-01T08:00:00Z", flag, s)
+}
+
+func printCompliance(out io.Writer, id string, res workflows.ComplianceResult) {
+	rep := res.Report
+	concerns := 0
+	for _, f := range rep.Findings {
+		if f.Concern {
+			concerns++
+		}
+	}
+	fmt.Fprintf(out, "✔ compliance  %s\n  period %s · %d records · %d rule hits · %d model findings (%d concerns)\n",
+		id, rep.Period, rep.RecordsChecked, len(rep.Hits), len(rep.Findings), concerns)
+	for rule, n := range rep.HitsPerRule {
+		fmt.Fprintf(out, "  %-38s %d\n", rule, n)
+	}
+	for _, g := range rep.ReviewGaps {
+		fmt.Fprintf(out, "  not reviewed: %s\n", oneLine(g, 100))
+	}
+	fmt.Fprintf(out, "  report: %s and %s\n", res.Location.Markdown, res.Location.JSON)
+}
+
+// ComplianceScheduleID is the id of the compliance monitoring schedule.
+const ComplianceScheduleID = "tandem-compliance"
+
+func schedule(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
+	fs := newFlagSet("schedule", "create|describe|pause|unpause|trigger|delete", &cfg)
+	every := fs.Duration("every", 24*time.Hour, "how often compliance monitoring runs (create)")
+	id := fs.String("id", ComplianceScheduleID, "schedule id")
+	note := fs.String("note", "", "why, for pause and unpause")
+	if err := parseFlags(fs, reorder(args)); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{errors.New("schedule needs one action: create, describe, pause, unpause, trigger or delete")}
+	}
+	c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	handle := c.ScheduleClient().GetHandle(ctx, *id)
+	switch action := fs.Arg(0); action {
+	case "create":
+		_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
+			ID:   *id,
+			Spec: client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: *every}}},
+			Action: &client.ScheduleWorkflowAction{
+				ID:                    "compliance-scheduled",
+				Workflow:              workflows.ComplianceMonitoringName,
+				Args:                  []any{workflows.ComplianceInput{Model: modelSettings(cfg)}},
+				TaskQueue:             cfg.TaskQueue,
+				TypedSearchAttributes: temporal.NewSearchAttributes(workflows.KindKey.ValueSet("compliance")),
+			},
+			Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
+		})
+		if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+			fmt.Fprintf(out, "Schedule %s already exists; nothing changed.\n", *id)
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("create schedule %s: %w", *id, err)
+		}
+		fmt.Fprintf(out, "Created schedule %s: compliance monitoring every %s.\n", *id, *every)
+	case "describe":
+		desc, err := handle.Describe(ctx)
+		if err != nil {
+			return scheduleError(*id, err)
+		}
+		state := "active"
+		if desc.Schedule.State.Paused {
+			state = "paused (" + desc.Schedule.State.Note + ")"
+		}
+		fmt.Fprintf(out, "Schedule %s: %s, %d runs so far\n", *id, state, desc.Info.NumActions)
+		for _, t := range desc.Info.NextActionTimes[:min(3, len(desc.Info.NextActionTimes))] {
+			fmt.Fprintf(out, "  next run %s\n", t.UTC().Format(time.RFC3339))
+		}
+		for _, r := range desc.Info.RecentActions {
+			fmt.Fprintf(out, "  ran %s: %s\n", r.ActualTime.UTC().Format(time.RFC3339), r.StartWorkflowResult.WorkflowID)
+		}
+	case "pause":
+		if err := handle.Pause(ctx, client.SchedulePauseOptions{Note: orDefault(*note, "paused from the starter")}); err != nil {
+			return scheduleError(*id, err)
+		}
+		fmt.Fprintf(out, "Paused schedule %s.\n", *id)
+	case "unpause":
+		if err := handle.Unpause(ctx, client.ScheduleUnpauseOptions{Note: orDefault(*note, "unpaused from the starter")}); err != nil {
+			return scheduleError(*id, err)
+		}
+		fmt.Fprintf(out, "Unpaused schedule %s.\n", *id)
+	case "trigger":
+		if err := handle.Trigger(ctx, client.ScheduleTriggerOptions{Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_ALLOW_ALL}); err != nil {
+			return scheduleError(*id, err)
+		}
+		fmt.Fprintf(out, "Triggered schedule %s; see `starter list --kind compliance`.\n", *id)
+	case "delete":
+		if err := handle.Delete(ctx); err != nil {
+			return scheduleError(*id, err)
+		}
+		fmt.Fprintf(out, "Deleted schedule %s.\n", *id)
+	default:
+		return usageError{fmt.Errorf("schedule action %q is not one of create, describe, pause, unpause, trigger, delete", action)}
+	}
+	return nil
+}
+
+func scheduleError(id string, err error) error {
+	// A deleted schedule answers like the finished workflow behind it.
+	if msg := strings.ToLower(err.Error()); strings.Contains(msg, "not found") || strings.Contains(msg, "already completed") {
+		return usageError{fmt.Errorf("there is no schedule %s; create it with `starter schedule create`", id)}
+	}
+	return fmt.Errorf("schedule %s: %w", id, err)
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
