@@ -24,17 +24,20 @@ type TicketRecord struct {
 	DraftReply     string    `json:"draftReply"`
 	ClassifiedBy   string    `json:"classifiedBy"`
 	RoutedAt       time.Time `json:"routedAt"`
+	ReviewedBy     string    `json:"reviewedBy,omitempty"` // who reviewed the draft, if anyone
+	ReplySent      bool      `json:"replySent"`
 }
 
 // SaveTicket stores a routed ticket once per idempotency key.
 func (s *Store) SaveTicket(ctx context.Context, r TicketRecord) error {
 	_, err := s.DB.ExecContext(ctx, `INSERT INTO tickets (idempotency_key, workflow_id, run_id, subject, customer,
-		channel, category, priority, sentiment, language, summary, queue, sla_minutes, draft_reply, classified_by, routed_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		channel, category, priority, sentiment, language, summary, queue, sla_minutes, draft_reply, classified_by, routed_at,
+		reviewed_by, reply_sent)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (idempotency_key) DO NOTHING`,
 		r.IdempotencyKey, r.WorkflowID, r.RunID, r.Subject, r.Customer, r.Channel, r.Category, r.Priority,
 		r.Sentiment, r.Language, r.Summary, r.Queue, r.SLAMinutes, r.DraftReply, r.ClassifiedBy,
-		r.RoutedAt.UTC().Format(time.RFC3339Nano))
+		r.RoutedAt.UTC().Format(time.RFC3339Nano), r.ReviewedBy, r.ReplySent)
 	if err != nil {
 		return fmt.Errorf("store ticket %s: %w", r.IdempotencyKey, err)
 	}

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -35,6 +36,9 @@ func TestComplianceReportThroughTheStarter(t *testing.T) {
 	assert.Equal(t, len(rep.Findings) > 0, len(l.Result.ModelCalls) > 0)
 	for _, f := range rep.Findings {
 		assert.NotEmpty(t, f.Reason)
+	}
+	if dir := os.Getenv("TANDEM_RECORD_HISTORY"); dir != "" {
+		recordHistory(t, td.servers.Client(t), rep.ID, "", filepath.Join(dir, "compliance.json"))
 	}
 	md, err := os.ReadFile(l.Result.Location.Markdown)
 	require.NoError(t, err)

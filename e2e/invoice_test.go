@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -60,6 +61,9 @@ func TestInvoiceGoesToAPersonWhoApprovesThroughTheStarter(t *testing.T) {
 	assert.Equal(t, l.WorkflowID, done.Result.Ledger.IdempotencyKey)
 	require.NotEmpty(t, done.Result.ModelCalls)
 
+	if dir := os.Getenv("TANDEM_RECORD_HISTORY"); dir != "" {
+		recordHistory(t, td.servers.Client(t), l.WorkflowID, "", filepath.Join(dir, "invoice-approved.json"))
+	}
 	db, err := store.Open(context.Background(), td.dbPath)
 	require.NoError(t, err)
 	defer db.Close()

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -39,6 +40,9 @@ func TestLeaveApprovedByTheManagerThroughTheStarter(t *testing.T) {
 	assert.True(t, done.Approved)
 	require.NotNil(t, done.Record.BalanceAfter)
 
+	if dir := os.Getenv("TANDEM_RECORD_HISTORY"); dir != "" {
+		recordHistory(t, td.servers.Client(t), l.WorkflowID, "", filepath.Join(dir, "leave-approved.json"))
+	}
 	db, err := store.Open(context.Background(), td.dbPath)
 	require.NoError(t, err)
 	defer db.Close()

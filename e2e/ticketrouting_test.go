@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -31,33 +29,33 @@ import (
 // stored row and its history.
 func TestTicketRoutingThroughStarter(t *testing.T) {
 	td := startTandem(t)
-	starter := buildStarter(t)
 	files, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "testdata", "tickets", "*.json"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
 
-	cmd := exec.Command(starter, append([]string{"route-ticket", "--json"}, files...)...)
-	cmd.Env = td.env()
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	require.NoError(t, cmd.Run(), "starter failed: %s", stderr.String())
-
+	code, stdout, stderr := td.starter(t, append([]string{"route-ticket", "--json"}, files...)...)
+	require.Equal(t, 0, code, stderr)
 	type line struct {
 		Source     string                        `json:"source"`
 		WorkflowID string                        `json:"workflowId"`
 		RunID      string                        `json:"runId"`
 		URL        string                        `json:"url"`
 		Result     workflows.TicketRoutingResult `json:"result"`
+		Pending    *workflows.PendingDecision    `json:"pending"`
 		Error      string                        `json:"error"`
 	}
-	var lines []line
-	dec := json.NewDecoder(&stdout)
-	for dec.More() {
-		var l line
-		require.NoError(t, dec.Decode(&l))
-		lines = append(lines, l)
-	}
+	lines := jsonLines[line](t, stdout)
 	require.Len(t, lines, len(files))
+	// Drafts the random model marked risky wait for review: approve them.
+	for i, l := range lines {
+		if l.Pending == nil {
+			continue
+		}
+		assert.True(t, l.Pending.AllowEdit, "a reviewer may edit the draft")
+		code, stdout, stderr := td.starter(t, "edit", l.WorkflowID, "--by", "support.agent", "--text", "Thank you, we are on it.", "--wait", "--json")
+		require.Equal(t, 0, code, stderr)
+		lines[i].Result = jsonLines[line](t, stdout)[0].Result
+	}
 
 	db, err := store.Open(context.Background(), td.dbPath)
 	require.NoError(t, err)
@@ -81,8 +79,17 @@ func TestTicketRoutingThroughStarter(t *testing.T) {
 			assert.Equal(t, res.Route.SLAMinutes, sla)
 
 			activitiesRun := scheduledActivities(t, c, l.WorkflowID, l.RunID)
-			assert.Equal(t, []string{"Chat", "Chat", "SaveTicket"}, activitiesRun,
-				"classify, draft and store, each one activity whatever the model answered")
+			require.GreaterOrEqual(t, len(activitiesRun), 4)
+			assert.Equal(t, []string{"Chat", "Chat"}, activitiesRun[:2], "classify and draft, one activity each whatever the model answered")
+			assert.Equal(t, []string{"SaveTicket", "Notify"}, activitiesRun[len(activitiesRun)-2:], "store, then send the reply")
+			require.NotNil(t, res.Review)
+			assert.True(t, res.Review.Sent)
+			if res.Review.Required {
+				assert.Equal(t, "Thank you, we are on it.", res.DraftReply, "the reviewer's edit is what went out")
+			}
+			var sent string
+			require.NoError(t, db.QueryRow(`SELECT body FROM outbox WHERE idempotency_key = ?`, l.WorkflowID+"/reply").Scan(&sent))
+			assert.Equal(t, res.DraftReply, sent)
 
 			desc, err := c.DescribeWorkflowExecution(context.Background(), l.WorkflowID, l.RunID)
 			require.NoError(t, err)
@@ -91,8 +98,13 @@ func TestTicketRoutingThroughStarter(t *testing.T) {
 			assert.Contains(t, string(sa["TandemStatus"].GetData()), "done")
 		})
 	}
-	if path := os.Getenv("TANDEM_RECORD_HISTORY"); path != "" {
-		recordHistory(t, c, lines[0].WorkflowID, lines[0].RunID, path)
+	if dir := os.Getenv("TANDEM_RECORD_HISTORY"); dir != "" {
+		for _, l := range lines {
+			if l.Result.Review != nil && l.Result.Review.Required {
+				recordHistory(t, c, l.WorkflowID, l.RunID, filepath.Join(dir, "ticket-routing-reviewed.json"))
+				break
+			}
+		}
 	}
 }
 

@@ -136,6 +136,7 @@ demo() {
   cd "$ROOT"
   say "Routing the sample tickets in testdata/tickets"
   "$starter" route-ticket testdata/tickets/*.json
+  decide_waiting ticket-routing support.agent
   say "Processing the sample invoices in testdata/invoices"
   "$starter" invoice testdata/invoices/*.txt
   decide_waiting invoice ap.clerk

@@ -183,6 +183,13 @@ func printResult(out io.Writer, kind, id string, raw json.RawMessage) {
 			return
 		}
 	}
+	if kind == "ticket-routing" {
+		var res workflows.TicketRoutingResult
+		if json.Unmarshal(raw, &res) == nil {
+			printTicket(out, "result", id, res)
+			return
+		}
+	}
 	if kind == "leave" {
 		var res workflows.LeaveResult
 		if json.Unmarshal(raw, &res) == nil {

@@ -48,7 +48,9 @@ func routeTicket(ctx context.Context, cfg config.Config, args []string, out io.W
 		printStarted(out, *asJSON, cfg, outcomes)
 		return nil
 	}
-	return report(out, cfg, *asJSON, outcomes, result, func(out io.Writer, i int) { printTicket(out, outcomes[i], results[i]) })
+	return report(out, cfg, *asJSON, outcomes, result, func(out io.Writer, i int) {
+		printTicket(out, outcomes[i].job.source, outcomes[i].run.GetID(), results[i])
+	})
 }
 
 // readTicket reads one ticket from a JSON file, or from stdin for "-".
@@ -71,12 +73,24 @@ func readTicket(name string) (workflows.Ticket, error) {
 	return t, nil
 }
 
-func printTicket(out io.Writer, o outcome, res workflows.TicketRoutingResult) {
+func printTicket(out io.Writer, source, id string, res workflows.TicketRoutingResult) {
 	c := res.Classification
-	fmt.Fprintf(out, "✔ %s  %s\n", o.job.source, o.run.GetID())
+	fmt.Fprintf(out, "✔ %s  %s\n", source, id)
 	fmt.Fprintf(out, "  %s / %s / %s → queue %s (SLA %s)\n", c.Category, c.Priority, c.Sentiment, res.Route.Queue, minutes(res.Route.SLAMinutes))
 	fmt.Fprintf(out, "  summary:  %s\n", oneLine(c.Summary, 100))
 	fmt.Fprintf(out, "  reply:    %s\n", oneLine(res.DraftReply, 100))
 	fmt.Fprintf(out, "  language: %s · classified by %s\n", c.Language, oneLine(res.ClassifiedBy, 80))
+	if r := res.Review; r != nil {
+		switch {
+		case r.Decision == nil:
+			fmt.Fprintf(out, "  review:   not needed; reply sent\n")
+		case r.Edited:
+			fmt.Fprintf(out, "  review:   edited by %s and sent\n", r.Decision.By)
+		case r.Sent:
+			fmt.Fprintf(out, "  review:   approved by %s and sent\n", r.Decision.By)
+		default:
+			fmt.Fprintf(out, "  review:   rejected by %s (%s); not sent\n", r.Decision.By, r.Decision.Reason)
+		}
+	}
 	fmt.Fprintf(out, "  model:    %s\n", modelCallsLine(res.ModelCalls))
 }

@@ -67,8 +67,19 @@ type decisions struct {
 }
 
 // newDecisions registers the status Query and the decide Update for a run of
-// the given kind.
+// the given kind, and marks the run with its kind, not waiting.
 func newDecisions(ctx workflow.Context, kind string) (*decisions, error) {
+	d, err := registerDecisions(ctx, kind)
+	if err != nil {
+		return nil, err
+	}
+	_ = workflow.UpsertTypedSearchAttributes(ctx, KindKey.ValueSet(kind), WaitingKey.ValueSet(false))
+	return d, nil
+}
+
+// registerDecisions registers the status Query and the decide Update, and
+// issues no command.
+func registerDecisions(ctx workflow.Context, kind string) (*decisions, error) {
 	d := &decisions{status: Status{Kind: kind, Step: "starting"}}
 	d.notify = d.sendNotification
 	if err := workflow.SetQueryHandler(ctx, StatusQuery, func() (Status, error) { return d.status, nil }); err != nil {
@@ -84,7 +95,6 @@ func newDecisions(ctx workflow.Context, kind string) (*decisions, error) {
 	if err != nil {
 		return nil, err
 	}
-	_ = workflow.UpsertTypedSearchAttributes(ctx, KindKey.ValueSet(kind), WaitingKey.ValueSet(false))
 	return d, nil
 }
 

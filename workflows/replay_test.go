@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -8,12 +9,22 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// TestReplayRecordedHistories replays histories recorded from real runs
-// (by the end-to-end tests with TANDEM_RECORD_HISTORY) against today's
-// workflow code: a change to a shipped command sequence fails here unless it
-// is behind workflow.GetVersion.
+// TestReplayRecordedHistories replays every history in testdata/histories,
+// recorded from real runs by the end-to-end tests (TANDEM_RECORD_HISTORY),
+// against today's workflow code: a change to a shipped command sequence
+// fails here unless it is behind workflow.GetVersion.
 func TestReplayRecordedHistories(t *testing.T) {
-	replayer := worker.NewWorkflowReplayer()
-	replayer.RegisterWorkflowWithOptions(TicketRouting, workflow.RegisterOptions{Name: TicketRoutingName})
-	require.NoError(t, replayer.ReplayWorkflowHistoryFromJSONFile(nil, "../testdata/histories/ticket-routing.json"))
+	files, err := filepath.Glob("../testdata/histories/*.json")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			replayer := worker.NewWorkflowReplayer()
+			replayer.RegisterWorkflowWithOptions(TicketRouting, workflow.RegisterOptions{Name: TicketRoutingName})
+			replayer.RegisterWorkflowWithOptions(InvoiceProcessing, workflow.RegisterOptions{Name: InvoiceProcessingName})
+			replayer.RegisterWorkflowWithOptions(LeaveApproval, workflow.RegisterOptions{Name: LeaveApprovalName})
+			replayer.RegisterWorkflowWithOptions(ComplianceMonitoring, workflow.RegisterOptions{Name: ComplianceMonitoringName})
+			require.NoError(t, replayer.ReplayWorkflowHistoryFromJSONFile(nil, file))
+		})
+	}
 }

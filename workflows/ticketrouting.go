@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -25,8 +26,9 @@ type Ticket struct {
 
 // TicketRoutingInput starts a ticket routing.
 type TicketRoutingInput struct {
-	Ticket Ticket        `json:"ticket"`
-	Model  ModelSettings `json:"model,omitempty"`
+	Ticket Ticket         `json:"ticket"`
+	Model  ModelSettings  `json:"model,omitzero"`
+	Review DecisionPolicy `json:"review,omitzero"` // who reviews risky drafts; DefaultTicketReviewPolicy when empty
 }
 
 // TicketClassification is the model's reading of a ticket.
@@ -45,6 +47,7 @@ type TicketRoutingResult struct {
 	Route          Route                  `json:"route"`
 	DraftReply     string                 `json:"draftReply"`
 	ModelCalls     []activities.ModelCall `json:"modelCalls"`
+	Review         *TicketReview          `json:"review,omitempty"`
 }
 
 // The fixed lists the classification chooses from.
@@ -95,15 +98,21 @@ func TicketRouting(ctx workflow.Context, in TicketRoutingInput) (TicketRoutingRe
 	if err := in.Ticket.Validate(); err != nil {
 		return TicketRoutingResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidTicket, nil)
 	}
+	d, err := registerDecisions(ctx, "ticket-routing")
+	if err != nil {
+		return TicketRoutingResult{}, err
+	}
 	_ = workflow.UpsertTypedSearchAttributes(ctx,
 		KindKey.ValueSet("ticket-routing"), CustomerKey.ValueSet(in.Ticket.Customer))
+	// Runs started before human review existed replay without it.
+	withReview := workflow.GetVersion(ctx, "ticket-review", workflow.DefaultVersion, 1) >= 1
 	model, err := resolveModel(ctx, in.Model)
 	if err != nil {
 		return TicketRoutingResult{}, err
 	}
 	var result TicketRoutingResult
 
-	setStep(ctx, "classifying", "Classifying the ticket with "+model.Model)
+	d.step(ctx, "classifying", "Classifying the ticket with "+model.Model)
 	classified, err := classifyTicket(ctx, model, in.Ticket)
 	switch {
 	case err == nil:
@@ -120,7 +129,7 @@ func TicketRouting(ctx workflow.Context, in TicketRoutingInput) (TicketRoutingRe
 	_ = workflow.UpsertTypedSearchAttributes(ctx,
 		CategoryKey.ValueSet(result.Classification.Category), QueueKey.ValueSet(result.Route.Queue))
 
-	setStep(ctx, "drafting", "Drafting a reply for queue "+result.Route.Queue)
+	d.step(ctx, "drafting", "Drafting a reply for queue "+result.Route.Queue)
 	draft, err := draftReply(ctx, model, in.Ticket, result.Classification)
 	if err != nil {
 		return result, err
@@ -128,32 +137,108 @@ func TicketRouting(ctx workflow.Context, in TicketRoutingInput) (TicketRoutingRe
 	result.DraftReply = draft.Text
 	result.ModelCalls = append(result.ModelCalls, draft.Call)
 
-	setStep(ctx, "storing", "Storing the routed ticket")
+	if withReview {
+		result.Review = reviewReply(ctx, d, in, result)
+		if result.Review.Sent {
+			result.DraftReply = result.Review.Reply
+		}
+	}
+
+	d.step(ctx, "storing", "Storing the routed ticket")
+	if err := saveTicket(ctx, in.Ticket, result); err != nil {
+		return result, err
+	}
+	if withReview && result.Review.Sent {
+		d.step(ctx, "sending", "Sending the reply to "+in.Ticket.Customer)
+		if err := sendReply(ctx, in.Ticket, result.Review.Reply); err != nil {
+			return result, err
+		}
+	}
+	d.step(ctx, "done", fmt.Sprintf("Routed to %s (SLA %d min)", result.Route.Queue, result.Route.SLAMinutes))
+	return result, nil
+}
+
+// TicketReview is what happened to a drafted reply before it went out.
+type TicketReview struct {
+	Required bool      `json:"required"` // high priority or negative sentiment
+	Decision *Decision `json:"decision,omitempty"`
+	Edited   bool      `json:"edited"`
+	Sent     bool      `json:"sent"`
+	Reply    string    `json:"reply,omitempty"` // the reply as sent
+}
+
+// reviewReply sends low-risk drafts straight out and puts the others to a
+// person, who approves, edits or rejects them.
+func reviewReply(ctx workflow.Context, d *decisions, in TicketRoutingInput, res TicketRoutingResult) *TicketReview {
+	c := res.Classification
+	review := &TicketReview{Required: c.Priority == "high" || c.Priority == "urgent" || c.Sentiment == "negative"}
+	if !review.Required {
+		review.Sent, review.Reply = true, res.DraftReply
+		return review
+	}
+	policy := in.Review
+	if len(policy.Approvers) == 0 {
+		policy = DefaultTicketReviewPolicy
+	}
+	question := fmt.Sprintf("Send this %s-priority reply to %s (%s)? Draft: %s", c.Priority, in.Ticket.Customer, c.Sentiment, res.DraftReply)
+	dec := d.ask(ctx, question, true, policy)
+	review.Decision = &dec
+	switch {
+	case !dec.Approve:
+	case dec.Edit != "":
+		review.Sent, review.Edited, review.Reply = true, true, dec.Edit
+	default:
+		review.Sent, review.Reply = true, res.DraftReply
+	}
+	return review
+}
+
+// DefaultTicketReviewPolicy is who reviews risky drafts, and how long they have.
+var DefaultTicketReviewPolicy = DecisionPolicy{
+	Approvers:     []string{"support.agent", "support.lead"},
+	EscalateTo:    []string{"support.lead"},
+	RemindEvery:   30 * time.Minute,
+	EscalateAfter: 2 * time.Hour,
+	Deadline:      8 * time.Hour,
+	OnDeadline:    "reject",
+}
+
+func saveTicket(ctx workflow.Context, t Ticket, res TicketRoutingResult) error {
 	info := workflow.GetInfo(ctx)
 	record := activities.TicketRecord{
 		IdempotencyKey: info.WorkflowExecution.ID,
 		WorkflowID:     info.WorkflowExecution.ID,
 		RunID:          info.WorkflowExecution.RunID,
-		Subject:        in.Ticket.Subject,
-		Customer:       in.Ticket.Customer,
-		Channel:        in.Ticket.Channel,
-		Category:       result.Classification.Category,
-		Priority:       result.Classification.Priority,
-		Sentiment:      result.Classification.Sentiment,
-		Language:       result.Classification.Language,
-		Summary:        result.Classification.Summary,
-		Queue:          result.Route.Queue,
-		SLAMinutes:     result.Route.SLAMinutes,
-		DraftReply:     result.DraftReply,
-		ClassifiedBy:   result.ClassifiedBy,
+		Subject:        t.Subject,
+		Customer:       t.Customer,
+		Channel:        t.Channel,
+		Category:       res.Classification.Category,
+		Priority:       res.Classification.Priority,
+		Sentiment:      res.Classification.Sentiment,
+		Language:       res.Classification.Language,
+		Summary:        res.Classification.Summary,
+		Queue:          res.Route.Queue,
+		SLAMinutes:     res.Route.SLAMinutes,
+		DraftReply:     res.DraftReply,
+		ClassifiedBy:   res.ClassifiedBy,
 		RoutedAt:       workflow.Now(ctx).UTC(),
 	}
-	var store *activities.Store
-	if err := workflow.ExecuteActivity(withStore(ctx, "store ticket in queue "+result.Route.Queue), store.SaveTicket, record).Get(ctx, nil); err != nil {
-		return result, err
+	if r := res.Review; r != nil {
+		record.ReplySent = r.Sent
+		if r.Decision != nil {
+			record.ReviewedBy = r.Decision.By
+		}
 	}
-	setStep(ctx, "done", fmt.Sprintf("Routed to %s (SLA %d min)", result.Route.Queue, result.Route.SLAMinutes))
-	return result, nil
+	var store *activities.Store
+	return workflow.ExecuteActivity(withStore(ctx, "store ticket in queue "+res.Route.Queue), store.SaveTicket, record).Get(ctx, nil)
+}
+
+func sendReply(ctx workflow.Context, t Ticket, reply string) error {
+	id := workflow.GetInfo(ctx).WorkflowExecution.ID
+	var store *activities.Store
+	return workflow.ExecuteActivity(withStore(ctx, "send the reply to "+t.Customer), store.Notify, activities.Notification{
+		IdempotencyKey: id + "/reply", Recipients: []string{t.Customer}, Subject: "Re: " + t.Subject, Body: reply, WorkflowID: id,
+	}).Get(ctx, nil)
 }
 
 type classifiedTicket struct {

@@ -1,9 +1,12 @@
 package workflows
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
@@ -22,6 +25,7 @@ type ticketRoutingSuite struct {
 	env   *testsuite.TestWorkflowEnvironment
 	model *activities.Model
 	store *activities.Store
+	sent  []activities.Notification // replies that went out
 }
 
 func TestTicketRouting(t *testing.T) { suite.Run(t, new(ticketRoutingSuite)) }
@@ -31,6 +35,13 @@ func (s *ticketRoutingSuite) SetupTest() {
 	s.env.RegisterActivity(s.model)
 	s.env.RegisterActivity(s.store)
 	s.env.RegisterActivity(&activities.Settings{Model: "worker-model", ModelTaskQueue: "worker-models"})
+	s.sent = nil
+	s.env.OnActivity(s.store.Notify, mock.Anything, mock.Anything).Return(func(_ context.Context, n activities.Notification) error {
+		if strings.HasSuffix(n.IdempotencyKey, "/reply") {
+			s.sent = append(s.sent, n)
+		}
+		return nil
+	}).Maybe()
 }
 
 func (s *ticketRoutingSuite) AfterTest(_, _ string) { s.env.AssertExpectations(s.T()) }
@@ -42,7 +53,11 @@ func testInput() TicketRoutingInput {
 }
 
 func classification(category, priority string) activities.ChatResult {
-	answer, _ := json.Marshal(TicketClassification{Category: category, Priority: priority, Sentiment: "negative", Language: "de", Summary: "double charge"})
+	return classificationWith(category, priority, "neutral")
+}
+
+func classificationWith(category, priority, sentiment string) activities.ChatResult {
+	answer, _ := json.Marshal(TicketClassification{Category: category, Priority: priority, Sentiment: sentiment, Language: "de", Summary: "double charge"})
 	return activities.ChatResult{Answer: answer, Call: activities.ModelCall{Purpose: "classify ticket", Model: "m", PromptTokens: 10, OutputTokens: 20}}
 }
 
@@ -66,6 +81,7 @@ func (s *ticketRoutingSuite) TestClassifiesRoutesDraftsAndStores() {
 	s.env.OnActivity(s.store.SaveTicket, mock.Anything, mock.Anything).
 		Run(func(args mock.Arguments) { stored = args.Get(1).(activities.TicketRecord) }).Return(nil).Once()
 
+	s.decide(time.Minute, Decision{Approve: true, By: "support.agent"})
 	s.env.ExecuteWorkflow(TicketRouting, testInput())
 
 	s.True(s.env.IsWorkflowCompleted())
@@ -88,6 +104,69 @@ func (s *ticketRoutingSuite) TestClassifiesRoutesDraftsAndStores() {
 	s.Equal(240, stored.SLAMinutes)
 	s.Equal("default-test-workflow-id", stored.IdempotencyKey)
 	s.Equal(res.DraftReply, stored.DraftReply)
+	s.True(stored.ReplySent)
+	s.Equal("support.agent", stored.ReviewedBy)
+	s.Require().Len(s.sent, 1)
+	s.Equal([]string{"Acme"}, s.sent[0].Recipients)
+	s.Equal("Guten Tag, wir prüfen die doppelte Abbuchung.", s.sent[0].Body)
+}
+
+// decide sends a decision through the Update after delay and returns where
+// a refusal will be.
+func (s *ticketRoutingSuite) decide(delay time.Duration, d Decision) *error {
+	refused := new(error)
+	s.env.RegisterDelayedCallback(func() {
+		s.env.UpdateWorkflow(DecisionUpdate, "", &testsuite.TestUpdateCallback{
+			OnAccept: func() {}, OnReject: func(err error) { *refused = err }, OnComplete: func(any, error) {}}, d)
+	}, delay)
+	return refused
+}
+
+func (s *ticketRoutingSuite) routeWith(c activities.ChatResult, draftText string) TicketRoutingResult {
+	s.env.OnActivity(s.model.Chat, mock.Anything, isPurpose("classify ticket")).Return(c, nil).Once()
+	s.env.OnActivity(s.model.Chat, mock.Anything, isPurpose("draft reply")).Return(draft(draftText), nil).Once()
+	s.env.OnActivity(s.store.SaveTicket, mock.Anything, mock.Anything).Return(nil).Once()
+	s.env.ExecuteWorkflow(TicketRouting, testInput())
+	s.Require().NoError(s.env.GetWorkflowError())
+	var res TicketRoutingResult
+	s.Require().NoError(s.env.GetWorkflowResult(&res))
+	return res
+}
+
+func (s *ticketRoutingSuite) TestLowRiskDraftGoesStraightOut() {
+	res := s.routeWith(classificationWith("shipping", "normal", "neutral"), "Your parcel is on its way.")
+	s.False(res.Review.Required)
+	s.True(res.Review.Sent)
+	s.Nil(res.Review.Decision)
+	s.Require().Len(s.sent, 1)
+	s.Equal("Your parcel is on its way.", s.sent[0].Body)
+}
+
+func (s *ticketRoutingSuite) TestNegativeSentimentDraftIsEditedBeforeItGoesOut() {
+	refused := s.decide(time.Minute, Decision{Approve: true, By: "support.lead", Edit: "We are sorry; a refund is on its way."})
+	res := s.routeWith(classificationWith("shipping", "low", "negative"), "draft")
+	s.NoError(*refused)
+	s.True(res.Review.Required)
+	s.True(res.Review.Edited)
+	s.Equal("We are sorry; a refund is on its way.", res.DraftReply)
+	s.Require().Len(s.sent, 1)
+	s.Equal("We are sorry; a refund is on its way.", s.sent[0].Body)
+}
+
+func (s *ticketRoutingSuite) TestRejectedDraftIsNotSent() {
+	s.decide(time.Minute, Decision{Approve: false, By: "support.agent", Reason: "promises a refund"})
+	res := s.routeWith(classificationWith("billing", "urgent", "neutral"), "draft")
+	s.True(res.Review.Required)
+	s.False(res.Review.Sent)
+	s.Equal("promises a refund", res.Review.Decision.Reason)
+	s.Empty(s.sent)
+}
+
+func (s *ticketRoutingSuite) TestUnreviewedDraftExpiresUnsent() {
+	res := s.routeWith(classificationWith("billing", "high", "neutral"), "draft")
+	s.Equal("deadline", res.Review.Decision.By)
+	s.False(res.Review.Sent)
+	s.Empty(s.sent)
 }
 
 func (s *ticketRoutingSuite) TestInvalidModelAnswerGoesToTriage() {
