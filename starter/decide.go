@@ -153,24 +153,30 @@ func showRun(ctx context.Context, c client.Client, cfg config.Config, id string,
 			line["result"] = raw
 		}
 		writeJSON(out, line)
-		return runErr
-	}
-	fmt.Fprintf(out, "%s  (%s)\n", id, st.Kind)
-	fmt.Fprintf(out, "  step: %s\n", st.Step)
-	if pending != nil {
-		fmt.Fprintf(out, "  waiting for %s since %s: %s\n", strings.Join(pending.Approvers, " or "), pending.Since.Format("2006-01-02 15:04"), pending.Question)
-	}
-	if st.Decision != nil {
-		fmt.Fprintf(out, "  decision: approve=%t by %s %s\n", st.Decision.Approve, st.Decision.By, st.Decision.Reason)
+		return runFailed(id, runErr)
 	}
 	switch {
 	case runErr != nil:
-		fmt.Fprintf(out, "  failed: %s\n", errorSentence(runErr))
+		fmt.Fprintf(out, "✘ %s  (%s) failed: %s\n", id, st.Kind, errorSentence(runErr))
 	case len(raw) > 0:
 		printResult(out, st.Kind, id, raw)
+	default:
+		fmt.Fprintf(out, "%s  (%s)\n  step: %s\n", id, st.Kind, st.Step)
+		if pending != nil {
+			fmt.Fprintf(out, "  waiting for %s since %s: %s\n", strings.Join(pending.Approvers, " or "),
+				pending.Since.UTC().Format("2006-01-02 15:04 UTC"), pending.Question)
+		}
 	}
 	fmt.Fprintf(out, "  %s\n", link)
-	return runErr
+	return runFailed(id, runErr)
+}
+
+// runFailed is the starter's one-sentence error for a failed run.
+func runFailed(id string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("run %s failed: %s", id, errorSentence(err))
 }
 
 // printResult prints a completed run's result the way its own command does.
@@ -179,21 +185,21 @@ func printResult(out io.Writer, kind, id string, raw json.RawMessage) {
 	case "invoice":
 		var res workflows.InvoiceResult
 		if json.Unmarshal(raw, &res) == nil {
-			printInvoice(out, "result", id, res)
+			printInvoice(out, "", id, res)
 			return
 		}
 	}
 	if kind == "ticket-routing" {
 		var res workflows.TicketRoutingResult
 		if json.Unmarshal(raw, &res) == nil {
-			printTicket(out, "result", id, res)
+			printTicket(out, "", id, res)
 			return
 		}
 	}
 	if kind == "leave" {
 		var res workflows.LeaveResult
 		if json.Unmarshal(raw, &res) == nil {
-			printLeave(out, "result", id, res)
+			printLeave(out, "", id, res)
 			return
 		}
 	}

@@ -62,8 +62,8 @@ func printInvoice(out io.Writer, source, id string, res workflows.InvoiceResult)
 	if res.Approved {
 		verdict = "✔ approved"
 	}
-	fmt.Fprintf(out, "%s  %s  %s\n", verdict, source, id)
-	fmt.Fprintf(out, "  decided by %s: %s\n", res.Decision.By, oneLine(res.Decision.Reason, 110))
+	fmt.Fprintf(out, "%s\n", strings.Join(nonEmpty(verdict, source, id), "  "))
+	fmt.Fprintf(out, "  decided by %s\n", decidedBy(res.Decision.By, res.Decision.Reason))
 	for _, c := range res.Checks {
 		mark := "✓"
 		if !c.Passed {

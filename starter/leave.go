@@ -94,9 +94,9 @@ func printLeave(out io.Writer, source, id string, res workflows.LeaveResult) {
 	if res.Approved {
 		verdict = "✔ approved"
 	}
-	fmt.Fprintf(out, "%s  %s  %s\n", verdict, source, id)
-	fmt.Fprintf(out, "  %s (%s), %d working days · decided by %s: %s\n", res.Employee.Name, res.Employee.ID, res.Days,
-		res.Decision.By, oneLine(res.Decision.Reason, 90))
+	fmt.Fprintf(out, "%s\n", strings.Join(nonEmpty(verdict, source, id), "  "))
+	fmt.Fprintf(out, "  %s (%s), %d working days · decided by %s\n", res.Employee.Name, res.Employee.ID, res.Days,
+		decidedBy(res.Decision.By, res.Decision.Reason))
 	for _, c := range res.Checks {
 		mark := "✓"
 		if !c.Passed {

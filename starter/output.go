@@ -73,3 +73,22 @@ func minutes(n int) string {
 func modelSettings(cfg config.Config) workflows.ModelSettings {
 	return workflows.ModelSettings{Model: cfg.Model, TaskQueue: cfg.ModelTaskQueue}
 }
+
+// decidedBy is "who" or "who: why".
+func decidedBy(by, reason string) string {
+	if strings.TrimSpace(reason) == "" {
+		return by
+	}
+	return by + ": " + oneLine(reason, 100)
+}
+
+// nonEmpty returns the non-empty strings among parts.
+func nonEmpty(parts ...string) []string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -75,7 +75,7 @@ func readTicket(name string) (workflows.Ticket, error) {
 
 func printTicket(out io.Writer, source, id string, res workflows.TicketRoutingResult) {
 	c := res.Classification
-	fmt.Fprintf(out, "✔ %s  %s\n", source, id)
+	fmt.Fprintf(out, "%s\n", strings.Join(nonEmpty("✔", source, id), "  "))
 	fmt.Fprintf(out, "  %s / %s / %s → queue %s (SLA %s)\n", c.Category, c.Priority, c.Sentiment, res.Route.Queue, minutes(res.Route.SLAMinutes))
 	fmt.Fprintf(out, "  summary:  %s\n", oneLine(c.Summary, 100))
 	fmt.Fprintf(out, "  reply:    %s\n", oneLine(res.DraftReply, 100))

@@ -180,6 +180,14 @@ func InvoiceProcessing(ctx workflow.Context, in InvoiceInput) (InvoiceResult, er
 
 	d.step(ctx, "posting", "Posting to the ledger")
 	entry, err := postInvoice(ctx, inv, facts, result.Decision)
+	if isErrorType(err, activities.ErrDuplicateInvoice) {
+		// Another run posted the same invoice after this one was validated.
+		dup := Check{Name: "duplicate", Hard: true, Detail: rootMessage(err)}
+		result.Checks = append(result.Checks, dup)
+		result.Approved = false
+		d.step(ctx, "rejected", "Rejected at posting: "+dup.Detail)
+		return result, nil
+	}
 	if err != nil {
 		return result, err
 	}

@@ -364,3 +364,15 @@ func TestReadabilityCheck(t *testing.T) {
 	assert.Equal(t, "the document is empty", readabilityCheck(" \n ").Detail)
 	assert.True(t, readabilityCheck("Bill of materials and total").Hard)
 }
+
+func (s *invoiceSuite) TestADuplicatePostedMeanwhileIsRejectedNotFailed() {
+	s.SetupTestWithoutPostMock()
+	s.expect(acmeInvoice(), cleanFacts())
+	s.env.OnActivity(s.store.PostInvoice, mock.Anything, mock.Anything).Return(activities.LedgerEntry{},
+		temporal.NewNonRetryableApplicationError("invoice ACM-2026-1187 of vendor V-ACME is already in the ledger", activities.ErrDuplicateInvoice, nil)).Once()
+	res := s.run(InvoicePolicy{})
+	s.False(res.Approved)
+	s.Nil(res.Ledger)
+	last := res.Checks[len(res.Checks)-1]
+	s.Equal(Check{Name: "duplicate", Hard: true, Detail: "invoice ACM-2026-1187 of vendor V-ACME is already in the ledger"}, last)
+}
