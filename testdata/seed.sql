@@ -70,3 +70,14 @@ INSERT OR IGNORE INTO access_records (id, employee_id, resource, action, accesse
     ('A-005', 'E-103', 'hr-portal',   'read',  datetime('now', '-3 days', 'start of day', '+22 hours')),
     ('A-006', 'E-202', 'payments',    'write', datetime('now', '-2 days', 'start of day', '+11 hours')),
     ('A-007', 'E-100', 'budget',      'read',  datetime('now', '-1 days', 'start of day', '+9 hours'));
+
+INSERT OR IGNORE INTO customers (id, name, email, tier, since) VALUES
+    ('C-100', 'Camille Martin',    'camille.martin@example.com', 'standard', '2023-04-11'),
+    ('C-200', 'Northwind Traders', 'ops@northwind.example',      'business', '2021-09-01'),
+    ('C-300', 'Priya Raman',       'priya@example.org',          'premium',  '2022-02-17');
+
+INSERT OR IGNORE INTO orders (id, customer_id, item, amount, currency, status, ordered_at) VALUES
+    ('O-20931', 'C-100', 'Desk lamp "Aurora"',        59.00,  'EUR', 'shipped, tracking stalled 6 days', date('now', '-14 days')),
+    ('O-20412', 'C-100', 'Notebook set',               18.50,  'EUR', 'delivered',                        date('now', '-60 days')),
+    ('O-10482', 'C-200', 'Team plan, March',           49.00,  'EUR', 'charged twice',                    date('now', '-30 days')),
+    ('O-30001', 'C-300', 'Noise-cancelling headphones', 249.00, 'EUR', 'delivered',                       date('now', '-5 days'));

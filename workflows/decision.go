@@ -60,10 +60,11 @@ type Status struct {
 // decisions holds a run's status and its pending decision, and serves the
 // status Query and the decide Update.
 type decisions struct {
-	status  Status
-	answer  *Decision
-	notify  func(ctx workflow.Context, kind string, to []string, text string)
-	allowed []string
+	status Status
+	answer *Decision
+	notify func(ctx workflow.Context, kind string, to []string, text string)
+	// editCheck, when set, validates an edit before it is accepted.
+	editCheck func(edit string) error
 }
 
 // newDecisions registers the status Query and the decide Update for a run of
@@ -125,6 +126,11 @@ func (d *decisions) validate(ctx workflow.Context, dec Decision) error {
 	case dec.Edit != "" && !dec.Approve:
 		return fmt.Errorf("an edit approves the edited text; do not reject and edit at once")
 	}
+	if dec.Edit != "" && d.editCheck != nil {
+		if err := d.editCheck(dec.Edit); err != nil {
+			return fmt.Errorf("the edit is not valid: %v", err)
+		}
+	}
 	return nil
 }
 
@@ -133,6 +139,7 @@ func (d *decisions) validate(ctx workflow.Context, dec Decision) error {
 // deadline passes first, the policy's OnDeadline decides, by "deadline".
 func (d *decisions) ask(ctx workflow.Context, question string, allowEdit bool, p DecisionPolicy) Decision {
 	start := workflow.Now(ctx)
+	d.answer = nil // a new question
 	pending := &PendingDecision{Question: question, Approvers: p.Approvers, Since: start, AllowEdit: allowEdit}
 	if p.Deadline > 0 {
 		pending.Deadline = start.Add(p.Deadline)

@@ -6,7 +6,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 )
 
 // TestReplayRecordedHistories replays every history in testdata/histories,
@@ -20,10 +19,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {
 			replayer := worker.NewWorkflowReplayer()
-			replayer.RegisterWorkflowWithOptions(TicketRouting, workflow.RegisterOptions{Name: TicketRoutingName})
-			replayer.RegisterWorkflowWithOptions(InvoiceProcessing, workflow.RegisterOptions{Name: InvoiceProcessingName})
-			replayer.RegisterWorkflowWithOptions(LeaveApproval, workflow.RegisterOptions{Name: LeaveApprovalName})
-			replayer.RegisterWorkflowWithOptions(ComplianceMonitoring, workflow.RegisterOptions{Name: ComplianceMonitoringName})
+			Register(replayer)
 			require.NoError(t, replayer.ReplayWorkflowHistoryFromJSONFile(nil, file))
 		})
 	}

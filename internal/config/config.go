@@ -31,6 +31,7 @@ type Config struct {
 	DBPath          string        // TANDEM_DB: SQLite file of the business store
 	SeedFile        string        // TANDEM_SEED_FILE: SQL file of sample data the worker loads at start
 	ReportsDir      string        // TANDEM_REPORTS_DIR: folder compliance reports are written to
+	CorpusDir       string        // TANDEM_CORPUS_DIR: folder of Markdown documents the agent searches
 	UIURL           string        // TANDEM_UI_URL: Temporal Web UI base URL, for links
 	LogLevel        string        // TANDEM_LOG_LEVEL: debug, info, warn, error
 }
@@ -51,6 +52,7 @@ func FromEnv() Config {
 		DBPath:          env("TANDEM_DB", ".tandem/data/tandem.db"),
 		SeedFile:        env("TANDEM_SEED_FILE", ""),
 		ReportsDir:      env("TANDEM_REPORTS_DIR", "reports"),
+		CorpusDir:       env("TANDEM_CORPUS_DIR", "testdata/corpus"),
 		UIURL:           strings.TrimRight(env("TANDEM_UI_URL", "http://localhost:8233"), "/"),
 		LogLevel:        env("TANDEM_LOG_LEVEL", "info"),
 	}

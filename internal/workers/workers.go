@@ -13,7 +13,6 @@ import (
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/tandemhq/tandem/activities"
 	"github.com/tandemhq/tandem/internal/config"
@@ -33,13 +32,11 @@ func Start(c client.Client, cfg config.Config, db *sql.DB) (*Workers, error) {
 	}
 
 	main := worker.New(c, cfg.TaskQueue, worker.Options{})
-	main.RegisterWorkflowWithOptions(workflows.TicketRouting, workflow.RegisterOptions{Name: workflows.TicketRoutingName})
-	main.RegisterWorkflowWithOptions(workflows.InvoiceProcessing, workflow.RegisterOptions{Name: workflows.InvoiceProcessingName})
-	main.RegisterWorkflowWithOptions(workflows.LeaveApproval, workflow.RegisterOptions{Name: workflows.LeaveApprovalName})
-	main.RegisterWorkflowWithOptions(workflows.ComplianceMonitoring, workflow.RegisterOptions{Name: workflows.ComplianceMonitoringName})
+	workflows.Register(main)
 	store := &activities.Store{DB: db}
 	main.RegisterActivity(store)
 	main.RegisterActivity(&activities.Reports{Store: store, Dir: cfg.ReportsDir})
+	main.RegisterActivity(&activities.Tools{Store: store, CorpusDir: cfg.CorpusDir})
 	main.RegisterActivity(&activities.Settings{Model: cfg.Model, ModelTaskQueue: cfg.ModelTaskQueue})
 
 	models := worker.New(c, cfg.ModelTaskQueue, worker.Options{
@@ -47,6 +44,7 @@ func Start(c client.Client, cfg config.Config, db *sql.DB) (*Workers, error) {
 		DisableWorkflowWorker:              true,
 	})
 	models.RegisterActivity(model)
+	models.RegisterActivity(&activities.Agent{Model: model, Store: store})
 
 	w := &Workers{all: []worker.Worker{main, models}}
 	for _, wk := range w.all {

@@ -1,0 +1,319 @@
+package activities
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/tandemhq/tandem/internal/schema"
+)
+
+// ToolCall is one call of an agent tool, keyed by the run and step so that
+// a retried side effect happens once.
+type ToolCall struct {
+	RunKey string          `json:"runKey"`
+	Step   int             `json:"step"`
+	Name   string          `json:"name"`
+	Args   json.RawMessage `json:"args"`
+	// ApprovedBy names who approved the call, for tools that need approval.
+	ApprovedBy string `json:"approvedBy,omitempty"`
+}
+
+// ToolResult is what a tool observed, kept small: long outputs go to the
+// store and travel by reference.
+type ToolResult struct {
+	Observation string   `json:"observation"`
+	Sources     []string `json:"sources,omitempty"`
+	Ref         string   `json:"ref,omitempty"` // artifact holding the full output
+}
+
+// MaxObservation is the longest observation a tool returns inline.
+const MaxObservation = 1200
+
+// The argument types of the tools that run as activities, each with its
+// JSON schema beside it.
+type (
+	// SearchDocsArgs searches the document corpus.
+	SearchDocsArgs struct {
+		Query string `json:"query"`
+		Limit int    `json:"limit"`
+	}
+	// ReadDocArgs reads one document.
+	ReadDocArgs struct {
+		Name string `json:"name"`
+	}
+	// LookupCustomerArgs finds a customer by id, name or email.
+	LookupCustomerArgs struct {
+		Query string `json:"query"`
+	}
+	// LookupOrderArgs reads one order.
+	LookupOrderArgs struct {
+		OrderID string `json:"orderId"`
+	}
+	// OrderHistoryArgs lists a customer's orders.
+	OrderHistoryArgs struct {
+		CustomerID string `json:"customerId"`
+	}
+	// CalculateArgs evaluates arithmetic.
+	CalculateArgs struct {
+		Expression string `json:"expression"`
+	}
+	// SendMessageArgs sends a message to a customer, through the outbox.
+	SendMessageArgs struct {
+		CustomerID string `json:"customerId"`
+		Subject    string `json:"subject"`
+		Body       string `json:"body"`
+	}
+	// IssueRefundArgs refunds (part of) an order.
+	IssueRefundArgs struct {
+		OrderID string  `json:"orderId"`
+		Amount  float64 `json:"amount"`
+		Reason  string  `json:"reason"`
+	}
+)
+
+// Argument schemas of the activity tools.
+var (
+	SearchDocsSchema = schema.Object(
+		schema.Prop("query", schema.String("words to search for", 120)),
+		schema.Prop("limit", schema.Integer("how many documents, 1 to 5", 1, 5)))
+	ReadDocSchema        = schema.Object(schema.Prop("name", schema.String("document name from search_docs", 80)))
+	LookupCustomerSchema = schema.Object(schema.Prop("query", schema.String("customer id, name or email", 80)))
+	LookupOrderSchema    = schema.Object(schema.Prop("orderId", schema.String("order id, like O-20931", 20)))
+	OrderHistorySchema   = schema.Object(schema.Prop("customerId", schema.String("customer id, like C-100", 20)))
+	CalculateSchema      = schema.Object(schema.Prop("expression", schema.String("arithmetic with + - * / and parentheses", 120)))
+	SendMessageSchema    = schema.Object(
+		schema.Prop("customerId", schema.String("customer id; the message goes to the email on file", 20)),
+		schema.Prop("subject", schema.String("subject line", 120)),
+		schema.Prop("body", schema.String("the message", 2000)))
+	IssueRefundSchema = schema.Object(
+		schema.Prop("orderId", schema.String("order id", 20)),
+		schema.Prop("amount", schema.Number("amount to refund, at most the order amount")),
+		schema.Prop("reason", schema.String("why", 200)))
+)
+
+// Tools runs the agent tools that are not workflows: read-only tools as
+// local activities (ReadTool), side effects as activities (WriteTool).
+type Tools struct {
+	Store     *Store
+	CorpusDir string
+}
+
+// ErrToolInput is the application error type of a tool call whose
+// arguments name something that does not exist; the agent sees it as an
+// observation.
+const ErrToolInput = "ToolInput"
+
+// ReadTool runs a read-only tool: search_docs, read_doc, lookup_customer,
+// lookup_order, order_history or calculate.
+func (t *Tools) ReadTool(ctx context.Context, call ToolCall) (ToolResult, error) {
+	switch call.Name {
+	case "search_docs":
+		var a SearchDocsArgs
+		if err := decodeArgs(call, &a); err != nil {
+			return ToolResult{}, err
+		}
+		return t.searchDocs(a)
+	case "read_doc":
+		var a ReadDocArgs
+		if err := decodeArgs(call, &a); err != nil {
+			return ToolResult{}, err
+		}
+		return t.readDoc(ctx, call, a)
+	case "lookup_customer":
+		var a LookupCustomerArgs
+		if err := decodeArgs(call, &a); err != nil {
+			return ToolResult{}, err
+		}
+		return t.lookupCustomer(ctx, a)
+	case "lookup_order":
+		var a LookupOrderArgs
+		if err := decodeArgs(call, &a); err != nil {
+			return ToolResult{}, err
+		}
+		return t.lookupOrder(ctx, a.OrderID)
+	case "order_history":
+		var a OrderHistoryArgs
+		if err := decodeArgs(call, &a); err != nil {
+			return ToolResult{}, err
+		}
+		return t.orderHistory(ctx, a.CustomerID)
+	case "calculate":
+		var a CalculateArgs
+		if err := decodeArgs(call, &a); err != nil {
+			return ToolResult{}, err
+		}
+		v, err := Calculate(a.Expression)
+		if err != nil {
+			return ToolResult{Observation: "calculation failed: " + err.Error()}, nil
+		}
+		return ToolResult{Observation: fmt.Sprintf("%s = %s", a.Expression, formatNumber(v))}, nil
+	}
+	return ToolResult{}, nonRetryable(ErrToolInput, "there is no read-only tool %q", call.Name)
+}
+
+// WriteTool runs a tool with side effects, once per run and step:
+// send_message or issue_refund.
+func (t *Tools) WriteTool(ctx context.Context, call ToolCall) (ToolResult, error) {
+	key := fmt.Sprintf("%s/%d", call.RunKey, call.Step)
+	switch call.Name {
+	case "send_message":
+		var a SendMessageArgs
+		if err := decodeArgs(call, &a); err != nil {
+			return ToolResult{}, err
+		}
+		var email string
+		err := t.Store.DB.QueryRowContext(ctx, `SELECT email FROM customers WHERE id = ?`, a.CustomerID).Scan(&email)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ToolResult{Observation: fmt.Sprintf("no customer %s; nothing was sent", a.CustomerID)}, nil
+		} else if err != nil {
+			return ToolResult{}, fmt.Errorf("look up customer %s: %w", a.CustomerID, err)
+		}
+		if err := t.Store.Notify(ctx, Notification{IdempotencyKey: key, Recipients: []string{email}, Subject: a.Subject,
+			Body: a.Body, WorkflowID: call.RunKey}); err != nil {
+			return ToolResult{}, err
+		}
+		return ToolResult{Observation: fmt.Sprintf("message %q queued to %s (outbox %s)", a.Subject, email, key)}, nil
+	case "issue_refund":
+		var a IssueRefundArgs
+		if err := decodeArgs(call, &a); err != nil {
+			return ToolResult{}, err
+		}
+		return t.issueRefund(ctx, key, call.ApprovedBy, a)
+	}
+	return ToolResult{}, nonRetryable(ErrToolInput, "there is no tool with side effects %q", call.Name)
+}
+
+func decodeArgs(call ToolCall, v any) error {
+	if err := json.Unmarshal(call.Args, v); err != nil {
+		return nonRetryable(ErrToolInput, "the arguments of %s are not valid: %v", call.Name, err)
+	}
+	return nil
+}
+
+func (t *Tools) readDoc(ctx context.Context, call ToolCall, a ReadDocArgs) (ToolResult, error) {
+	name := filepath.Base(strings.TrimSpace(a.Name))
+	if !strings.HasSuffix(name, ".md") {
+		name += ".md"
+	}
+	body, err := os.ReadFile(filepath.Join(t.CorpusDir, name))
+	if errors.Is(err, os.ErrNotExist) {
+		return ToolResult{Observation: fmt.Sprintf("there is no document %q; search_docs lists what there is", a.Name)}, nil
+	} else if err != nil {
+		return ToolResult{}, fmt.Errorf("read document %s: %w", name, err)
+	}
+	return t.bounded(ctx, fmt.Sprintf("%s/%d", call.RunKey, call.Step), string(body), []string{name})
+}
+
+// bounded returns text as an observation, storing it as an artifact and
+// returning its start when it is too long to travel in history.
+func (t *Tools) bounded(ctx context.Context, ref, text string, sources []string) (ToolResult, error) {
+	if len(text) <= MaxObservation {
+		return ToolResult{Observation: text, Sources: sources}, nil
+	}
+	if _, err := t.Store.DB.ExecContext(ctx, `INSERT INTO artifacts (ref, content) VALUES (?, ?) ON CONFLICT (ref) DO NOTHING`, ref, text); err != nil {
+		return ToolResult{}, fmt.Errorf("store artifact %s: %w", ref, err)
+	}
+	return ToolResult{Observation: text[:MaxObservation] + fmt.Sprintf("… (%d characters in all; stored as %s)", len(text), ref),
+		Sources: sources, Ref: ref}, nil
+}
+
+func (t *Tools) lookupCustomer(ctx context.Context, a LookupCustomerArgs) (ToolResult, error) {
+	q := strings.TrimSpace(a.Query)
+	var id, name, email, tier, since string
+	err := t.Store.DB.QueryRowContext(ctx, `SELECT id, name, email, tier, since FROM customers
+		WHERE id = ? OR lower(name) = lower(?) OR lower(email) = lower(?) LIMIT 1`, q, q, q).Scan(&id, &name, &email, &tier, &since)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ToolResult{Observation: fmt.Sprintf("no customer matches %q", q)}, nil
+	} else if err != nil {
+		return ToolResult{}, fmt.Errorf("look up customer %q: %w", q, err)
+	}
+	return ToolResult{Observation: fmt.Sprintf("customer %s: %s <%s>, %s tier, customer since %s", id, name, email, tier, since)}, nil
+}
+
+func (t *Tools) lookupOrder(ctx context.Context, id string) (ToolResult, error) {
+	var customer, item, currency, status, at string
+	var amount float64
+	err := t.Store.DB.QueryRowContext(ctx, `SELECT customer_id, item, amount, currency, status, ordered_at FROM orders WHERE id = ?`,
+		strings.TrimSpace(id)).Scan(&customer, &item, &amount, &currency, &status, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ToolResult{Observation: fmt.Sprintf("no order %q", id)}, nil
+	} else if err != nil {
+		return ToolResult{}, fmt.Errorf("look up order %s: %w", id, err)
+	}
+	var refunded float64
+	_ = t.Store.DB.QueryRowContext(ctx, `SELECT coalesce(sum(amount), 0) FROM refunds WHERE order_id = ?`, id).Scan(&refunded)
+	return ToolResult{Observation: fmt.Sprintf("order %s of customer %s: %s, %.2f %s, ordered %s, status: %s, refunded so far %.2f",
+		id, customer, item, amount, currency, at, status, refunded)}, nil
+}
+
+func (t *Tools) orderHistory(ctx context.Context, customerID string) (ToolResult, error) {
+	rows, err := t.Store.DB.QueryContext(ctx, `SELECT id, item, amount, currency, status, ordered_at FROM orders
+		WHERE customer_id = ? ORDER BY ordered_at DESC LIMIT 10`, strings.TrimSpace(customerID))
+	if err != nil {
+		return ToolResult{}, fmt.Errorf("list orders of %s: %w", customerID, err)
+	}
+	defer rows.Close()
+	var lines []string
+	for rows.Next() {
+		var id, item, currency, status, at string
+		var amount float64
+		if err := rows.Scan(&id, &item, &amount, &currency, &status, &at); err != nil {
+			return ToolResult{}, err
+		}
+		lines = append(lines, fmt.Sprintf("%s %s: %s, %.2f %s, %s", at, id, item, amount, currency, status))
+	}
+	if len(lines) == 0 {
+		return ToolResult{Observation: fmt.Sprintf("customer %q has no orders", customerID)}, rows.Err()
+	}
+	return ToolResult{Observation: strings.Join(lines, "\n")}, rows.Err()
+}
+
+func (t *Tools) issueRefund(ctx context.Context, key, approvedBy string, a IssueRefundArgs) (ToolResult, error) {
+	var out ToolResult
+	err := t.Store.inTx(ctx, func(tx *sql.Tx) error {
+		var existing float64
+		if err := tx.QueryRowContext(ctx, `SELECT amount FROM refunds WHERE idempotency_key = ?`, key).Scan(&existing); err == nil {
+			out.Observation = fmt.Sprintf("refund %s of %.2f on order %s was already issued", key, existing, a.OrderID)
+			return nil
+		}
+		var amount, refunded float64
+		err := tx.QueryRowContext(ctx, `SELECT amount, (SELECT coalesce(sum(amount), 0) FROM refunds WHERE order_id = orders.id)
+			FROM orders WHERE id = ?`, a.OrderID).Scan(&amount, &refunded)
+		if errors.Is(err, sql.ErrNoRows) {
+			out.Observation = fmt.Sprintf("no order %q; nothing was refunded", a.OrderID)
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if a.Amount <= 0 || a.Amount > amount-refunded+0.005 {
+			out.Observation = fmt.Sprintf("refund of %.2f refused: order %s has %.2f left to refund", a.Amount, a.OrderID, amount-refunded)
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO refunds (idempotency_key, order_id, amount, reason, approved_by) VALUES (?, ?, ?, ?, ?)`,
+			key, a.OrderID, a.Amount, a.Reason, orDefault(approvedBy, "policy")); err != nil {
+			return err
+		}
+		out.Observation = fmt.Sprintf("refunded %.2f on order %s (refund %s)", a.Amount, a.OrderID, key)
+		return nil
+	})
+	return out, err
+}
+
+func formatNumber(v float64) string {
+	s := fmt.Sprintf("%.6f", v)
+	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	return s
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

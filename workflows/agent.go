@@ -1,0 +1,600 @@
+package workflows
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tandemhq/tandem/activities"
+	"github.com/tandemhq/tandem/internal/schema"
+)
+
+// AgentName is the workflow type name of the agent.
+const AgentName = "Agent"
+
+// Names of the agent's Update and Query (decisions use DecisionUpdate).
+const (
+	MessageUpdate = "message" // a person adds a message to a running agent
+	AgentQuery    = "agent"   // transcript, pending approval and budget
+)
+
+// AgentInput starts an agent run. State is set only by continue-as-new.
+type AgentInput struct {
+	Goal    string        `json:"goal"`
+	Context string        `json:"context,omitempty"`
+	Profile string        `json:"profile"`
+	Policy  *AgentPolicy  `json:"policy,omitempty"` // replaces the profile's policy
+	Model   ModelSettings `json:"model,omitzero"`
+	State   *AgentState   `json:"state,omitempty"`
+}
+
+// AgentMessage is a person's message to a running agent.
+type AgentMessage struct {
+	From string `json:"from"`
+	Text string `json:"text"`
+}
+
+// AgentState is what an agent run carries over continue-as-new.
+type AgentState struct {
+	RunKey       string            `json:"runKey"` // the first run's workflow id; keys the transcript in the store
+	Model        ModelSettings     `json:"model"`
+	Policy       AgentPolicy       `json:"policy"`
+	StartedAt    time.Time         `json:"startedAt"`
+	Turn         int               `json:"turn"`      // last turn number
+	Decisions    int               `json:"decisions"` // model decisions so far (the step budget)
+	Tokens       int               `json:"tokens"`
+	CallsPerTool map[string]int    `json:"callsPerTool"`
+	Invalid      int               `json:"invalid"` // invalid calls in a row
+	Pending      []activities.Turn `json:"pending,omitempty"`
+	Recent       []activities.Turn `json:"recent,omitempty"`
+	Summary      string            `json:"summary,omitempty"`
+	Trail        []TrailEntry      `json:"trail"`
+	Events       []PolicyEvent     `json:"events,omitempty"`
+	Runs         int               `json:"runs"` // continue-as-new count
+	Sources      []string          `json:"sources,omitempty"`
+	ModelCalls   int               `json:"modelCalls"`
+	// CompactedAt is the decision count at the last compaction; -1 before any.
+	CompactedAt int `json:"compactedAt"`
+}
+
+// TrailEntry is one executed step of the trail behind an answer.
+type TrailEntry struct {
+	Step    int             `json:"step"`
+	Tool    string          `json:"tool"`
+	Args    json.RawMessage `json:"args,omitempty"`
+	Outcome string          `json:"outcome"` // ok, invalid, denied, rejected, failed
+	By      string          `json:"by,omitempty"`
+}
+
+// PolicyEvent is a denial, an approval or a refusal the policy caused.
+type PolicyEvent struct {
+	Step   int    `json:"step"`
+	Tool   string `json:"tool"`
+	Kind   string `json:"kind"` // denied, approved, edited, rejected
+	By     string `json:"by,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// AgentBudget is how much of its budget a run has used.
+type AgentBudget struct {
+	Steps     int           `json:"steps"`
+	MaxSteps  int           `json:"maxSteps"`
+	Tokens    int           `json:"tokens"`
+	MaxTokens int           `json:"maxTokens"`
+	Calls     []ToolCount   `json:"calls"`
+	Elapsed   time.Duration `json:"elapsed"`
+	Deadline  time.Duration `json:"deadline"`
+}
+
+// ToolCount is how often one tool was called.
+type ToolCount struct {
+	Tool  string `json:"tool"`
+	Calls int    `json:"calls"`
+}
+
+// AgentView is what the agent Query returns.
+type AgentView struct {
+	Goal    string            `json:"goal"`
+	Profile string            `json:"profile"`
+	Step    string            `json:"step"`
+	Summary string            `json:"summary,omitempty"`
+	Recent  []activities.Turn `json:"recent"`
+	Pending *PendingDecision  `json:"pending,omitempty"`
+	Budget  AgentBudget       `json:"budget"`
+}
+
+// AgentResult is how an agent run ended.
+type AgentResult struct {
+	Outcome    string        `json:"outcome"` // finished, budget, deadline, invalid, context
+	Reason     string        `json:"reason"`
+	Answer     string        `json:"answer,omitempty"`
+	Sources    []string      `json:"sources,omitempty"`
+	Trail      []TrailEntry  `json:"trail"`
+	Events     []PolicyEvent `json:"events,omitempty"`
+	Budget     AgentBudget   `json:"budget"`
+	Runs       int           `json:"runs"`
+	ModelCalls int           `json:"modelCalls"`
+}
+
+// ErrInvalidAgent is the application error type of an agent run that cannot start.
+const ErrInvalidAgent = "InvalidAgentInput"
+
+// recentTurns is how many turns the Query shows.
+const recentTurns = 8
+
+// Agent runs a goal with the model choosing each step from the profile's
+// tools, under its data policy: the allowlist, approvals, budgets and a
+// deadline. It continues as new with a compacted transcript when Temporal
+// suggests it or the next prompt would not fit the model's context.
+func Agent(ctx workflow.Context, in AgentInput) (AgentResult, error) {
+	d, err := newDecisions(ctx, "agent")
+	if err != nil {
+		return AgentResult{}, err
+	}
+	st := &AgentState{}
+	if err := serveAgent(ctx, d, in, st); err != nil {
+		return AgentResult{}, err
+	}
+	if err := startAgent(ctx, d, in, st); err != nil {
+		return AgentResult{}, err
+	}
+	policy := st.Policy
+
+	for {
+		if outcome, reason := st.exhausted(workflow.Now(ctx)); outcome != "" {
+			return st.end(ctx, d, outcome, reason, FinishArgs{})
+		}
+		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			return AgentResult{}, st.continueAsNew(ctx, d, in)
+		}
+
+		d.step(ctx, "deciding", fmt.Sprintf("Step %d: the model chooses the next tool", st.Decisions+1))
+		dec, err := st.decide(ctx)
+		if err != nil {
+			return AgentResult{}, err
+		}
+		if dec.NeedsCompaction {
+			if st.CompactedAt == st.Decisions {
+				return st.end(ctx, d, "context", fmt.Sprintf("the prompt is about %d tokens even after compaction, over the %d-token context",
+					dec.PromptTokens, policy.ContextSize), FinishArgs{})
+			}
+			return AgentResult{}, st.continueAsNew(ctx, d, in)
+		}
+		st.Decisions++
+		st.Tokens += dec.Call.PromptTokens + dec.Call.OutputTokens
+		st.ModelCalls++
+
+		if dec.Tool == FinishTool {
+			var fin FinishArgs
+			if err := checkArgs(activities.FinishSchema, dec.Args); err == nil && decodeArgs(dec.Args, &fin) == nil {
+				return st.end(ctx, d, "finished", "the agent finished", fin)
+			} else {
+				st.invalid(dec, "finish needs an answer and its sources: "+errText(err))
+			}
+		} else {
+			st.act(ctx, d, dec)
+		}
+		if st.Invalid >= policy.MaxInvalid {
+			return st.end(ctx, d, "invalid", fmt.Sprintf("%d invalid tool calls in a row", st.Invalid), FinishArgs{})
+		}
+	}
+}
+
+// FinishArgs is the final answer, as the finish tool takes it.
+type FinishArgs = activities.FinishArgs
+
+// startAgent checks the input and sets up the run's state in st: fresh, or
+// carried over continue-as-new. Messages that arrived already are kept.
+func startAgent(ctx workflow.Context, d *decisions, in AgentInput, st *AgentState) error {
+	early := st.Pending
+	defer func() {
+		for _, t := range early {
+			t.Step = st.Turn + 1
+			st.Turn++
+			st.record(t)
+		}
+	}()
+	if in.State != nil {
+		*st = *in.State
+		st.Runs++
+		return nil
+	}
+	invalid := func(err error) error {
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidAgent, nil)
+	}
+	if strings.TrimSpace(in.Goal) == "" {
+		return invalid(errors.New("the agent needs a goal"))
+	}
+	profile, err := ProfileNamed(in.Profile)
+	if err != nil {
+		return invalid(err)
+	}
+	policy := profile.Policy
+	if in.Policy != nil {
+		policy = *in.Policy
+	}
+	policy = policy.withDefaults()
+	if err := policy.validate(); err != nil {
+		return invalid(err)
+	}
+	model, err := resolveModel(ctx, in.Model)
+	if err != nil {
+		return err
+	}
+	*st = AgentState{
+		RunKey: workflow.GetInfo(ctx).WorkflowExecution.ID, Model: model, Policy: policy,
+		StartedAt: workflow.Now(ctx).UTC(), CallsPerTool: map[string]int{}, CompactedAt: -1,
+	}
+	frame := activities.AgentFrame{RunKey: st.RunKey, Goal: in.Goal, Context: in.Context, Profile: profile.Name,
+		Instructions: profile.Instructions}
+	for _, name := range policy.Tools {
+		t, _ := toolNamed(name)
+		frame.Tools = append(frame.Tools, activities.ToolSpec{Name: t.Name, Description: t.Description, Args: t.Args})
+	}
+	d.step(ctx, "starting", "Recording the goal, instructions and tool catalogue")
+	var store *activities.Store
+	return workflow.ExecuteActivity(withStore(ctx, "record the goal and the tool catalogue"), store.SaveAgentFrame, frame).Get(ctx, nil)
+}
+
+// serveAgent registers the chat Update and the agent Query.
+func serveAgent(ctx workflow.Context, d *decisions, in AgentInput, st *AgentState) error {
+	err := workflow.SetUpdateHandlerWithOptions(ctx, MessageUpdate,
+		func(ctx workflow.Context, m AgentMessage) (int, error) {
+			st.Turn++
+			st.Pending = append(st.Pending, activities.Turn{Step: st.Turn, Kind: "message", From: m.From, Observation: m.Text})
+			st.remember(st.Pending[len(st.Pending)-1])
+			return st.Turn, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, m AgentMessage) error {
+			switch {
+			case strings.TrimSpace(m.From) == "":
+				return errors.New("say who writes the message (from)")
+			case strings.TrimSpace(m.Text) == "":
+				return errors.New("the message is empty")
+			case len(m.Text) > activities.MaxObservation:
+				return fmt.Errorf("the message is %d characters; keep it under %d", len(m.Text), activities.MaxObservation)
+			}
+			return nil
+		}})
+	if err != nil {
+		return err
+	}
+	return workflow.SetQueryHandler(ctx, AgentQuery, func() (AgentView, error) {
+		return AgentView{Goal: in.Goal, Profile: in.Profile, Step: d.status.Step, Summary: st.Summary,
+			Recent: st.Recent, Pending: d.status.Pending, Budget: st.budget(workflow.Now(ctx))}, nil
+	})
+}
+
+// decide asks the model for the next step, sending the turns it has not seen.
+func (st *AgentState) decide(ctx workflow.Context) (activities.DecideResult, error) {
+	req := activities.DecideRequest{RunKey: st.RunKey, Model: st.Model.Model, Mode: st.Policy.Mode,
+		ContextSize: st.Policy.ContextSize, Allowed: st.allowedNow(), NewTurns: st.Pending}
+	var agent *activities.Agent
+	var res activities.DecideResult
+	err := workflow.ExecuteActivity(withModel(ctx, st.Model, fmt.Sprintf("agent step %d: choose among %s", st.Decisions+1,
+		strings.Join(req.Allowed, ", "))), agent.Decide, req).Get(ctx, &res)
+	if err == nil {
+		st.Pending = nil
+	}
+	return res, err
+}
+
+// allowedNow is the allowlist minus tools whose call budget is spent: the
+// model's enum for this step.
+func (st *AgentState) allowedNow() []string {
+	var out []string
+	for _, name := range st.Policy.Tools {
+		if limit, ok := st.Policy.MaxCallsPerTool[name]; !ok || st.CallsPerTool[name] < limit {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// act checks one decided tool call against the policy and runs it.
+func (st *AgentState) act(ctx workflow.Context, d *decisions, dec activities.DecideResult) {
+	tool, known := toolNamed(dec.Tool)
+	switch {
+	case !known || !slices.Contains(st.Policy.Tools, dec.Tool):
+		st.refuse(dec, "denied", fmt.Sprintf("tool %s is not allowed for this agent", dec.Tool))
+		return
+	case !slices.Contains(st.allowedNow(), dec.Tool):
+		st.refuse(dec, "denied", fmt.Sprintf("tool %s has used its %d calls", dec.Tool, st.Policy.MaxCallsPerTool[dec.Tool]))
+		return
+	}
+	if err := checkArgs(tool.Args, dec.Args); err != nil {
+		st.invalid(dec, err.Error())
+		return
+	}
+	args, approvedBy := dec.Args, ""
+	if slices.Contains(st.Policy.NeedApproval, tool.Name) {
+		d.editCheck = func(edit string) error { return checkArgs(tool.Args, json.RawMessage(edit)) }
+		answer := d.ask(ctx, fmt.Sprintf("Allow %s %s? The agent says: %s", tool.Name, dec.Args, dec.Thought), true, st.Policy.approvalPolicy())
+		d.editCheck = nil
+		if !answer.Approve {
+			st.Events = append(st.Events, PolicyEvent{Step: st.Turn + 1, Tool: tool.Name, Kind: "rejected", By: answer.By, Reason: answer.Reason})
+			st.refuse(dec, "rejected", fmt.Sprintf("%s said no: %s", answer.By, answer.Reason))
+			return
+		}
+		kind := "approved"
+		if answer.Edit != "" {
+			args, kind = json.RawMessage(answer.Edit), "edited"
+		}
+		approvedBy = answer.By
+		st.Events = append(st.Events, PolicyEvent{Step: st.Turn + 1, Tool: tool.Name, Kind: kind, By: answer.By})
+	}
+
+	st.Turn++
+	st.CallsPerTool[tool.Name]++
+	d.step(ctx, "acting", fmt.Sprintf("Step %d: %s", st.Decisions, tool.Name))
+	result, err := runTool(ctx, st, tool, args, approvedBy)
+	turn := activities.Turn{Step: st.Turn, Kind: "tool", Thought: dec.Thought, Tool: tool.Name, Args: args, Observation: result.Observation}
+	outcome := "ok"
+	if err != nil {
+		turn.Observation, outcome = "the tool failed: "+rootMessage(err), "failed"
+	}
+	st.Invalid = 0
+	st.Sources = appendNew(st.Sources, result.Sources...)
+	st.Trail = append(st.Trail, TrailEntry{Step: st.Turn, Tool: tool.Name, Args: args, Outcome: outcome, By: approvedBy})
+	st.record(turn)
+}
+
+// runTool runs one allowed, valid, approved tool call the way the catalogue says.
+func runTool(ctx workflow.Context, st *AgentState, tool Tool, args json.RawMessage, approvedBy string) (activities.ToolResult, error) {
+	call := activities.ToolCall{RunKey: st.RunKey, Step: st.Turn, Name: tool.Name, Args: args, ApprovedBy: approvedBy}
+	summary := fmt.Sprintf("%s %s", tool.Name, oneLineArgs(args))
+	var tools *activities.Tools
+	var res activities.ToolResult
+	switch tool.Run {
+	case RunInline:
+		return activities.ToolResult{Observation: "today is " + workflow.Now(ctx).UTC().Format("Monday 2006-01-02")}, nil
+	case RunLocal:
+		lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second, Summary: summary})
+		err := workflow.ExecuteLocalActivity(lctx, tools.ReadTool, call).Get(ctx, &res)
+		return res, err
+	case RunActivity:
+		err := workflow.ExecuteActivity(withStore(ctx, summary), tools.WriteTool, call).Get(ctx, &res)
+		return res, err
+	case RunModel:
+		return draftMessage(ctx, st, args)
+	case RunChild:
+		return runChildTool(ctx, st, tool, args)
+	}
+	return res, fmt.Errorf("tool %s has no way to run", tool.Name)
+}
+
+func draftMessage(ctx workflow.Context, st *AgentState, args json.RawMessage) (activities.ToolResult, error) {
+	var a DraftMessageArgs
+	if err := decodeArgs(args, &a); err != nil {
+		return activities.ToolResult{}, err
+	}
+	req := activities.ChatRequest{Purpose: "draft message", Model: st.Model.Model,
+		Messages: []activities.Message{
+			{Role: "system", Content: "Write a short, warm, personal message from customer service. Plain text, no placeholders."},
+			{Role: "user", Content: fmt.Sprintf("To customer %s. It must say: %s", a.CustomerID, a.About)},
+		},
+		Options: activities.ModelOptions{MaxTokens: 300}}
+	var res activities.ChatResult
+	if err := workflow.ExecuteActivity(withModel(ctx, st.Model, "draft a message to "+a.CustomerID), new(activities.Model).Chat, req).Get(ctx, &res); err != nil {
+		return activities.ToolResult{}, err
+	}
+	st.Tokens += res.Call.PromptTokens + res.Call.OutputTokens
+	st.ModelCalls++
+	return activities.ToolResult{Observation: "draft (not sent): " + truncate(res.Text, activities.MaxObservation)}, nil
+}
+
+// runChildTool hands the call to a fixed workflow as a child, and reports
+// what it decided.
+func runChildTool(ctx workflow.Context, st *AgentState, tool Tool, args json.RawMessage) (activities.ToolResult, error) {
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:    fmt.Sprintf("%s-step-%d-%s", st.RunKey, st.Turn, strings.ReplaceAll(tool.Name, "_", "-")),
+		StaticSummary: fmt.Sprintf("%s for agent %s, step %d", tool.Name, st.RunKey, st.Turn),
+	})
+	var input any
+	switch tool.Name {
+	case "route_ticket":
+		var t Ticket
+		if err := decodeArgs(args, &t); err != nil {
+			return activities.ToolResult{}, err
+		}
+		input = TicketRoutingInput{Ticket: t, Model: st.Model}
+	case "process_invoice":
+		var a ProcessInvoiceArgs
+		if err := decodeArgs(args, &a); err != nil {
+			return activities.ToolResult{}, err
+		}
+		input = InvoiceInput{Document: a.Document, Model: st.Model}
+	case "request_leave":
+		var r LeaveRequest
+		if err := decodeArgs(args, &r); err != nil {
+			return activities.ToolResult{}, err
+		}
+		input = LeaveInput{Request: r, Model: st.Model}
+	case "run_compliance":
+		var a RunComplianceArgs
+		if err := decodeArgs(args, &a); err != nil {
+			return activities.ToolResult{}, err
+		}
+		now := workflow.Now(ctx).UTC()
+		input = ComplianceInput{From: now.AddDate(0, 0, -a.Days), To: now, Model: st.Model}
+	}
+	var raw json.RawMessage
+	if err := workflow.ExecuteChildWorkflow(cctx, tool.Workflow, input).Get(ctx, &raw); err != nil {
+		return activities.ToolResult{}, err
+	}
+	return activities.ToolResult{Observation: childSummary(tool.Name, raw), Sources: []string{tool.Workflow}}, nil
+}
+
+// childSummary is a child workflow's result in one short observation.
+func childSummary(tool string, raw json.RawMessage) string {
+	var text string
+	switch tool {
+	case "route_ticket":
+		var r TicketRoutingResult
+		_ = decodeArgs(raw, &r)
+		sent := "reply not sent"
+		if r.Review != nil && r.Review.Sent {
+			sent = "reply sent"
+		}
+		text = fmt.Sprintf("ticket classified %s/%s, routed to %s (SLA %d min), %s", r.Classification.Category,
+			r.Classification.Priority, r.Route.Queue, r.Route.SLAMinutes, sent)
+	case "process_invoice":
+		var r InvoiceResult
+		_ = decodeArgs(raw, &r)
+		text = fmt.Sprintf("invoice approved=%t by %s (%s)", r.Approved, r.Decision.By, r.Decision.Reason)
+		if r.Ledger != nil {
+			text += fmt.Sprintf("; posted %.2f %s", r.Ledger.Amount, r.Ledger.Currency)
+		}
+	case "request_leave":
+		var r LeaveResult
+		_ = decodeArgs(raw, &r)
+		text = fmt.Sprintf("leave of %d days approved=%t by %s (%s)", r.Days, r.Approved, r.Decision.By, r.Decision.Reason)
+	case "run_compliance":
+		var r ComplianceResult
+		_ = decodeArgs(raw, &r)
+		text = fmt.Sprintf("compliance report %s: %d records, %d rule hits, %d model findings; written to %s",
+			r.Report.ID, r.Report.RecordsChecked, len(r.Report.Hits), len(r.Report.Findings), r.Location.Markdown)
+	}
+	return truncate(text, activities.MaxObservation)
+}
+
+// invalid records a call whose arguments do not match its tool's schema; the
+// model sees the validation error and tries again.
+func (st *AgentState) invalid(dec activities.DecideResult, why string) {
+	st.Turn++
+	st.Invalid++
+	st.Trail = append(st.Trail, TrailEntry{Step: st.Turn, Tool: dec.Tool, Args: dec.Args, Outcome: "invalid"})
+	st.record(activities.Turn{Step: st.Turn, Kind: "invalid", Thought: dec.Thought, Tool: dec.Tool, Args: dec.Args, Observation: why})
+}
+
+// refuse records a call the policy or a person refused.
+func (st *AgentState) refuse(dec activities.DecideResult, kind, why string) {
+	st.Turn++
+	if kind == "denied" {
+		st.Events = append(st.Events, PolicyEvent{Step: st.Turn, Tool: dec.Tool, Kind: "denied", Reason: why})
+	}
+	st.Trail = append(st.Trail, TrailEntry{Step: st.Turn, Tool: dec.Tool, Args: dec.Args, Outcome: kind})
+	st.record(activities.Turn{Step: st.Turn, Kind: kind, Thought: dec.Thought, Tool: dec.Tool, Args: dec.Args, Observation: why})
+}
+
+// record queues a turn for the model's next prompt and the Query.
+func (st *AgentState) record(t activities.Turn) {
+	st.Pending = append(st.Pending, t)
+	st.remember(t)
+}
+
+func (st *AgentState) remember(t activities.Turn) {
+	st.Recent = append(st.Recent, t)
+	if len(st.Recent) > recentTurns {
+		st.Recent = st.Recent[len(st.Recent)-recentTurns:]
+	}
+}
+
+// exhausted returns the outcome and reason when a budget or the deadline is
+// used up.
+func (st *AgentState) exhausted(now time.Time) (string, string) {
+	p := st.Policy
+	switch {
+	case st.Decisions >= p.MaxSteps:
+		return "budget", fmt.Sprintf("the step budget of %d is used up", p.MaxSteps)
+	case st.Tokens >= p.MaxTokens:
+		return "budget", fmt.Sprintf("the token budget of %d is used up (%d tokens)", p.MaxTokens, st.Tokens)
+	case now.Sub(st.StartedAt) >= p.Deadline:
+		return "deadline", fmt.Sprintf("the deadline of %s has passed", p.Deadline)
+	}
+	return "", ""
+}
+
+func (st *AgentState) budget(now time.Time) AgentBudget {
+	b := AgentBudget{Steps: st.Decisions, MaxSteps: st.Policy.MaxSteps, Tokens: st.Tokens, MaxTokens: st.Policy.MaxTokens,
+		Elapsed: now.Sub(st.StartedAt), Deadline: st.Policy.Deadline}
+	for _, tool := range st.Policy.Tools {
+		if n := st.CallsPerTool[tool]; n > 0 {
+			b.Calls = append(b.Calls, ToolCount{Tool: tool, Calls: n})
+		}
+	}
+	return b
+}
+
+// end finishes the run: it records the last turns in the store and returns
+// the result with the reason it ended.
+func (st *AgentState) end(ctx workflow.Context, d *decisions, outcome, reason string, fin FinishArgs) (AgentResult, error) {
+	if len(st.Pending) > 0 {
+		var store *activities.Store
+		if err := workflow.ExecuteActivity(withStore(ctx, "record the last turns"), store.AppendAgentTurns, st.RunKey, st.Pending).Get(ctx, nil); err != nil {
+			return AgentResult{}, err
+		}
+	}
+	d.step(ctx, outcome, "Ended: "+reason)
+	return AgentResult{Outcome: outcome, Reason: reason, Answer: fin.Answer, Sources: appendNew(fin.Sources, st.Sources...),
+		Trail: st.Trail, Events: st.Events, Budget: st.budget(workflow.Now(ctx)), Runs: st.Runs, ModelCalls: st.ModelCalls}, nil
+}
+
+// continueAsNew compacts the transcript (a model-written summary of all but
+// the recent turns) and continues the run as new with its state.
+func (st *AgentState) continueAsNew(ctx workflow.Context, d *decisions, in AgentInput) error {
+	d.step(ctx, "compacting", "Summarising the transcript to continue as new")
+	var agent *activities.Agent
+	var res activities.CompactResult
+	req := activities.CompactRequest{RunKey: st.RunKey, Model: st.Model.Model, NewTurns: st.Pending, Keep: st.Policy.KeepTurns}
+	if err := workflow.ExecuteActivity(withModel(ctx, st.Model, "compact the transcript"), agent.Compact, req).Get(ctx, &res); err != nil {
+		return err
+	}
+	st.Pending, st.Summary, st.CompactedAt = nil, res.Summary, st.Decisions
+	st.Tokens += res.Call.PromptTokens + res.Call.OutputTokens
+	st.ModelCalls++
+	// Messages that arrive while handlers finish are carried over too.
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return err
+	}
+	in.State = st
+	return workflow.NewContinueAsNewError(ctx, AgentName, in)
+}
+
+// checkArgs validates tool arguments against the tool's schema.
+func checkArgs(argSchema, args json.RawMessage) error {
+	if len(args) == 0 {
+		args = json.RawMessage(`{}`)
+	}
+	// Schema validation is pure computation; workflowcheck only sees the
+	// reflection inside the validator.
+	//workflowcheck:ignore
+	return schema.Validate(argSchema, args)
+}
+
+func decodeArgs(args json.RawMessage, v any) error {
+	// Decoding JSON is deterministic; see decodeAnswer.
+	//workflowcheck:ignore
+	return json.Unmarshal(args, v)
+}
+
+func oneLineArgs(args json.RawMessage) string { return truncate(string(args), 80) }
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+func appendNew(list []string, items ...string) []string {
+	for _, it := range items {
+		if it != "" && !slices.Contains(list, it) {
+			list = append(list, it)
+		}
+	}
+	return list
+}
+
+func errText(err error) string {
+	if err == nil {
+		return "the arguments do not decode"
+	}
+	return err.Error()
+}

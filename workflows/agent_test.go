@@ -1,0 +1,390 @@
+package workflows
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/suite"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tandemhq/tandem/activities"
+)
+
+// agentSuite runs the agent with a scripted model: each Decide returns the
+// next scripted step and records the turns it was sent.
+type agentSuite struct {
+	suite.Suite
+	testsuite.WorkflowTestSuite
+	env    *testsuite.TestWorkflowEnvironment
+	agent  *activities.Agent
+	tools  *activities.Tools
+	store  *activities.Store
+	model  *activities.Model
+	mu     sync.Mutex
+	script []activities.DecideResult
+	sent   []activities.Turn // turns the model was sent, in order
+	asked  [][]string        // the allowed tools of each decision
+	calls  []activities.ToolCall
+}
+
+func TestAgent(t *testing.T) { suite.Run(t, new(agentSuite)) }
+
+func (s *agentSuite) SetupTest() {
+	s.env = s.NewTestWorkflowEnvironment()
+	s.env.RegisterActivity(s.agent)
+	s.env.RegisterActivity(s.tools)
+	s.env.RegisterActivity(s.store)
+	s.env.RegisterActivity(s.model)
+	s.env.RegisterActivity(&activities.Settings{Model: "m", ModelTaskQueue: "q"})
+	s.script, s.sent, s.asked, s.calls = nil, nil, nil, nil
+	s.env.OnActivity(s.store.SaveAgentFrame, mock.Anything, mock.Anything).Return(nil).Maybe()
+	s.env.OnActivity(s.store.AppendAgentTurns, mock.Anything, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, _ string, turns []activities.Turn) error {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.sent = append(s.sent, turns...)
+			return nil
+		}).Maybe()
+	s.env.OnActivity(s.store.Notify, mock.Anything, mock.Anything).Return(nil).Maybe()
+	s.env.OnActivity(s.agent.Decide, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, req activities.DecideRequest) (activities.DecideResult, error) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.sent = append(s.sent, req.NewTurns...)
+			s.asked = append(s.asked, req.Allowed)
+			if len(s.script) == 0 {
+				return step("finish", `{"answer":"out of script","sources":[]}`), nil
+			}
+			next := s.script[0]
+			s.script = s.script[1:]
+			return next, nil
+		}).Maybe()
+	record := func(_ context.Context, c activities.ToolCall) (activities.ToolResult, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.calls = append(s.calls, c)
+		return activities.ToolResult{Observation: "result of " + c.Name, Sources: []string{c.Name + "-source"}}, nil
+	}
+	s.env.OnActivity(s.tools.ReadTool, mock.Anything, mock.Anything).Return(record).Maybe()
+	s.env.OnActivity(s.tools.WriteTool, mock.Anything, mock.Anything).Return(record).Maybe()
+}
+
+func step(tool, args string) activities.DecideResult {
+	return activities.DecideResult{Thought: "next: " + tool, Tool: tool, Args: json.RawMessage(args),
+		Call: activities.ModelCall{PromptTokens: 100, OutputTokens: 20}}
+}
+
+func (s *agentSuite) play(steps ...activities.DecideResult) { s.script = steps }
+
+func (s *agentSuite) run(in AgentInput) AgentResult {
+	if in.Model.Model == "" {
+		in.Model = ModelSettings{Model: "m", TaskQueue: "q"}
+	}
+	s.env.ExecuteWorkflow(Agent, in)
+	s.Require().True(s.env.IsWorkflowCompleted())
+	s.Require().NoError(s.env.GetWorkflowError())
+	var res AgentResult
+	s.Require().NoError(s.env.GetWorkflowResult(&res))
+	return res
+}
+
+func research(goal string) AgentInput { return AgentInput{Goal: goal, Profile: "research"} }
+
+func (s *agentSuite) kinds() []string {
+	var out []string
+	for _, t := range s.sent {
+		out = append(out, t.Kind+":"+t.Tool)
+	}
+	return out
+}
+
+func (s *agentSuite) TestToolsThenFinish() {
+	s.play(step("search_docs", `{"query":"refund","limit":2}`), step("read_doc", `{"name":"refund-policy.md"}`),
+		step("finish", `{"answer":"30 days","sources":["refund-policy.md"]}`))
+	res := s.run(research("How long do customers have to return an item?"))
+
+	s.Equal("finished", res.Outcome)
+	s.Equal("30 days", res.Answer)
+	s.Equal([]string{"refund-policy.md", "search_docs-source", "read_doc-source"}, res.Sources)
+	s.Require().Len(res.Trail, 2)
+	s.Equal("search_docs", res.Trail[0].Tool)
+	s.Equal(3, res.Budget.Steps)
+	s.Equal(360, res.Budget.Tokens)
+	s.Equal([]string{"tool:search_docs", "tool:read_doc"}, s.kinds(), "each observation reaches the model once")
+	s.Equal([]string{"search_docs", "read_doc", "calculate", "today"}, s.asked[0], "the enum is the allowlist")
+	s.Equal(1, s.calls[0].Step)
+}
+
+func (s *agentSuite) TestAForgedToolIsRefusedInWorkflowCode() {
+	s.play(step("issue_refund", `{"orderId":"O-1","amount":5,"reason":"x"}`), step("finish", `{"answer":"ok","sources":[]}`))
+	res := s.run(research("refund me"))
+	s.Equal("finished", res.Outcome)
+	s.Empty(s.calls, "nothing ran")
+	s.Equal([]PolicyEvent{{Step: 1, Tool: "issue_refund", Kind: "denied", Reason: "tool issue_refund is not allowed for this agent"}}, res.Events)
+	s.Equal("denied", res.Trail[0].Outcome)
+	s.Equal("denied:issue_refund", s.kinds()[0], "the model sees the refusal")
+}
+
+func (s *agentSuite) TestUnknownToolIsRefused() {
+	s.play(step("rm_rf", `{}`), step("finish", `{"answer":"ok","sources":[]}`))
+	res := s.run(research("x"))
+	s.Equal("tool rm_rf is not allowed for this agent", res.Events[0].Reason)
+}
+
+func (s *agentSuite) TestInvalidArgumentsBecomeAnObservationThenTheRunEnds() {
+	s.play(step("search_docs", `{"query":""}`), step("search_docs", `{"q":"x","limit":1}`), step("read_doc", `{}`))
+	res := s.run(research("x"))
+	s.Equal("invalid", res.Outcome)
+	s.Equal("3 invalid tool calls in a row", res.Reason)
+	s.Empty(s.calls)
+	s.Require().Len(s.sent, 3)
+	s.Equal("invalid", s.sent[0].Kind)
+	s.Contains(s.sent[0].Observation, "/query", "the model is told what is wrong")
+}
+
+func (s *agentSuite) TestAValidCallResetsTheInvalidCount() {
+	s.play(step("read_doc", `{}`), step("read_doc", `{}`), step("today", `{}`), step("read_doc", `{}`), step("read_doc", `{}`),
+		step("finish", `{"answer":"done","sources":[]}`))
+	res := s.run(research("x"))
+	s.Equal("finished", res.Outcome)
+	s.Contains(s.sent[2].Observation, "today is ")
+}
+
+func (s *agentSuite) TestStepBudget() {
+	var steps []activities.DecideResult
+	for range 20 {
+		steps = append(steps, step("today", `{}`))
+	}
+	s.play(steps...)
+	res := s.run(research("x"))
+	s.Equal("budget", res.Outcome)
+	s.Equal("the step budget of 8 is used up", res.Reason)
+	s.Len(res.Trail, 8)
+}
+
+func (s *agentSuite) TestTokenBudget() {
+	p := mustProfile("research").Policy
+	p.MaxTokens = 250
+	s.play(step("today", `{}`), step("today", `{}`), step("today", `{}`))
+	res := s.run(AgentInput{Goal: "x", Profile: "research", Policy: &p})
+	s.Equal("budget", res.Outcome)
+	s.Equal("the token budget of 250 is used up (360 tokens)", res.Reason)
+}
+
+func (s *agentSuite) TestDeadline() {
+	p := mustProfile("customer-service").Policy
+	p.Deadline, p.OnApprovalTimeout = 5*time.Minute, "wait"
+	s.play(step("issue_refund", `{"orderId":"O-1","amount":5,"reason":"x"}`), step("finish", `{"answer":"late","sources":[]}`))
+	s.decideAt(6*time.Minute, Decision{Approve: true, By: "support.lead"})
+	res := s.run(AgentInput{Goal: "refund", Profile: "customer-service", Policy: &p})
+	s.Equal("deadline", res.Outcome)
+	s.Equal("the deadline of 5m0s has passed", res.Reason)
+	s.Len(s.calls, 1, "the approved call ran; the run ended before the next decision")
+}
+
+func (s *agentSuite) TestPerToolBudgetRemovesTheToolFromTheEnum() {
+	s.play(step("issue_refund", `{"orderId":"O-1","amount":5,"reason":"late"}`),
+		step("issue_refund", `{"orderId":"O-1","amount":5,"reason":"again"}`),
+		step("finish", `{"answer":"refunded","sources":[]}`))
+	s.decideAt(time.Minute, Decision{Approve: true, By: "support.lead"})
+	res := s.run(AgentInput{Goal: "refund O-1", Profile: "customer-service"})
+	s.Len(s.calls, 1)
+	s.NotContains(s.asked[1], "issue_refund", "the spent tool leaves the enum")
+	s.Equal("tool issue_refund has used its 1 calls", res.Events[len(res.Events)-1].Reason)
+}
+
+func (s *agentSuite) decideAt(delay time.Duration, d Decision) *error {
+	refused := new(error)
+	s.env.RegisterDelayedCallback(func() {
+		s.env.UpdateWorkflow(DecisionUpdate, "", &testsuite.TestUpdateCallback{
+			OnAccept: func() {}, OnReject: func(err error) { *refused = err }, OnComplete: func(any, error) {}}, d)
+	}, delay)
+	return refused
+}
+
+func (s *agentSuite) TestApprovalApproved() {
+	s.play(step("issue_refund", `{"orderId":"O-1","amount":59,"reason":"lost parcel"}`), step("finish", `{"answer":"refunded","sources":[]}`))
+	s.decideAt(time.Minute, Decision{Approve: true, By: "support.lead"})
+	res := s.run(AgentInput{Goal: "refund O-1", Profile: "customer-service"})
+	s.Require().Len(s.calls, 1)
+	s.Equal("support.lead", s.calls[0].ApprovedBy)
+	s.Equal([]PolicyEvent{{Step: 1, Tool: "issue_refund", Kind: "approved", By: "support.lead"}}, res.Events)
+	s.Equal("support.lead", res.Trail[0].By)
+}
+
+func (s *agentSuite) TestApprovalRejectedTheModelSeesTheReasonAndAdapts() {
+	s.play(step("issue_refund", `{"orderId":"O-1","amount":59,"reason":"lost"}`),
+		step("send_message", `{"customerId":"C-100","subject":"Your parcel","body":"We opened an investigation."}`),
+		step("finish", `{"answer":"investigation opened","sources":[]}`))
+	s.decideAt(time.Minute, Decision{Approve: false, By: "support.lead", Reason: "wait for the carrier first"})
+	s.decideAt(2*time.Minute, Decision{Approve: true, By: "support.lead"})
+	res := s.run(AgentInput{Goal: "help C-100", Profile: "customer-service"})
+	s.Equal("rejected:issue_refund", s.kinds()[0])
+	s.Equal("support.lead said no: wait for the carrier first", s.sent[0].Observation)
+	s.Require().Len(s.calls, 1)
+	s.Equal("send_message", s.calls[0].Name)
+	s.Equal("finished", res.Outcome)
+}
+
+func (s *agentSuite) TestApprovalWithEditedArguments() {
+	s.play(step("issue_refund", `{"orderId":"O-1","amount":590,"reason":"lost"}`), step("finish", `{"answer":"ok","sources":[]}`))
+	bad := s.decideAt(time.Minute, Decision{Approve: true, By: "support.lead", Edit: `{"orderId":"O-1"}`})
+	s.decideAt(2*time.Minute, Decision{Approve: true, By: "support.lead", Edit: `{"orderId":"O-1","amount":59,"reason":"lost"}`})
+	res := s.run(AgentInput{Goal: "refund", Profile: "customer-service"})
+	s.Require().Error(*bad)
+	s.Contains((*bad).Error(), "the edit is not valid")
+	s.Require().Len(s.calls, 1)
+	s.JSONEq(`{"orderId":"O-1","amount":59,"reason":"lost"}`, string(s.calls[0].Args))
+	s.Equal("edited", res.Events[0].Kind)
+}
+
+func (s *agentSuite) TestApprovalTimesOutAndIsDenied() {
+	p := mustProfile("customer-service").Policy
+	p.OnApprovalTimeout, p.ApprovalTimeout = "deny", 10*time.Minute
+	s.play(step("issue_refund", `{"orderId":"O-1","amount":5,"reason":"x"}`), step("finish", `{"answer":"no refund","sources":[]}`))
+	res := s.run(AgentInput{Goal: "refund", Profile: "customer-service", Policy: &p})
+	s.Empty(s.calls)
+	s.Equal(PolicyEvent{Step: 1, Tool: "issue_refund", Kind: "rejected", By: "deadline", Reason: "no decision within 10m0s"}, res.Events[0])
+}
+
+func (s *agentSuite) TestApprovalTimeoutEscalates() {
+	s.play(step("issue_refund", `{"orderId":"O-1","amount":5,"reason":"x"}`), step("finish", `{"answer":"ok","sources":[]}`))
+	late := s.decideAt(16*time.Minute, Decision{Approve: true, By: "support.lead"})
+	s.decideAt(17*time.Minute, Decision{Approve: true, By: "support.manager"})
+	res := s.run(AgentInput{Goal: "refund", Profile: "customer-service"})
+	s.EqualError(*late, "support.lead may not decide this; one of support.manager may")
+	s.Equal("support.manager", res.Events[0].By)
+}
+
+func (s *agentSuite) TestAChatMessageReachesTheModel() {
+	s.play(step("issue_refund", `{"orderId":"O-1","amount":5,"reason":"x"}`), step("finish", `{"answer":"ok","sources":[]}`))
+	var refused error
+	s.env.RegisterDelayedCallback(func() {
+		s.env.UpdateWorkflow(MessageUpdate, "", &testsuite.TestUpdateCallback{OnAccept: func() {}, OnReject: func(err error) { refused = err },
+			OnComplete: func(any, error) {}}, AgentMessage{From: "alice", Text: "the customer is premium"})
+	}, 30*time.Second)
+	s.decideAt(time.Minute, Decision{Approve: true, By: "support.lead"})
+	res := s.run(AgentInput{Goal: "refund", Profile: "customer-service"})
+	s.NoError(refused)
+	s.Equal("finished", res.Outcome)
+	s.Equal([]string{"message:", "tool:issue_refund"}, s.kinds(), "the message, then the tool's result, reach the model")
+	s.Equal("alice", s.sent[0].From)
+	s.Equal("the customer is premium", s.sent[0].Observation)
+	s.Equal([]int{1, 2}, []int{s.sent[0].Step, s.sent[1].Step})
+}
+
+func (s *agentSuite) TestAnEmptyMessageIsRefused() {
+	s.play(step("finish", `{"answer":"ok","sources":[]}`))
+	var refused error
+	s.env.RegisterDelayedCallback(func() {
+		s.env.UpdateWorkflow(MessageUpdate, "", &testsuite.TestUpdateCallback{OnAccept: func() {}, OnReject: func(err error) { refused = err },
+			OnComplete: func(any, error) {}}, AgentMessage{From: "alice", Text: "  "})
+	}, 0)
+	s.run(research("x"))
+	s.EqualError(refused, "the message is empty")
+}
+
+func (s *agentSuite) TestContinueAsNewCarriesACompactedTranscript() {
+	compacting := activities.DecideResult{NeedsCompaction: true, PromptTokens: 3500}
+	s.play(step("today", `{}`), compacting)
+	var compactReq activities.CompactRequest
+	s.env.OnActivity(s.agent.Compact, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, req activities.CompactRequest) (activities.CompactResult, error) {
+			compactReq = req
+			return activities.CompactResult{Summary: "looked up the date", UpTo: 1}, nil
+		}).Once()
+	s.env.ExecuteWorkflow(Agent, research("x"))
+	var can *workflow.ContinueAsNewError
+	s.Require().True(errors.As(s.env.GetWorkflowError(), &can), "got %v", s.env.GetWorkflowError())
+	s.Equal(AgentName, can.WorkflowType.Name)
+	var next AgentInput
+	s.Require().NoError(converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+	s.Require().NotNil(next.State)
+	s.Equal("looked up the date", next.State.Summary)
+	s.Equal(1, next.State.Decisions, "the compaction request is not a step")
+	s.Equal(4, compactReq.Keep)
+	s.Equal("default-test-workflow-id", next.State.RunKey)
+
+	// The next run picks up where this one stopped.
+	s.SetupTest()
+	s.play(step("finish", `{"answer":"done","sources":[]}`))
+	res := s.run(next)
+	s.Equal("finished", res.Outcome)
+	s.Equal(1, res.Runs)
+	s.Equal(2, res.Budget.Steps)
+}
+
+func (s *agentSuite) TestAPromptThatStillDoesNotFitEndsTheRun() {
+	s.play(activities.DecideResult{NeedsCompaction: true, PromptTokens: 5000})
+	st := &AgentState{RunKey: "r", Model: ModelSettings{Model: "m", TaskQueue: "q"}, Policy: mustProfile("research").Policy.withDefaults(),
+		StartedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), CallsPerTool: map[string]int{}, CompactedAt: 0}
+	s.env.SetStartTime(st.StartedAt)
+	s.env.OnActivity(s.agent.Compact, mock.Anything, mock.Anything).Return(activities.CompactResult{Summary: "s"}, nil).Maybe()
+	in := research("x")
+	in.State = st
+	res := s.run(in)
+	s.Equal("context", res.Outcome)
+}
+
+func (s *agentSuite) TestAChildWorkflowTool() {
+	s.env.RegisterWorkflowWithOptions(TicketRouting, workflow.RegisterOptions{Name: TicketRoutingName})
+	s.env.OnWorkflow(TicketRoutingName, mock.Anything, mock.Anything).Return(TicketRoutingResult{
+		Classification: TicketClassification{Category: "shipping", Priority: "normal"},
+		Route:          Route{Queue: "logistics", SLAMinutes: 1440}, Review: &TicketReview{Sent: true}}, nil)
+	s.play(step("route_ticket", `{"subject":"Parcel","body":"Where is it?","customer":"Camille","channel":"web"}`),
+		step("finish", `{"answer":"routed","sources":[]}`))
+	res := s.run(AgentInput{Goal: "handle this", Profile: "operations"})
+	s.Equal("finished", res.Outcome)
+	s.Equal("ticket classified shipping/normal, routed to logistics (SLA 1440 min), reply sent", s.sent[0].Observation)
+	s.Contains(res.Sources, TicketRoutingName)
+}
+
+func (s *agentSuite) TestBadInputFailsWithASentence() {
+	for in, want := range map[*AgentInput]string{
+		{Goal: "", Profile: "research"}:    "the agent needs a goal",
+		{Goal: "x", Profile: "astrologer"}: `agent profile "astrologer" is not one of customer-service, research, operations`,
+		{Goal: "x", Profile: "research", Policy: &AgentPolicy{Tools: []string{"launch_rocket"}}}: `the policy names tool "launch_rocket", which is not in the catalogue`,
+	} {
+		s.SetupTest()
+		s.env.ExecuteWorkflow(Agent, *in)
+		var appErr *temporal.ApplicationError
+		s.Require().True(errors.As(s.env.GetWorkflowError(), &appErr))
+		s.Equal(want, appErr.Message())
+	}
+}
+
+func (s *agentSuite) TestTheQueryShowsTranscriptPendingApprovalAndBudget() {
+	s.play(step("today", `{}`), step("issue_refund", `{"orderId":"O-1","amount":5,"reason":"x"}`), step("finish", `{"answer":"ok","sources":[]}`))
+	var view AgentView
+	s.env.RegisterDelayedCallback(func() {
+		val, err := s.env.QueryWorkflow(AgentQuery)
+		s.Require().NoError(err)
+		s.Require().NoError(val.Get(&view))
+	}, time.Minute)
+	s.decideAt(2*time.Minute, Decision{Approve: false, By: "support.lead", Reason: "no"})
+	s.run(AgentInput{Goal: "refund", Profile: "customer-service"})
+	s.Require().NotNil(view.Pending)
+	s.True(strings.HasPrefix(view.Pending.Question, "Allow issue_refund"))
+	s.Equal([]string{"support.lead"}, view.Pending.Approvers)
+	s.Equal(2, view.Budget.Steps)
+	s.Equal([]ToolCount{{Tool: "today", Calls: 1}}, view.Budget.Calls)
+	s.Require().Len(view.Recent, 1)
+	s.Equal("today", view.Recent[0].Tool)
+}
+
+func mustProfile(name string) AgentProfile {
+	p, err := ProfileNamed(name)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}

@@ -1,0 +1,156 @@
+package workflows
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// AgentPolicy is the data policy an agent runs under.
+type AgentPolicy struct {
+	Tools             []string       `json:"tools"`                       // the allowlist, besides finish
+	NeedApproval      []string       `json:"needApproval,omitempty"`      // tools a person must allow each time
+	MaxSteps          int            `json:"maxSteps"`                    // model decisions
+	MaxTokens         int            `json:"maxTokens"`                   // prompt plus output tokens
+	MaxCallsPerTool   map[string]int `json:"maxCallsPerTool,omitempty"`   // per tool; absent means no limit
+	Deadline          time.Duration  `json:"deadline"`                    // wall clock from the start
+	Approvers         []string       `json:"approvers,omitempty"`         // who allows tool calls
+	EscalateTo        []string       `json:"escalateTo,omitempty"`        // who, when the approvers do not answer
+	ApprovalTimeout   time.Duration  `json:"approvalTimeout,omitempty"`   // how long approvers have
+	OnApprovalTimeout string         `json:"onApprovalTimeout,omitempty"` // deny, escalate or wait
+	Mode              string         `json:"mode,omitempty"`              // json (schema format) or tools (native tool calling)
+	ContextSize       int            `json:"contextSize,omitempty"`       // the model's num_ctx
+	MaxInvalid        int            `json:"maxInvalid,omitempty"`        // invalid calls in a row before the run ends
+	KeepTurns         int            `json:"keepTurns,omitempty"`         // recent turns kept word for word when compacting
+}
+
+// AgentProfile is a named agent: what it is for, and its policy.
+type AgentProfile struct {
+	Name         string      `json:"name"`
+	Description  string      `json:"description"`
+	Instructions string      `json:"instructions"`
+	Policy       AgentPolicy `json:"policy"`
+}
+
+// Profiles are the agents Tandem ships.
+var Profiles = []AgentProfile{
+	{
+		Name:        "customer-service",
+		Description: "resolves a complaint with a personal reply; refunds and sent messages need approval",
+		Instructions: "You are a customer-service agent. Find the customer and the order, check the company's policies, " +
+			"fix what policy allows, and write the customer a short, personal reply. Never promise what policy does not allow.",
+		Policy: AgentPolicy{
+			Tools: []string{"lookup_customer", "lookup_order", "order_history", "search_docs", "read_doc", "calculate", "today",
+				"draft_message", "send_message", "issue_refund", "route_ticket"},
+			NeedApproval:      []string{"issue_refund", "send_message"},
+			MaxSteps:          12,
+			MaxTokens:         40000,
+			MaxCallsPerTool:   map[string]int{"issue_refund": 1, "send_message": 1},
+			Deadline:          30 * time.Minute,
+			Approvers:         []string{"support.lead"},
+			EscalateTo:        []string{"support.manager"},
+			ApprovalTimeout:   15 * time.Minute,
+			OnApprovalTimeout: "escalate",
+		},
+	},
+	{
+		Name:         "research",
+		Description:  "answers a question from the local document corpus, citing the documents it used",
+		Instructions: "You are a research assistant. Answer the question from the company's documents only, and cite the documents you used.",
+		Policy: AgentPolicy{
+			Tools:    []string{"search_docs", "read_doc", "calculate", "today"},
+			MaxSteps: 8, MaxTokens: 30000, Deadline: 10 * time.Minute,
+		},
+	},
+	{
+		Name:        "operations",
+		Description: "decides which business workflow an incoming document needs and runs it",
+		Instructions: "You are an operations agent. Read the incoming document, decide whether it is a support ticket, an invoice, " +
+			"a leave request or a compliance question, and hand it to the matching workflow. Report what the workflow decided.",
+		Policy: AgentPolicy{
+			Tools:    []string{"route_ticket", "process_invoice", "request_leave", "run_compliance", "search_docs", "read_doc", "today"},
+			MaxSteps: 6, MaxTokens: 30000, Deadline: 24 * time.Hour,
+			MaxCallsPerTool: map[string]int{"route_ticket": 1, "process_invoice": 1, "request_leave": 1, "run_compliance": 1},
+		},
+	},
+}
+
+// ProfileNamed finds a shipped profile.
+func ProfileNamed(name string) (AgentProfile, error) {
+	var names []string
+	for _, p := range Profiles {
+		if p.Name == name {
+			return p, nil
+		}
+		names = append(names, p.Name)
+	}
+	return AgentProfile{}, fmt.Errorf("agent profile %q is not one of %s", name, strings.Join(names, ", "))
+}
+
+func (p AgentPolicy) withDefaults() AgentPolicy {
+	if p.MaxSteps <= 0 {
+		p.MaxSteps = 10
+	}
+	if p.MaxTokens <= 0 {
+		p.MaxTokens = 50000
+	}
+	if p.Deadline <= 0 {
+		p.Deadline = time.Hour
+	}
+	if len(p.Approvers) == 0 {
+		p.Approvers = []string{"supervisor"}
+	}
+	if p.ApprovalTimeout <= 0 {
+		p.ApprovalTimeout = time.Hour
+	}
+	if p.OnApprovalTimeout == "" {
+		p.OnApprovalTimeout = "deny"
+	}
+	if p.Mode == "" {
+		p.Mode = "json"
+	}
+	if p.ContextSize <= 0 {
+		p.ContextSize = 4096
+	}
+	if p.MaxInvalid <= 0 {
+		p.MaxInvalid = 3
+	}
+	if p.KeepTurns <= 0 {
+		p.KeepTurns = 4
+	}
+	return p
+}
+
+// validate reports the first thing wrong with a policy, as one sentence.
+func (p AgentPolicy) validate() error {
+	for _, name := range append(append([]string{}, p.Tools...), p.NeedApproval...) {
+		if _, ok := toolNamed(name); !ok {
+			return fmt.Errorf("the policy names tool %q, which is not in the catalogue", name)
+		}
+	}
+	switch p.OnApprovalTimeout {
+	case "deny", "escalate", "wait":
+	default:
+		return fmt.Errorf("onApprovalTimeout %q is not one of deny, escalate, wait", p.OnApprovalTimeout)
+	}
+	if p.Mode != "json" && p.Mode != "tools" {
+		return fmt.Errorf("mode %q is not one of json, tools", p.Mode)
+	}
+	return nil
+}
+
+// approvalPolicy turns the agent policy's approval rules into a decision policy.
+func (p AgentPolicy) approvalPolicy() DecisionPolicy {
+	dp := DecisionPolicy{Approvers: p.Approvers, OnDeadline: "reject"}
+	switch p.OnApprovalTimeout {
+	case "deny":
+		dp.Deadline = p.ApprovalTimeout
+	case "escalate":
+		dp.EscalateTo, dp.EscalateAfter = p.EscalateTo, p.ApprovalTimeout
+		dp.Deadline = 2 * p.ApprovalTimeout
+		if len(dp.EscalateTo) == 0 {
+			dp.EscalateTo = p.Approvers
+		}
+	}
+	return dp
+}
