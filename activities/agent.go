@@ -118,7 +118,10 @@ func (a *Agent) Decide(ctx context.Context, req DecideRequest) (DecideResult, er
 	if contextSize <= 0 {
 		contextSize = defaultContextSize
 	}
-	res := DecideResult{PromptTokens: estimateTokens(messages) + len(toolsJSON(allowed))/4}
+	res := DecideResult{PromptTokens: estimateTokens(messages)}
+	if req.Mode == "tools" {
+		res.PromptTokens += len(toolsJSON(allowed)) / 4 // the tools travel beside the messages
+	}
 	if float64(res.PromptTokens) > compactAt*float64(contextSize) {
 		res.NeedsCompaction = true
 		return res, nil
@@ -137,14 +140,16 @@ func (a *Agent) Decide(ctx context.Context, req DecideRequest) (DecideResult, er
 		return res, err
 	}
 	var d struct {
-		Thought string          `json:"thought"`
-		Tool    string          `json:"tool"`
-		Args    json.RawMessage `json:"args"`
+		Thought string `json:"thought"`
+		Action  struct {
+			Tool string          `json:"tool"`
+			Args json.RawMessage `json:"args"`
+		} `json:"action"`
 	}
 	if err := json.Unmarshal(chat.Answer, &d); err != nil {
 		return res, fmt.Errorf("decode the agent's decision: %w", err)
 	}
-	res.Thought, res.Tool, res.Args, res.Call = d.Thought, d.Tool, d.Args, chat.Call
+	res.Thought, res.Tool, res.Args, res.Call = d.Thought, d.Action.Tool, d.Action.Args, chat.Call
 	return res, nil
 }
 
@@ -323,7 +328,7 @@ func systemPrompt(f AgentFrame, tools []ToolSpec, mode string) string {
 	}
 	fmt.Fprintf(&b, "- finish: give the final answer. Arguments: %s\n", FinishSchema)
 	if mode != "tools" {
-		b.WriteString("\nAnswer with JSON only: a short thought, the tool, and its args.")
+		b.WriteString("\nAnswer with JSON only: a short thought, and the action: the tool and its args.")
 	}
 	return b.String()
 }
@@ -356,27 +361,31 @@ func RenderTurn(t Turn) string {
 	case "invalid":
 		return fmt.Sprintf("Step %d: your call of %s was invalid: %s", t.Step, t.Tool, t.Observation)
 	case "denied", "rejected":
-		return fmt.Sprintf("Step %d: %s %s was refused: %s", t.Step, t.Tool, t.Args, t.Observation)
+		return fmt.Sprintf("Step %d: %s %s was refused: %s", t.Step, t.Tool, clip(string(t.Args), 300), t.Observation)
 	}
-	return fmt.Sprintf("Step %d: %s %s → %s", t.Step, t.Tool, t.Args, t.Observation)
+	return fmt.Sprintf("Step %d: %s %s → %s", t.Step, t.Tool, clip(string(t.Args), 300), t.Observation)
 }
 
-// decisionSchema is the answer schema of one agent step: a thought, one of
-// the allowed tools or finish, and arguments matching one of their schemas.
+// decisionSchema is the answer schema of one agent step: a thought and an
+// action, which is one of the allowed tools or finish together with
+// arguments of that tool's schema. Each branch pairs a one-value tool enum
+// with its own arguments, so constrained decoding cannot mix one tool's name
+// with another's arguments.
 func decisionSchema(tools []ToolSpec) json.RawMessage {
-	names := make([]string, 0, len(tools)+1)
-	argSchemas := make([]json.RawMessage, 0, len(tools)+1)
-	for _, t := range tools {
-		names = append(names, t.Name)
-		argSchemas = append(argSchemas, t.Args)
+	branches := make([]json.RawMessage, 0, len(tools)+1)
+	branch := func(name string, args json.RawMessage) {
+		branches = append(branches, schema.Object(
+			schema.Prop("tool", schema.Enum("the tool to use", name)),
+			schema.Prop("args", args)))
 	}
-	names = append(names, "finish")
-	argSchemas = append(argSchemas, FinishSchema)
-	anyOf, _ := json.Marshal(map[string]any{"anyOf": argSchemas})
+	for _, t := range tools {
+		branch(t.Name, t.Args)
+	}
+	branch("finish", FinishSchema)
+	anyOf, _ := json.Marshal(map[string]any{"anyOf": branches})
 	return schema.Object(
 		schema.Prop("thought", schema.String("why this step, in one sentence", 300)),
-		schema.Prop("tool", schema.Enum("the tool to use", names...)),
-		schema.Prop("args", anyOf),
+		schema.Prop("action", anyOf),
 	)
 }
 
@@ -398,4 +407,12 @@ func toolsJSON(tools []ToolSpec) []byte {
 	out = append(out, tool{"function", function{"finish", "give the final answer", FinishSchema}})
 	b, _ := json.Marshal(out)
 	return b
+}
+
+// clip shortens s to n bytes, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }

@@ -90,7 +90,7 @@ var (
 	SendMessageSchema    = schema.Object(
 		schema.Prop("customerId", schema.String("customer id; the message goes to the email on file", 20)),
 		schema.Prop("subject", schema.String("subject line", 120)),
-		schema.Prop("body", schema.String("the message", 2000)))
+		schema.Prop("body", schema.String("the message", 1200)))
 	IssueRefundSchema = schema.Object(
 		schema.Prop("orderId", schema.String("order id", 20)),
 		schema.Prop("amount", schema.Number("amount to refund, at most the order amount")),

@@ -149,6 +149,9 @@ func (m *Model) Chat(ctx context.Context, req ChatRequest) (ChatResult, error) {
 			return ChatResult{Text: text, Call: call}, nil
 		}
 		verr := schema.Validate(req.Schema, []byte(text))
+		if verr != nil {
+			verr = fmt.Errorf("the answer %w", verr)
+		}
 		if verr == nil {
 			return ChatResult{Answer: compact(text), Call: call}, nil
 		}

@@ -82,7 +82,7 @@ func loadCorpus(dir string) ([]corpusDoc, error) {
 		return nil, err
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("the document corpus %s has no .md documents; set TANDEM_CORPUS_DIR", dir)
+		return nil, nonRetryable(ErrToolInput, "the document corpus %s has no .md documents; set TANDEM_CORPUS_DIR", dir)
 	}
 	sort.Strings(files)
 	docs := make([]corpusDoc, 0, len(files))

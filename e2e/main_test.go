@@ -51,6 +51,7 @@ func startTandem(t *testing.T) *tandem {
 	cfg.ModelTaskQueue = "e2e-model-" + t.Name()
 	cfg.DBPath = filepath.Join(t.TempDir(), "tandem.db")
 	cfg.ReportsDir = filepath.Join(t.TempDir(), "reports")
+	cfg.CorpusDir = filepath.Join(testenv.RepoRoot(), "testdata", "corpus")
 	cfg.UIURL = "http://localhost:8233"
 
 	ctx := context.Background()
@@ -135,4 +136,11 @@ func jsonLines[T any](t *testing.T, out string) []T {
 		lines = append(lines, l)
 	}
 	return lines
+}
+
+func envOr(key, fallback string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return fallback
 }

@@ -116,7 +116,7 @@ func reorder(args []string) []string {
 
 func isBoolFlag(a string) bool {
 	switch strings.TrimLeft(a, "-") {
-	case "wait", "json", "waiting", "ids", "h", "help":
+	case "wait", "json", "waiting", "ids", "chat", "h", "help":
 		return true
 	}
 	return false
@@ -193,6 +193,13 @@ func printResult(out io.Writer, kind, id string, raw json.RawMessage) {
 		var res workflows.TicketRoutingResult
 		if json.Unmarshal(raw, &res) == nil {
 			printTicket(out, "", id, res)
+			return
+		}
+	}
+	if kind == "agent" {
+		var res workflows.AgentResult
+		if json.Unmarshal(raw, &res) == nil {
+			printAgent(out, id, res)
 			return
 		}
 	}

@@ -38,6 +38,8 @@ var commands = []command{
 	{"leave", "request leave from JSON files (or - for stdin); dates may be relative, like +30d", requestLeave},
 	{"compliance", "run compliance monitoring over a period and write its report", compliance},
 	{"schedule", "create, describe, pause, unpause, trigger or delete the compliance schedule", schedule},
+	{"agent", "run an agent on a goal with a profile; --chat to talk to it while it works", runAgent},
+	{"message", "send a message to a running agent", message},
 	{"approve", "approve the decision a run is waiting for", decide("approve")},
 	{"reject", "reject the decision a run is waiting for, with a reason", decide("reject")},
 	{"edit", "approve a run's pending draft with edited text", decide("edit")},

@@ -61,6 +61,7 @@ type AgentState struct {
 	ModelCalls   int               `json:"modelCalls"`
 	// CompactedAt is the decision count at the last compaction; -1 before any.
 	CompactedAt int `json:"compactedAt"`
+	LastKeep    int `json:"lastKeep"` // turns the last compaction kept word for word
 }
 
 // TrailEntry is one executed step of the trail behind an answer.
@@ -151,7 +152,7 @@ func Agent(ctx workflow.Context, in AgentInput) (AgentResult, error) {
 			return st.end(ctx, d, outcome, reason, FinishArgs{})
 		}
 		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
-			return AgentResult{}, st.continueAsNew(ctx, d, in)
+			return AgentResult{}, st.continueAsNew(ctx, d, in, policy.KeepTurns)
 		}
 
 		d.step(ctx, "deciding", fmt.Sprintf("Step %d: the model chooses the next tool", st.Decisions+1))
@@ -160,11 +161,15 @@ func Agent(ctx workflow.Context, in AgentInput) (AgentResult, error) {
 			return AgentResult{}, err
 		}
 		if dec.NeedsCompaction {
-			if st.CompactedAt == st.Decisions {
-				return st.end(ctx, d, "context", fmt.Sprintf("the prompt is about %d tokens even after compaction, over the %d-token context",
-					dec.PromptTokens, policy.ContextSize), FinishArgs{})
+			keep := policy.KeepTurns
+			if st.CompactedAt == st.Decisions { // compacted, and it still does not fit
+				if st.LastKeep == 0 {
+					return st.end(ctx, d, "context", fmt.Sprintf("the prompt is about %d tokens even with every turn summarised, "+
+						"more than the model's %d-token context allows; raise contextSize or shorten the goal", dec.PromptTokens, policy.ContextSize), FinishArgs{})
+				}
+				keep = 0
 			}
-			return AgentResult{}, st.continueAsNew(ctx, d, in)
+			return AgentResult{}, st.continueAsNew(ctx, d, in, keep)
 		}
 		st.Decisions++
 		st.Tokens += dec.Call.PromptTokens + dec.Call.OutputTokens
@@ -355,7 +360,8 @@ func runTool(ctx workflow.Context, st *AgentState, tool Tool, args json.RawMessa
 	case RunInline:
 		return activities.ToolResult{Observation: "today is " + workflow.Now(ctx).UTC().Format("Monday 2006-01-02")}, nil
 	case RunLocal:
-		lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second, Summary: summary})
+		lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second, Summary: summary,
+			RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3, NonRetryableErrorTypes: []string{activities.ErrToolInput}}})
 		err := workflow.ExecuteLocalActivity(lctx, tools.ReadTool, call).Get(ctx, &res)
 		return res, err
 	case RunActivity:
@@ -538,15 +544,15 @@ func (st *AgentState) end(ctx workflow.Context, d *decisions, outcome, reason st
 
 // continueAsNew compacts the transcript (a model-written summary of all but
 // the recent turns) and continues the run as new with its state.
-func (st *AgentState) continueAsNew(ctx workflow.Context, d *decisions, in AgentInput) error {
+func (st *AgentState) continueAsNew(ctx workflow.Context, d *decisions, in AgentInput, keep int) error {
 	d.step(ctx, "compacting", "Summarising the transcript to continue as new")
 	var agent *activities.Agent
 	var res activities.CompactResult
-	req := activities.CompactRequest{RunKey: st.RunKey, Model: st.Model.Model, NewTurns: st.Pending, Keep: st.Policy.KeepTurns}
+	req := activities.CompactRequest{RunKey: st.RunKey, Model: st.Model.Model, NewTurns: st.Pending, Keep: keep}
 	if err := workflow.ExecuteActivity(withModel(ctx, st.Model, "compact the transcript"), agent.Compact, req).Get(ctx, &res); err != nil {
 		return err
 	}
-	st.Pending, st.Summary, st.CompactedAt = nil, res.Summary, st.Decisions
+	st.Pending, st.Summary, st.CompactedAt, st.LastKeep = nil, res.Summary, st.Decisions, keep
 	st.Tokens += res.Call.PromptTokens + res.Call.OutputTokens
 	st.ModelCalls++
 	// Messages that arrive while handlers finish are carried over too.
@@ -565,7 +571,10 @@ func checkArgs(argSchema, args json.RawMessage) error {
 	// Schema validation is pure computation; workflowcheck only sees the
 	// reflection inside the validator.
 	//workflowcheck:ignore
-	return schema.Validate(argSchema, args)
+	if err := schema.Validate(argSchema, args); err != nil {
+		return fmt.Errorf("the arguments JSON %w", err)
+	}
+	return nil
 }
 
 func decodeArgs(args json.RawMessage, v any) error {

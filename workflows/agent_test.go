@@ -326,13 +326,32 @@ func (s *agentSuite) TestContinueAsNewCarriesACompactedTranscript() {
 func (s *agentSuite) TestAPromptThatStillDoesNotFitEndsTheRun() {
 	s.play(activities.DecideResult{NeedsCompaction: true, PromptTokens: 5000})
 	st := &AgentState{RunKey: "r", Model: ModelSettings{Model: "m", TaskQueue: "q"}, Policy: mustProfile("research").Policy.withDefaults(),
-		StartedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), CallsPerTool: map[string]int{}, CompactedAt: 0}
+		StartedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), CallsPerTool: map[string]int{}, CompactedAt: 0, LastKeep: 0}
 	s.env.SetStartTime(st.StartedAt)
 	s.env.OnActivity(s.agent.Compact, mock.Anything, mock.Anything).Return(activities.CompactResult{Summary: "s"}, nil).Maybe()
 	in := research("x")
 	in.State = st
 	res := s.run(in)
 	s.Equal("context", res.Outcome)
+	s.Contains(res.Reason, "even with every turn summarised")
+}
+
+func (s *agentSuite) TestAPromptThatStillDoesNotFitIsCompactedHarderOnce() {
+	s.play(activities.DecideResult{NeedsCompaction: true, PromptTokens: 5000})
+	var keep int
+	s.env.OnActivity(s.agent.Compact, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, req activities.CompactRequest) (activities.CompactResult, error) {
+			keep = req.Keep
+			return activities.CompactResult{Summary: "s"}, nil
+		}).Once()
+	in := research("x")
+	in.State = &AgentState{RunKey: "r", Model: ModelSettings{Model: "m", TaskQueue: "q"}, Policy: mustProfile("research").Policy.withDefaults(),
+		StartedAt: time.Now(), CallsPerTool: map[string]int{}, CompactedAt: 0, LastKeep: 4}
+	s.env.SetStartTime(in.State.StartedAt)
+	s.env.ExecuteWorkflow(Agent, in)
+	var can *workflow.ContinueAsNewError
+	s.Require().True(errors.As(s.env.GetWorkflowError(), &can))
+	s.Equal(0, keep, "every turn goes into the summary")
 }
 
 func (s *agentSuite) TestAChildWorkflowTool() {

@@ -111,7 +111,7 @@ func mustMarshal(v any) json.RawMessage {
 var compiled sync.Map // schema text -> *jsonschema.Schema
 
 // Validate checks that answer is one JSON value that satisfies schema. The
-// error says, in one line, what is wrong with the answer.
+// error says, in one line, what is wrong; callers name what was checked.
 func Validate(schemaJSON, answer []byte) error {
 	sch, err := compile(schemaJSON)
 	if err != nil {
@@ -121,13 +121,13 @@ func Validate(schemaJSON, answer []byte) error {
 	dec.UseNumber()
 	var inst any
 	if err := dec.Decode(&inst); err != nil {
-		return fmt.Errorf("answer is not JSON: %v", err)
+		return fmt.Errorf("is not JSON: %v", err)
 	}
 	if dec.More() {
-		return fmt.Errorf("answer has text after its JSON value")
+		return fmt.Errorf("has text after its JSON value")
 	}
 	if err := sch.Validate(inst); err != nil {
-		return fmt.Errorf("answer does not match the schema: %s", oneLine(err))
+		return fmt.Errorf("does not match the schema: %s", oneLine(err))
 	}
 	return nil
 }

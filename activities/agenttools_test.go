@@ -1,0 +1,119 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func testTools(t *testing.T) *Tools {
+	return &Tools{Store: seededStore(t), CorpusDir: "../testdata/corpus"}
+}
+
+func call(name, args string) ToolCall {
+	return ToolCall{RunKey: "agent-1", Step: 3, Name: name, Args: json.RawMessage(args)}
+}
+
+func TestSearchDocsRanksWithBM25(t *testing.T) {
+	res, err := testTools(t).ReadTool(context.Background(), call("search_docs", `{"query":"refund of a duplicate charge under the expense policy","limit":2}`))
+	require.NoError(t, err)
+	lines := strings.Split(res.Observation, "\n")
+	require.Len(t, lines, 2)
+	assert.True(t, strings.HasPrefix(lines[0], "refund-policy.md"), res.Observation)
+	assert.Equal(t, "refund-policy.md", res.Sources[0])
+
+	res, err = testTools(t).ReadTool(context.Background(), call("search_docs", `{"query":"zeppelin","limit":2}`))
+	require.NoError(t, err)
+	assert.Equal(t, `no document matches "zeppelin"`, res.Observation)
+}
+
+func TestReadDoc(t *testing.T) {
+	tools := testTools(t)
+	res, err := tools.ReadTool(context.Background(), call("read_doc", `{"name":"shipping"}`))
+	require.NoError(t, err)
+	assert.Contains(t, res.Observation, "carrier investigation")
+	assert.Equal(t, []string{"shipping.md"}, res.Sources)
+
+	res, err = tools.ReadTool(context.Background(), call("read_doc", `{"name":"../../etc/passwd"}`))
+	require.NoError(t, err)
+	assert.Equal(t, `there is no document "../../etc/passwd"; search_docs lists what there is`, res.Observation, "no path escapes the corpus")
+}
+
+func TestLongOutputsTravelByReference(t *testing.T) {
+	tools := testTools(t)
+	long := strings.Repeat("lorem ipsum ", 400)
+	res, err := tools.bounded(context.Background(), "agent-1/3", long, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "agent-1/3", res.Ref)
+	assert.Less(t, len(res.Observation), MaxObservation+100)
+	var stored string
+	require.NoError(t, tools.Store.DB.QueryRow(`SELECT content FROM artifacts WHERE ref = 'agent-1/3'`).Scan(&stored))
+	assert.Equal(t, long, stored)
+}
+
+func TestLookups(t *testing.T) {
+	tools := testTools(t)
+	ctx := context.Background()
+	res, err := tools.ReadTool(ctx, call("lookup_customer", `{"query":"camille.martin@example.com"}`))
+	require.NoError(t, err)
+	assert.Equal(t, "customer C-100: Camille Martin <camille.martin@example.com>, standard tier, customer since 2023-04-11", res.Observation)
+
+	res, err = tools.ReadTool(ctx, call("lookup_order", `{"orderId":"O-20931"}`))
+	require.NoError(t, err)
+	assert.Contains(t, res.Observation, `Desk lamp "Aurora", 59.00 EUR`)
+	assert.Contains(t, res.Observation, "refunded so far 0.00")
+
+	res, err = tools.ReadTool(ctx, call("order_history", `{"customerId":"C-100"}`))
+	require.NoError(t, err)
+	assert.Len(t, strings.Split(res.Observation, "\n"), 2)
+
+	res, err = tools.ReadTool(ctx, call("calculate", `{"expression":"59 * (1 - 0.2) / 2"}`))
+	require.NoError(t, err)
+	assert.Equal(t, "59 * (1 - 0.2) / 2 = 23.6", res.Observation)
+}
+
+func TestIssueRefundOncePerStepAndWithinTheOrder(t *testing.T) {
+	tools := testTools(t)
+	ctx := context.Background()
+	c := call("issue_refund", `{"orderId":"O-20931","amount":59,"reason":"lost parcel"}`)
+	c.ApprovedBy = "support.lead"
+	res, err := tools.WriteTool(ctx, c)
+	require.NoError(t, err)
+	assert.Equal(t, "refunded 59.00 on order O-20931 (refund agent-1/3)", res.Observation)
+	res, err = tools.WriteTool(ctx, c)
+	require.NoError(t, err, "a retried step succeeds")
+	assert.Equal(t, "refund agent-1/3 of 59.00 on order O-20931 was already issued", res.Observation)
+	assert.Equal(t, 1, count(t, tools.Store.DB, `SELECT count(*) FROM refunds WHERE approved_by = 'support.lead'`))
+
+	c.Step = 4
+	res, err = tools.WriteTool(ctx, c)
+	require.NoError(t, err)
+	assert.Equal(t, "refund of 59.00 refused: order O-20931 has 0.00 left to refund", res.Observation)
+}
+
+func TestSendMessageGoesToTheEmailOnFile(t *testing.T) {
+	tools := testTools(t)
+	res, err := tools.WriteTool(context.Background(), call("send_message", `{"customerId":"C-100","subject":"Your lamp","body":"It is on its way."}`))
+	require.NoError(t, err)
+	assert.Contains(t, res.Observation, "camille.martin@example.com")
+	var to string
+	require.NoError(t, tools.Store.DB.QueryRow(`SELECT recipients FROM outbox WHERE idempotency_key = 'agent-1/3'`).Scan(&to))
+	assert.Equal(t, "camille.martin@example.com", to)
+}
+
+func TestCalculate(t *testing.T) {
+	for expr, want := range map[string]float64{"1+2*3": 7, "(1+2)*3": 9, "-4/2": -2, " 10 - 2 - 3 ": 5, "1.5*2": 3} {
+		got, err := Calculate(expr)
+		require.NoError(t, err, expr)
+		assert.Equal(t, want, got, expr)
+	}
+	for expr, want := range map[string]string{"": "the expression is empty", "1/0": "division by zero", "(1+2": "a parenthesis is not closed",
+		"2^3": `unexpected "^3" at position 2`, "rm -rf": `unexpected "r" at position 1`} {
+		_, err := Calculate(expr)
+		assert.EqualError(t, err, want, expr)
+	}
+}

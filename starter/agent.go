@@ -1,0 +1,242 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.uber.org/zap"
+
+	"github.com/tandemhq/tandem/activities"
+	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/internal/temporalclient"
+	"github.com/tandemhq/tandem/workflows"
+)
+
+func runAgent(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
+	fs := newFlagSet("agent", "GOAL...", &cfg)
+	profile := fs.String("profile", "research", "agent profile: "+profileNames())
+	extra := fs.String("context", "", "extra context for the goal")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	wait := fs.Bool("wait", true, "follow the run until it ends or waits for an approval")
+	chat := fs.Bool("chat", false, "interactive: follow the run, send what you type as messages; /approve, /reject REASON, /edit JSON decide approvals")
+	as := fs.String("as", os.Getenv("USER"), "your name, for chat messages and decisions")
+	if err := parseFlags(fs, reorder(args)); err != nil {
+		return err
+	}
+	goal := strings.TrimSpace(strings.Join(fs.Args(), " "))
+	if goal == "" {
+		return usageError{errors.New(`agent needs a goal, like: starter agent --profile research "How long is the return window?"`)}
+	}
+	if _, err := workflows.ProfileNamed(*profile); err != nil {
+		return usageError{err}
+	}
+	c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	results := make([]workflows.AgentResult, 1)
+	result := func(i int) any { return &results[i] }
+	outcomes, err := startAll(ctx, c, cfg, []job{{source: *profile, id: workflowID("agent", *profile), workflow: workflows.AgentName,
+		kind: "agent", input: workflows.AgentInput{Goal: goal, Context: *extra, Profile: *profile, Model: modelSettings(cfg)}}}, false, result)
+	if err != nil {
+		return err
+	}
+	run := outcomes[0].run
+	if !*wait && !*chat {
+		printStarted(out, *asJSON, cfg, outcomes)
+		return nil
+	}
+	if !*asJSON {
+		fmt.Fprintf(out, "▶ agent %s (%s): %s\n  %s\n", run.GetID(), *profile, goal, cfg.WorkflowURL(run.GetID(), run.GetRunID()))
+	}
+	var lines <-chan string
+	if *chat {
+		lines = readLines(os.Stdin)
+		if !*asJSON {
+			fmt.Fprintln(out, "  type a message and press enter; /approve, /reject REASON or /edit JSON when it asks; /quit to leave it running")
+		}
+	}
+	return followAgent(ctx, c, cfg, run, *asJSON, lines, *as, out)
+}
+
+// followAgent prints the agent's new turns as they happen, until it ends,
+// or (without chat) until it waits for an approval.
+func followAgent(ctx context.Context, c client.Client, cfg config.Config, run client.WorkflowRun, asJSON bool, lines <-chan string, as string, out io.Writer) error {
+	done := make(chan error, 1)
+	var res workflows.AgentResult
+	go func() { done <- run.Get(ctx, &res) }()
+	tick := time.NewTicker(400 * time.Millisecond)
+	defer tick.Stop()
+	shown, asked := 0, ""
+	for {
+		select {
+		case err := <-done:
+			showTurns(ctx, c, run, &shown, asJSON, out)
+			if err != nil {
+				return runFailed(run.GetID(), err)
+			}
+			printAgentResult(out, asJSON, cfg, run, res)
+			return nil
+		case line, ok := <-lines:
+			if !ok || strings.TrimSpace(line) == "/quit" {
+				fmt.Fprintf(out, "Left %s running; follow it with `starter status %s`.\n", run.GetID(), run.GetID())
+				return nil
+			}
+			if err := chatLine(ctx, c, cfg, run.GetID(), as, line, out); err != nil {
+				fmt.Fprintln(out, "  ! "+err.Error())
+			}
+		case <-tick.C:
+			view := showTurns(ctx, c, run, &shown, asJSON, out)
+			if view.Pending != nil && view.Pending.Question != asked {
+				asked = view.Pending.Question
+				if asJSON {
+					writeJSON(out, map[string]any{"workflowId": run.GetID(), "pending": view.Pending})
+				} else {
+					fmt.Fprintf(out, "  ⏸ waiting for %s: %s\n", strings.Join(view.Pending.Approvers, " or "), oneLine(view.Pending.Question, 200))
+				}
+				if lines == nil {
+					if !asJSON {
+						fmt.Fprintf(out, "  decide: starter approve %s --by %s   (or reject … --reason …, or edit … --text JSON)\n  %s\n",
+							run.GetID(), view.Pending.Approvers[0], cfg.WorkflowURL(run.GetID(), run.GetRunID()))
+					}
+					return nil
+				}
+			}
+		}
+	}
+}
+
+// showTurns prints the turns the agent Query shows that were not printed yet.
+func showTurns(ctx context.Context, c client.Client, run client.WorkflowRun, shown *int, asJSON bool, out io.Writer) workflows.AgentView {
+	var view workflows.AgentView
+	val, err := c.QueryWorkflow(ctx, run.GetID(), "", workflows.AgentQuery)
+	if err != nil || val.Get(&view) != nil {
+		return view
+	}
+	for _, t := range view.Recent {
+		if t.Step <= *shown {
+			continue
+		}
+		*shown = t.Step
+		if asJSON {
+			writeJSON(out, map[string]any{"workflowId": run.GetID(), "turn": t})
+			continue
+		}
+		fmt.Fprintf(out, "  %s\n", oneLine(activities.RenderTurn(t), 160))
+	}
+	return view
+}
+
+// chatLine sends one line typed in chat mode: a decision command or a message.
+func chatLine(ctx context.Context, c client.Client, cfg config.Config, id, as, line string, out io.Writer) error {
+	line = strings.TrimSpace(line)
+	if line == "" {
+		return nil
+	}
+	cmd, rest, _ := strings.Cut(line, " ")
+	switch cmd {
+	case "/approve":
+		return sendDecision(ctx, c, cfg, id, workflows.Decision{Approve: true, By: as, Reason: rest})
+	case "/reject":
+		return sendDecision(ctx, c, cfg, id, workflows.Decision{By: as, Reason: rest})
+	case "/edit":
+		return sendDecision(ctx, c, cfg, id, workflows.Decision{Approve: true, By: as, Edit: rest})
+	}
+	return sendMessage(ctx, c, id, workflows.AgentMessage{From: as, Text: line})
+}
+
+func sendMessage(ctx context.Context, c client.Client, id string, m workflows.AgentMessage) error {
+	handle, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: workflows.MessageUpdate,
+		Args: []any{m}, WaitForStage: client.WorkflowUpdateStageCompleted})
+	if err == nil {
+		err = handle.Get(ctx, nil)
+	}
+	if err != nil {
+		return fmt.Errorf("run %s refused the message: %s", id, errorSentence(err))
+	}
+	return nil
+}
+
+// message sends a person's message to a running agent.
+func message(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
+	fs := newFlagSet("message", "WORKFLOW-ID TEXT...", &cfg)
+	from := fs.String("from", os.Getenv("USER"), "who writes")
+	if err := parseFlags(fs, reorder(args)); err != nil {
+		return err
+	}
+	if fs.NArg() < 2 {
+		return usageError{errors.New("message needs a workflow id and the text")}
+	}
+	c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := sendMessage(ctx, c, fs.Arg(0), workflows.AgentMessage{From: *from, Text: strings.Join(fs.Args()[1:], " ")}); err != nil {
+		return usageError{err}
+	}
+	fmt.Fprintf(out, "Sent to %s.\n", fs.Arg(0))
+	return nil
+}
+
+func printAgentResult(out io.Writer, asJSON bool, cfg config.Config, run client.WorkflowRun, res workflows.AgentResult) {
+	if asJSON {
+		writeJSON(out, map[string]any{"workflowId": run.GetID(), "runId": run.GetRunID(), "url": cfg.WorkflowURL(run.GetID(), run.GetRunID()), "result": res})
+		return
+	}
+	printAgent(out, run.GetID(), res)
+	fmt.Fprintf(out, "  %s\n", cfg.WorkflowURL(run.GetID(), run.GetRunID()))
+}
+
+func printAgent(out io.Writer, id string, res workflows.AgentResult) {
+	mark := "✔"
+	if res.Outcome != "finished" {
+		mark = "■"
+	}
+	fmt.Fprintf(out, "%s agent %s ended (%s): %s\n", mark, id, res.Outcome, res.Reason)
+	if res.Answer != "" {
+		fmt.Fprintf(out, "  answer:  %s\n", oneLine(res.Answer, 140))
+	}
+	if len(res.Sources) > 0 {
+		fmt.Fprintf(out, "  sources: %s\n", strings.Join(res.Sources, ", "))
+	}
+	var trail []string
+	for _, t := range res.Trail {
+		trail = append(trail, fmt.Sprintf("%s(%s)", t.Tool, t.Outcome))
+	}
+	fmt.Fprintf(out, "  trail:   %s\n", oneLine(strings.Join(trail, " → "), 200))
+	for _, e := range res.Events {
+		fmt.Fprintf(out, "  policy:  step %d %s %s %s %s\n", e.Step, e.Tool, e.Kind, e.By, e.Reason)
+	}
+	b := res.Budget
+	fmt.Fprintf(out, "  budget:  %d/%d steps · %d/%d tokens · %d model calls · %s · %d continue-as-new\n",
+		b.Steps, b.MaxSteps, b.Tokens, b.MaxTokens, res.ModelCalls, b.Elapsed.Round(time.Millisecond), res.Runs)
+}
+
+func profileNames() string {
+	var names []string
+	for _, p := range workflows.Profiles {
+		names = append(names, p.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+func readLines(r io.Reader) <-chan string {
+	ch := make(chan string)
+	go func() {
+		defer close(ch)
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			ch <- sc.Text()
+		}
+	}()
+	return ch
+}
