@@ -146,6 +146,26 @@ demo() {
   say "Running compliance monitoring over the last 7 days"
   "$starter" compliance
   "$starter" schedule create --every 24h
+  say "Asking the research agent a question"
+  "$starter" agent --profile research "How long do customers have to return an item, and who approves large refunds?"
+  say "Handing a lost-parcel complaint to the customer-service agent"
+  "$starter" agent --profile customer-service "Camille Martin's lamp (order O-20931) never arrived. Resolve it with a personal reply." || true
+  decide_agents support.lead
+}
+
+# decide_agents PERSON approves, as PERSON, what waiting agents ask for, until
+# none waits. Each approved tool has a budget of one call, so an agent asks
+# at most once per tool.
+decide_agents() {
+  local id round waiting
+  for round in $(seq 6); do
+    sleep 1
+    waiting=$("$BIN/starter" list --waiting --kind agent --ids)
+    [ -n "$waiting" ] || return 0
+    for id in $waiting; do
+      "$BIN/starter" approve "$id" --by "$1" --wait
+    done
+  done
 }
 
 # decide_waiting KIND PERSON decides every run of KIND waiting for a person,

@@ -164,7 +164,7 @@ func showRun(ctx context.Context, c client.Client, cfg config.Config, id string,
 		fmt.Fprintf(out, "%s  (%s)\n  step: %s\n", id, st.Kind, st.Step)
 		if pending != nil {
 			fmt.Fprintf(out, "  waiting for %s since %s: %s\n", strings.Join(pending.Approvers, " or "),
-				pending.Since.UTC().Format("2006-01-02 15:04 UTC"), pending.Question)
+				pending.Since.UTC().Format("2006-01-02 15:04 UTC"), oneLine(pending.Question, 200))
 		}
 	}
 	fmt.Fprintf(out, "  %s\n", link)

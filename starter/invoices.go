@@ -63,7 +63,12 @@ func printInvoice(out io.Writer, source, id string, res workflows.InvoiceResult)
 		verdict = "✔ approved"
 	}
 	fmt.Fprintf(out, "%s\n", strings.Join(nonEmpty(verdict, source, id), "  "))
-	fmt.Fprintf(out, "  decided by %s\n", decidedBy(res.Decision.By, res.Decision.Reason))
+	if !res.Approved && res.Decision.Approve && len(res.Checks) > 0 {
+		last := res.Checks[len(res.Checks)-1]
+		fmt.Fprintf(out, "  approved by %s, then refused at posting: %s\n", res.Decision.By, oneLine(last.Detail, 100))
+	} else {
+		fmt.Fprintf(out, "  decided by %s\n", decidedBy(res.Decision.By, res.Decision.Reason))
+	}
 	for _, c := range res.Checks {
 		mark := "✓"
 		if !c.Passed {

@@ -118,7 +118,7 @@ func report(out io.Writer, cfg config.Config, asJSON bool, outcomes []outcome, r
 			fmt.Fprintf(out, "✘ %s  %s\n  %s\n", o.job.source, o.run.GetID(), errorSentence(o.err))
 		case o.pending != nil:
 			fmt.Fprintf(out, "⏸ %s  %s\n  waiting for %s: %s\n  decide: starter approve %s --by %s   (or reject … --reason …)\n",
-				o.job.source, o.run.GetID(), strings.Join(o.pending.Approvers, " or "), o.pending.Question,
+				o.job.source, o.run.GetID(), strings.Join(o.pending.Approvers, " or "), oneLine(o.pending.Question, 200),
 				o.run.GetID(), o.pending.Approvers[0])
 		default:
 			human(out, i)
