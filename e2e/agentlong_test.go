@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -20,43 +19,74 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tandemhq/tandem/internal/store"
-	"github.com/tandemhq/tandem/internal/testenv"
 	"github.com/tandemhq/tandem/internal/workers"
 	"github.com/tandemhq/tandem/workflows"
 )
 
-// scriptedOllama speaks Ollama's chat API: it answers summary requests with
-// a summary, and agent steps with calculate until it has made `steps`
-// decisions, then finish.
-func scriptedOllama(t *testing.T, steps int64) (*httptest.Server, *atomic.Int64) {
-	var decisions atomic.Int64
+// scriptedOllama speaks Ollama's chat API with answers from answer, which
+// sees each request's format (JSON schema) and its last message.
+func scriptedOllama(t *testing.T, answer func(format, last string) string) *httptest.Server {
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/api/tags":
 			w.Write([]byte(`{"models":[{"name":"scripted:latest","model":"scripted:latest","digest":"sha256:5c41b7ed"}]}`))
 		case "/api/chat":
 			var req struct {
-				Format json.RawMessage `json:"format"`
+				Format   json.RawMessage `json:"format"`
+				Messages []struct {
+					Content string `json:"content"`
+				} `json:"messages"`
 			}
 			require.NoError(t, json.NewDecoder(r.Body).Decode(&req))
-			var content string
-			switch {
-			case strings.Contains(string(req.Format), `"summary"`):
-				content = `{"summary":"computed 1+1 many times; the answer is 2"}`
-			case decisions.Add(1) <= steps:
-				content = `{"thought":"compute","action":{"tool":"calculate","args":{"expression":"1+1"}}}`
-			default:
-				content = `{"thought":"done","action":{"tool":"finish","args":{"answer":"2","sources":["calculate"]}}}`
+			last := ""
+			if len(req.Messages) > 0 {
+				last = req.Messages[len(req.Messages)-1].Content
 			}
-			body, _ := json.Marshal(map[string]any{"model": "scripted", "message": map[string]string{"role": "assistant", "content": content},
-				"done": true, "prompt_eval_count": 50, "eval_count": 20})
+			body, _ := json.Marshal(map[string]any{"model": "scripted", "done": true, "prompt_eval_count": 50, "eval_count": 20,
+				"message": map[string]string{"role": "assistant", "content": answer(string(req.Format), last)}})
 			w.Write(body)
 		default:
 			http.NotFound(w, r)
 		}
 	}))
 	t.Cleanup(s.Close)
-	return s, &decisions
+	return s
+}
+
+// calculatingAgent answers summaries with a summary, and agent steps with
+// calculate until it has made steps decisions, then finish.
+func calculatingAgent(steps int64) func(format, last string) string {
+	var decisions atomic.Int64
+	return func(format, _ string) string {
+		switch {
+		case strings.Contains(format, `"summary"`):
+			return `{"summary":"computed 1+1 many times; the answer is 2"}`
+		case decisions.Add(1) <= steps:
+			return `{"thought":"compute","action":{"tool":"calculate","args":{"expression":"1+1"}}}`
+		}
+		return `{"thought":"done","action":{"tool":"finish","args":{"answer":"2","sources":["calculate"]}}}`
+	}
+}
+
+// scriptedTandem starts a worker on its own task queues whose model is the
+// scripted server.
+func scriptedTandem(t *testing.T, name string, answer func(format, last string) string) (*tandem, client.Client) {
+	t.Helper()
+	td := startTandem(t)
+	ollama := scriptedOllama(t, answer)
+	cfg := td.cfg
+	cfg.OllamaHost, cfg.Model = ollama.URL, "scripted"
+	cfg.TaskQueue, cfg.ModelTaskQueue = "e2e-"+name, "e2e-"+name+"-model"
+	cfg.ModelParallel = 4
+	c := td.servers.Client(t)
+	db, err := store.Open(context.Background(), td.dbPath)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	w, err := workers.Start(c, cfg, db)
+	require.NoError(t, err)
+	t.Cleanup(w.Stop)
+	td.cfg = cfg
+	return td, c
 }
 
 // TestAgent500StepsContinuesAsNewWithinHistoryLimits runs a 500-step agent
@@ -67,20 +97,8 @@ func TestAgent500StepsContinuesAsNewWithinHistoryLimits(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long run; skipped with -short")
 	}
-	s := testenv.Start(t)
-	ollama, _ := scriptedOllama(t, 500)
-	td := startTandem(t)
+	td, c := scriptedTandem(t, "long", calculatingAgent(500))
 	cfg := td.cfg
-	cfg.OllamaHost, cfg.Model = ollama.URL, "scripted"
-	cfg.TaskQueue, cfg.ModelTaskQueue = "e2e-long", "e2e-long-model"
-	cfg.ModelParallel = 4
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "long.db"))
-	require.NoError(t, err)
-	defer db.Close()
-	c := s.Client(t)
-	w, err := workers.Start(c, cfg, db)
-	require.NoError(t, err)
-	defer w.Stop()
 
 	policy := workflows.AgentPolicy{Tools: []string{"calculate", "today"}, MaxSteps: 1000, MaxTokens: 10_000_000, Deadline: time.Hour}
 	start := time.Now()
@@ -118,4 +136,68 @@ func TestAgent500StepsContinuesAsNewWithinHistoryLimits(t *testing.T) {
 	t.Logf("500-step agent: %s, %d runs, %d events (largest run %d), %d history bytes, %d bytes and %.1f events per step, %.1f ms per step",
 		elapsed.Round(time.Millisecond), res.Runs+1, events, maxEvents, bytes, perStep, float64(events)/float64(res.Budget.Steps),
 		float64(elapsed.Milliseconds())/float64(res.Budget.Steps))
+}
+
+// TestManyAgentsAtOnce runs eight agents concurrently, each with its own
+// workflow id and transcript.
+func TestManyAgentsAtOnce(t *testing.T) {
+	td, c := scriptedTandem(t, "many", calculatingAgent(1<<40))
+	policy := workflows.AgentPolicy{Tools: []string{"calculate"}, MaxSteps: 5, MaxTokens: 100_000, Deadline: time.Hour}
+	var runs []client.WorkflowRun
+	for i := range 8 {
+		run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{TaskQueue: td.cfg.TaskQueue,
+			ID: fmt.Sprintf("agent-many-%d-%d", time.Now().UnixNano(), i)},
+			workflows.AgentName, workflows.AgentInput{Goal: fmt.Sprintf("goal %d", i), Profile: "research", Policy: &policy,
+				Model: workflows.ModelSettings{Model: "scripted", TaskQueue: td.cfg.ModelTaskQueue}})
+		require.NoError(t, err)
+		runs = append(runs, run)
+	}
+	for _, run := range runs {
+		var res workflows.AgentResult
+		require.NoError(t, run.Get(context.Background(), &res))
+		assert.Equal(t, "budget", res.Outcome)
+		assert.Len(t, res.Trail, 5)
+	}
+	db, err := store.Open(context.Background(), td.dbPath)
+	require.NoError(t, err)
+	defer db.Close()
+	var transcripts int
+	require.NoError(t, db.QueryRow(`SELECT count(DISTINCT run_key) FROM agent_turns WHERE run_key LIKE 'agent-many-%'`).Scan(&transcripts))
+	assert.Equal(t, 8, transcripts, "one transcript per agent")
+}
+
+// TestOperationsAgentHandsATicketToTicketRouting: the scripted model routes
+// a ticket with the route_ticket tool, which runs the ticket routing
+// workflow as a real child, and finishes with what it decided.
+func TestOperationsAgentHandsATicketToTicketRouting(t *testing.T) {
+	var routed atomic.Bool
+	td, c := scriptedTandem(t, "ops", func(format, last string) string {
+		switch {
+		case strings.Contains(format, `"category"`):
+			return `{"category":"shipping","priority":"normal","sentiment":"neutral","language":"fr","summary":"parcel not received"}`
+		case format == "" || format == "null":
+			return "Bonjour, nous vérifions votre colis."
+		case strings.Contains(last, "route_ticket {"):
+			return `{"thought":"done","action":{"tool":"finish","args":{"answer":"routed to logistics","sources":["TicketRouting"]}}}`
+		}
+		routed.Store(true)
+		return `{"thought":"this is a ticket","action":{"tool":"route_ticket","args":{"subject":"Colis non reçu","body":"Je n'ai rien reçu.","customer":"Camille Martin","channel":"web"}}}`
+	})
+	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{TaskQueue: td.cfg.TaskQueue},
+		workflows.AgentName, workflows.AgentInput{Goal: "Handle: Colis non reçu — je n'ai rien reçu.", Profile: "operations",
+			Model: workflows.ModelSettings{Model: "scripted", TaskQueue: td.cfg.ModelTaskQueue}})
+	require.NoError(t, err)
+	var res workflows.AgentResult
+	require.NoError(t, run.Get(context.Background(), &res))
+	require.True(t, routed.Load())
+	assert.Equal(t, "finished", res.Outcome)
+	require.Len(t, res.Trail, 1)
+	assert.Equal(t, "route_ticket", res.Trail[0].Tool)
+	assert.Contains(t, res.Sources, workflows.TicketRoutingName)
+
+	child := c.GetWorkflow(context.Background(), run.GetID()+"-step-1-route-ticket", "")
+	var ticket workflows.TicketRoutingResult
+	require.NoError(t, child.Get(context.Background(), &ticket), "the child ran on the fixed path")
+	assert.Equal(t, "logistics", ticket.Route.Queue)
+	assert.True(t, ticket.Review.Sent)
 }
