@@ -25,7 +25,7 @@ import (
 
 // scriptedOllama speaks Ollama's chat API with answers from answer, which
 // sees each request's format (JSON schema) and its last message.
-func scriptedOllama(t *testing.T, answer func(format, last string) string) *httptest.Server {
+func scriptedOllama(t testing.TB, answer func(format, last string) string) *httptest.Server {
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/api/tags":
@@ -70,7 +70,7 @@ func calculatingAgent(steps int64) func(format, last string) string {
 
 // scriptedTandem starts a worker on its own task queues whose model is the
 // scripted server.
-func scriptedTandem(t *testing.T, name string, answer func(format, last string) string) (*tandem, client.Client) {
+func scriptedTandem(t testing.TB, name string, answer func(format, last string) string) (*tandem, client.Client) {
 	t.Helper()
 	td := startTandem(t)
 	ollama := scriptedOllama(t, answer)

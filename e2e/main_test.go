@@ -39,7 +39,7 @@ type tandem struct {
 
 // startTandem starts the servers (once per binary) and a worker with its own
 // task queues and store, stopped when the test ends.
-func startTandem(t *testing.T) *tandem {
+func startTandem(t testing.TB) *tandem {
 	t.Helper()
 	s := testenv.Start(t)
 	cfg := config.FromEnv()

@@ -155,7 +155,7 @@ func Agent(ctx workflow.Context, in AgentInput) (AgentResult, error) {
 			return AgentResult{}, st.continueAsNew(ctx, d, in, policy.KeepTurns)
 		}
 
-		d.step(ctx, "deciding", fmt.Sprintf("Step %d: the model chooses the next tool", st.Decisions+1))
+		d.step(ctx, "running", fmt.Sprintf("Step %d: the model chooses the next tool", st.Decisions+1))
 		dec, err := st.decide(ctx)
 		if err != nil {
 			return AgentResult{}, err
@@ -337,7 +337,7 @@ func (st *AgentState) act(ctx workflow.Context, d *decisions, dec activities.Dec
 
 	st.Turn++
 	st.CallsPerTool[tool.Name]++
-	d.step(ctx, "acting", fmt.Sprintf("Step %d: %s", st.Decisions, tool.Name))
+	d.step(ctx, "running", fmt.Sprintf("Step %d: %s", st.Decisions, tool.Name))
 	result, err := runTool(ctx, st, tool, args, approvedBy)
 	turn := activities.Turn{Step: st.Turn, Kind: "tool", Thought: dec.Thought, Tool: tool.Name, Args: args, Observation: result.Observation}
 	outcome := "ok"

@@ -99,9 +99,14 @@ func registerDecisions(ctx workflow.Context, kind string) (*decisions, error) {
 	return d, nil
 }
 
-// step records the run's current step in the status, the Web UI and the
-// search attributes.
+// step records the run's current step in the status and the Web UI's
+// current details, and in the search attributes when it changed: an upsert
+// is a command and a visibility write, so repeating one costs every step.
 func (d *decisions) step(ctx workflow.Context, status, details string) {
+	workflow.SetCurrentDetails(ctx, details)
+	if d.status.Step == status {
+		return
+	}
 	d.status.Step = status
 	setStep(ctx, status, details)
 }

@@ -41,6 +41,7 @@ func Start(c client.Client, cfg config.Config, db *sql.DB) (*Workers, error) {
 
 	models := worker.New(c, cfg.ModelTaskQueue, worker.Options{
 		MaxConcurrentActivityExecutionSize: cfg.ModelParallel,
+		MaxConcurrentActivityTaskPollers:   max(2, cfg.ModelParallel),
 		DisableWorkflowWorker:              true,
 	})
 	models.RegisterActivity(model)
