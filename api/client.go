@@ -1,0 +1,288 @@
+// Package api is how other services use Tandem: a typed Go client that
+// starts, decides and awaits each workflow and the agent, and the HTTP
+// trigger API for callers that are not Go (see openapi.yaml).
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/tandemhq/tandem/workflows"
+)
+
+// Kind is one kind of Tandem run: its workflow, its input, and how to check
+// the input before a run starts.
+type Kind struct {
+	Name     string // as in the TandemKind search attribute and the HTTP API
+	Workflow string // workflow type name
+	newInput func() any
+	check    func(input any) error
+}
+
+// Kinds are the runs Tandem can start.
+var Kinds = []Kind{
+	{Name: "ticket-routing", Workflow: workflows.TicketRoutingName,
+		newInput: func() any { return &workflows.TicketRoutingInput{} },
+		check:    func(in any) error { return in.(*workflows.TicketRoutingInput).Ticket.Validate() }},
+	{Name: "invoice", Workflow: workflows.InvoiceProcessingName,
+		newInput: func() any { return &workflows.InvoiceInput{} },
+		check: func(in any) error {
+			if i := in.(*workflows.InvoiceInput); strings.TrimSpace(i.Document) == "" && i.DocumentID == "" {
+				return errors.New("the invoice is empty; give its text as document, or a stored document's id as documentId")
+			}
+			return nil
+		}},
+	{Name: "leave", Workflow: workflows.LeaveApprovalName,
+		newInput: func() any { return &workflows.LeaveInput{} },
+		check:    func(in any) error { return nil }}, // dates are checked against the run's own clock
+	{Name: "compliance", Workflow: workflows.ComplianceMonitoringName,
+		newInput: func() any { return &workflows.ComplianceInput{} },
+		check:    func(in any) error { return nil }},
+	{Name: "agent", Workflow: workflows.AgentName,
+		newInput: func() any { return &workflows.AgentInput{} },
+		check: func(in any) error {
+			a := in.(*workflows.AgentInput)
+			if strings.TrimSpace(a.Goal) == "" {
+				return errors.New("the agent needs a goal")
+			}
+			_, err := workflows.ProfileNamed(a.Profile)
+			return err
+		}},
+}
+
+// KindNamed finds a kind by name.
+func KindNamed(name string) (Kind, error) {
+	var names []string
+	for _, k := range Kinds {
+		if k.Name == name {
+			return k, nil
+		}
+		names = append(names, k.Name)
+	}
+	return Kind{}, fmt.Errorf("kind %q is not one of %s", name, strings.Join(names, ", "))
+}
+
+// DecodeInput decodes and checks a kind's input, refusing unknown fields.
+func (k Kind) DecodeInput(raw json.RawMessage) (any, error) {
+	in := k.newInput()
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(in); err != nil {
+		return nil, fmt.Errorf("the input is not a valid %s input: %v", k.Name, err)
+	}
+	if err := k.check(in); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// Client starts and drives Tandem runs through a Temporal client.
+type Client struct {
+	Temporal  client.Client
+	TaskQueue string // the Tandem worker's task queue, "tandem" by default
+}
+
+// NewClient returns a Tandem client on an open Temporal client.
+func NewClient(c client.Client, taskQueue string) *Client {
+	if taskQueue == "" {
+		taskQueue = "tandem"
+	}
+	return &Client{Temporal: c, TaskQueue: taskQueue}
+}
+
+// Run is a started Tandem run whose result is an R.
+type Run[R any] struct {
+	c   *Client
+	ID  string
+	Run client.WorkflowRun
+	// Existing is true when the start found a run already started under the
+	// same id (a retried request), and returned it.
+	Existing bool
+}
+
+var unsafeID = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// WorkflowID is the run id an idempotency key maps to: the same key always
+// names the same run.
+func WorkflowID(kind, idempotencyKey string) string {
+	return kind + "-" + strings.Trim(unsafeID.ReplaceAllString(idempotencyKey, "-"), "-")
+}
+
+// Start starts a run of kind with input under id, or returns the run already
+// started under that id (existing is then true): starting twice never starts
+// a second run.
+func (c *Client) Start(ctx context.Context, kind Kind, id string, input any) (run client.WorkflowRun, existing bool, err error) {
+	if id == "" {
+		return nil, false, errors.New("a run needs an id; derive it from an idempotency key with WorkflowID")
+	}
+	if _, err := c.Temporal.DescribeWorkflowExecution(ctx, id, ""); err == nil {
+		return c.Temporal.GetWorkflow(ctx, id, ""), true, nil
+	}
+	run, err = c.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:        id,
+		TaskQueue: c.TaskQueue,
+		// A start racing with another under the same id joins it.
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.KindKey.ValueSet(kind.Name)),
+	}, kind.Workflow, input)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return c.Temporal.GetWorkflow(ctx, id, ""), true, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("start %s %s: %w", kind.Name, id, err)
+	}
+	return run, false, nil
+}
+
+func start[R any](ctx context.Context, c *Client, kindName, id string, input any) (*Run[R], error) {
+	kind, err := KindNamed(kindName)
+	if err != nil {
+		return nil, err
+	}
+	run, existing, err := c.Start(ctx, kind, id, input)
+	if err != nil {
+		return nil, err
+	}
+	return &Run[R]{c: c, ID: id, Run: run, Existing: existing}, nil
+}
+
+// StartTicketRouting starts a ticket routing under id.
+func (c *Client) StartTicketRouting(ctx context.Context, id string, in workflows.TicketRoutingInput) (*Run[workflows.TicketRoutingResult], error) {
+	if err := in.Ticket.Validate(); err != nil {
+		return nil, err
+	}
+	return start[workflows.TicketRoutingResult](ctx, c, "ticket-routing", id, in)
+}
+
+// StartInvoice starts an invoice processing under id.
+func (c *Client) StartInvoice(ctx context.Context, id string, in workflows.InvoiceInput) (*Run[workflows.InvoiceResult], error) {
+	return start[workflows.InvoiceResult](ctx, c, "invoice", id, in)
+}
+
+// StartLeave starts a leave approval under id.
+func (c *Client) StartLeave(ctx context.Context, id string, in workflows.LeaveInput) (*Run[workflows.LeaveResult], error) {
+	return start[workflows.LeaveResult](ctx, c, "leave", id, in)
+}
+
+// StartCompliance starts a compliance monitoring run under id.
+func (c *Client) StartCompliance(ctx context.Context, id string, in workflows.ComplianceInput) (*Run[workflows.ComplianceResult], error) {
+	return start[workflows.ComplianceResult](ctx, c, "compliance", id, in)
+}
+
+// StartAgent starts an agent run under id.
+func (c *Client) StartAgent(ctx context.Context, id string, in workflows.AgentInput) (*Run[workflows.AgentResult], error) {
+	return start[workflows.AgentResult](ctx, c, "agent", id, in)
+}
+
+// Result waits for the run to end and returns its result.
+func (r *Run[R]) Result(ctx context.Context) (R, error) {
+	var res R
+	err := r.Run.Get(ctx, &res)
+	return res, err
+}
+
+// Status returns the run's current step and any pending decision.
+func (r *Run[R]) Status(ctx context.Context) (workflows.Status, error) {
+	return r.c.Status(ctx, r.ID)
+}
+
+// Decide sends a person's decision to the run's pending decision.
+func (r *Run[R]) Decide(ctx context.Context, d workflows.Decision) error {
+	return r.c.Decide(ctx, r.ID, d)
+}
+
+// Status returns a run's current step and any pending decision.
+func (c *Client) Status(ctx context.Context, id string) (workflows.Status, error) {
+	var st workflows.Status
+	val, err := c.Temporal.QueryWorkflow(ctx, id, "", workflows.StatusQuery)
+	if err != nil {
+		return st, notFound(id, err)
+	}
+	return st, val.Get(&st)
+}
+
+// ErrNotFound is returned for a run id that does not exist.
+var ErrNotFound = errors.New("no such run")
+
+// ErrRefused wraps a decision or message a run refused; its text says why.
+var ErrRefused = errors.New("refused")
+
+// Decide sends a person's decision to a run's pending decision.
+func (c *Client) Decide(ctx context.Context, id string, d workflows.Decision) error {
+	return c.update(ctx, id, workflows.DecisionUpdate, d)
+}
+
+// Message sends a person's message to a running agent.
+func (c *Client) Message(ctx context.Context, id string, m workflows.AgentMessage) error {
+	return c.update(ctx, id, workflows.MessageUpdate, m)
+}
+
+func (c *Client) update(ctx context.Context, id, name string, arg any) error {
+	handle, err := c.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: id, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = handle.Get(ctx, nil)
+	}
+	if err == nil {
+		return nil
+	}
+	if nf := notFound(id, err); errors.Is(nf, ErrNotFound) {
+		return nf
+	}
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return fmt.Errorf("%w: %s", ErrRefused, appErr.Message())
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "already completed") {
+		return fmt.Errorf("%w: run %s is already closed; there is nothing left to decide", ErrRefused, id)
+	}
+	return fmt.Errorf("%w: %s", ErrRefused, msg)
+}
+
+func notFound(id string, err error) error {
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) && !strings.Contains(err.Error(), "already completed") {
+		return fmt.Errorf("%w: there is no run %s", ErrNotFound, id)
+	}
+	return err
+}
+
+// Pending is a run waiting for a person.
+type Pending struct {
+	WorkflowID string                     `json:"workflowId"`
+	Kind       string                     `json:"kind"`
+	Decision   *workflows.PendingDecision `json:"decision"`
+}
+
+// PendingDecisions lists the runs waiting for a person, with what they ask.
+func (c *Client) PendingDecisions(ctx context.Context, namespace string) ([]Pending, error) {
+	resp, err := c.Temporal.ListWorkflow(ctx, listRequest(namespace))
+	if err != nil {
+		return nil, fmt.Errorf("list waiting runs: %w", err)
+	}
+	var out []Pending
+	for _, e := range resp.GetExecutions() {
+		id := e.GetExecution().GetWorkflowId()
+		st, err := c.Status(ctx, id)
+		if err != nil || st.Pending == nil {
+			continue
+		}
+		out = append(out, Pending{WorkflowID: id, Kind: st.Kind, Decision: st.Pending})
+	}
+	slices.SortFunc(out, func(a, b Pending) int { return a.Decision.Since.Compare(b.Decision.Since) })
+	return out, nil
+}

@@ -1,0 +1,181 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tandemhq/tandem/api"
+	"github.com/tandemhq/tandem/internal/testenv"
+	"github.com/tandemhq/tandem/workflows"
+)
+
+const testToken = "e2e-secret-token-0123456789"
+
+// triggerAPI serves the HTTP trigger API for a scripted deployment whose
+// invoice extraction always fails a check, so invoices wait for a person.
+func triggerAPI(t *testing.T) (*httptest.Server, *tandem) {
+	td, c := scriptedTandem(t, "http", func(format, last string) string {
+		if strings.Contains(format, `"vendorName"`) {
+			return `{"vendorName":"Acme Office Supplies","vendorTaxId":"DE811234567","invoiceNumber":"ACM-77","issueDate":"2026-11-02",` +
+				`"dueDate":"2026-12-02","currency":"EUR","lines":[{"description":"paper","quantity":1,"unitPrice":100,"amount":100}],` +
+				`"subtotal":100,"tax":19,"total":119,"poNumber":""}`
+		}
+		return `{}`
+	})
+	srv := httptest.NewServer((&api.Server{Client: api.NewClient(c, td.cfg.TaskQueue), Namespace: "default", Token: testToken,
+		UIURL: "http://localhost:8233"}).Handler())
+	t.Cleanup(srv.Close)
+	return srv, td
+}
+
+func call(t *testing.T, srv *httptest.Server, method, path, token string, body any) (int, map[string]any) {
+	t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		require.NoError(t, err)
+		r = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, srv.URL+path, r)
+	require.NoError(t, err)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var out map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+	return resp.StatusCode, out
+}
+
+// TestHTTPTriggerStartDecideAndRetry starts an invoice over HTTP, retries the
+// start with the same key (the same run comes back), lists it as pending,
+// approves it over HTTP, and reads the posted result.
+func TestHTTPTriggerStartDecideAndRetry(t *testing.T) {
+	srv, _ := triggerAPI(t)
+	key := fmt.Sprintf("erp-%d", time.Now().UnixNano())
+	start := map[string]any{"kind": "invoice", "idempotencyKey": key,
+		"input": map[string]any{"document": "INVOICE ACM-77 from Acme Office Supplies, total 119.00 EUR"}}
+
+	code, first := call(t, srv, "POST", "/v1/runs", testToken, start)
+	require.Equal(t, http.StatusCreated, code, first)
+	assert.Equal(t, "invoice-"+key, first["workflowId"])
+	code, again := call(t, srv, "POST", "/v1/runs", testToken, start)
+	require.Equal(t, http.StatusOK, code, again)
+	assert.Equal(t, first["runId"], again["runId"], "a retried start returns the same run")
+	assert.Equal(t, true, again["existing"])
+
+	id := first["workflowId"].(string)
+	var run map[string]any
+	require.Eventually(t, func() bool {
+		_, run = call(t, srv, "GET", "/v1/runs/"+id, testToken, nil)
+		return run["pending"] != nil
+	}, 30*time.Second, 200*time.Millisecond, "the invoice waits for a person (it names no PO)")
+	assert.Equal(t, "invoice", run["kind"])
+	assert.Equal(t, "Running", run["status"])
+
+	require.Eventually(t, func() bool {
+		_, list := call(t, srv, "GET", "/v1/decisions", testToken, nil)
+		for _, p := range list["pending"].([]any) {
+			if p.(map[string]any)["workflowId"] == id {
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second, 200*time.Millisecond, "listed as pending")
+
+	code, refused := call(t, srv, "POST", "/v1/runs/"+id+"/decision", testToken, workflows.Decision{Approve: true, By: "mallory"})
+	assert.Equal(t, http.StatusConflict, code)
+	assert.Equal(t, "mallory may not decide this; one of ap.clerk, ap.lead may", refused["error"])
+
+	code, _ = call(t, srv, "POST", "/v1/runs/"+id+"/decision", testToken, workflows.Decision{Approve: true, By: "ap.lead"})
+	require.Equal(t, http.StatusOK, code)
+	require.Eventually(t, func() bool {
+		_, run = call(t, srv, "GET", "/v1/runs/"+id, testToken, nil)
+		return run["status"] == "Completed"
+	}, 30*time.Second, 200*time.Millisecond)
+	var res workflows.InvoiceResult
+	data, _ := json.Marshal(run["result"])
+	require.NoError(t, json.Unmarshal(data, &res))
+	assert.True(t, res.Approved)
+	assert.Equal(t, "ap.lead", res.Decision.By)
+	require.NotNil(t, res.Ledger)
+
+	code, closed := call(t, srv, "POST", "/v1/runs/"+id+"/decision", testToken, workflows.Decision{Approve: false, By: "ap.lead", Reason: "late"})
+	assert.Equal(t, http.StatusConflict, code)
+	assert.Contains(t, closed["error"], "already closed")
+}
+
+// TestHTTPTriggerRefusesBadRequests checks each refusal: a 4xx with one sentence.
+func TestHTTPTriggerRefusesBadRequests(t *testing.T) {
+	srv, _ := triggerAPI(t)
+	cases := []struct {
+		name, method, path, token string
+		body                      any
+		code                      int
+		want                      string
+	}{
+		{"no token", "GET", "/v1/decisions", "", nil, 401, "missing or wrong bearer token"},
+		{"wrong token", "GET", "/v1/decisions", "nope", nil, 401, "missing or wrong bearer token"},
+		{"not JSON", "POST", "/v1/runs", testToken, "{kind:", 400, "the request is not valid JSON for this endpoint"},
+		{"no body", "POST", "/v1/runs", testToken, "", 400, "the request has no JSON body"},
+		{"unknown kind", "POST", "/v1/runs", testToken, map[string]any{"kind": "payroll", "idempotencyKey": "k", "input": map[string]any{}}, 400,
+			`kind "payroll" is not one of ticket-routing, invoice, leave, compliance, agent`},
+		{"no key", "POST", "/v1/runs", testToken, map[string]any{"kind": "invoice", "input": map[string]any{"document": "x"}}, 400,
+			"an idempotency key is required"},
+		{"bad input", "POST", "/v1/runs", testToken, map[string]any{"kind": "ticket-routing", "idempotencyKey": "k",
+			"input": map[string]any{"ticket": map[string]any{"subject": "s"}}}, 400, "the ticket has no body, customer, channel"},
+		{"unknown field", "POST", "/v1/runs", testToken, map[string]any{"kind": "agent", "idempotencyKey": "k",
+			"input": map[string]any{"goal": "x", "profile": "research", "temperature": 2}}, 400, `unknown field "temperature"`},
+		{"too large", "POST", "/v1/runs", testToken, `{"kind":"invoice","idempotencyKey":"k","input":{"document":"` + strings.Repeat("x", 2<<20) + `"}}`,
+			413, "the request is over 1024 KB"},
+		{"unknown run", "GET", "/v1/runs/invoice-nope", testToken, nil, 404, "there is no run invoice-nope"},
+		{"decide unknown run", "POST", "/v1/runs/invoice-nope/decision", testToken, workflows.Decision{Approve: true, By: "x"}, 404, "there is no run invoice-nope"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, out := call(t, srv, c.method, c.path, c.token, c.body)
+			assert.Equal(t, c.code, code)
+			assert.Contains(t, out["error"], c.want)
+		})
+	}
+}
+
+// TestOpenAPIDocumentsEveryRoute keeps api/openapi.yaml in step with the
+// routes the server serves.
+func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "api", "openapi.yaml"))
+	require.NoError(t, err)
+	src, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "api", "http.go"))
+	require.NoError(t, err)
+	routes := 0
+	for _, line := range strings.Split(string(src), "\n") {
+		_, after, ok := strings.Cut(line, `mux.HandleFunc("`)
+		if !ok {
+			continue
+		}
+		pattern, _, _ := strings.Cut(after, `"`)
+		method, path, _ := strings.Cut(pattern, " ")
+		routes++
+		assert.Contains(t, string(doc), "  "+path+":\n", "%s is documented", path)
+		assert.Contains(t, string(doc), strings.ToLower(method)+":", "%s %s is documented", method, path)
+	}
+	assert.Equal(t, 6, routes)
+}

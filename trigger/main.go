@@ -1,0 +1,80 @@
+// Command trigger serves Tandem's HTTP trigger API, for services that are not
+// written in Go: start any workflow or agent run, read its status and
+// result, submit decisions, list pending decisions (see api/openapi.yaml).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/tandemhq/tandem/api"
+	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/internal/logging"
+	"github.com/tandemhq/tandem/internal/temporalclient"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "trigger:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	cfg := config.FromEnv()
+	fs := flag.NewFlagSet("trigger", flag.ContinueOnError)
+	cfg.RegisterFlags(fs)
+	addr := fs.String("listen", envOr("TANDEM_TRIGGER_ADDR", "127.0.0.1:8088"), "`address` to serve on (TANDEM_TRIGGER_ADDR)")
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		return err
+	}
+	token := os.Getenv("TANDEM_TRIGGER_TOKEN")
+	if len(token) < 16 {
+		return errors.New("TANDEM_TRIGGER_TOKEN must be set to a secret of at least 16 characters; callers send it as a bearer token")
+	}
+	logger, err := logging.New(cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	defer logger.Sync()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	c, err := temporalclient.Dial(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+
+	srv := &http.Server{
+		Addr:              *addr,
+		Handler:           (&api.Server{Client: api.NewClient(c, cfg.TaskQueue), Namespace: cfg.Namespace, Token: token, UIURL: cfg.UIURL, Log: logger}).Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	logger.Info("Tandem trigger API listening", zap.String("address", *addr), zap.String("taskQueue", cfg.TaskQueue))
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve on %s: %w", *addr, err)
+	}
+	return nil
+}
+
+func envOr(key, fallback string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return fallback
+}
