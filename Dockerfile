@@ -4,9 +4,11 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -o /out/ ./worker ./starter
+RUN CGO_ENABLED=0 go build -o /out/ ./worker ./starter ./trigger
 
 FROM gcr.io/distroless/static-debian12
-COPY --from=build /out/worker /out/starter /usr/local/bin/
+COPY --from=build /out/worker /out/starter /out/trigger /usr/local/bin/
 COPY testdata /testdata
+WORKDIR /
+ENV TANDEM_CORPUS_DIR=/testdata/corpus
 ENTRYPOINT ["/usr/local/bin/worker"]

@@ -135,6 +135,7 @@ func (c *Client) Start(ctx context.Context, kind Kind, id string, input any) (ru
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.KindKey.ValueSet(kind.Name)),
+		Memo:                     map[string]any{"kind": kind.Name, "startedBy": "api"},
 	}, kind.Workflow, input)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {

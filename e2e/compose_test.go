@@ -29,7 +29,7 @@ func TestDockerComposeConfig(t *testing.T) {
 		cmd.Dir = testenv.RepoRoot()
 		out, err := cmd.CombinedOutput()
 		require.NoError(t, err, "docker compose config %v: %s", files, out)
-		for _, service := range []string{"postgresql", "temporal", "temporal-ui", "ollama", "model", "worker"} {
+		for _, service := range []string{"postgresql", "temporal", "temporal-ui", "ollama", "model", "worker", "trigger"} {
 			assert.Contains(t, string(out), service+"\n")
 		}
 	}

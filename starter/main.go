@@ -44,6 +44,8 @@ var commands = []command{
 	{"reject", "reject the decision a run is waiting for, with a reason", decide("reject")},
 	{"edit", "approve a run's pending draft with edited text", decide("edit")},
 	{"status", "show a run's step, pending decision and result", status},
+	{"watch", "follow a run live: steps, decisions, an agent's turns and tokens, the result", watch},
+	{"result", "wait for a run to end and print its result", result},
 	{"list", "list Tandem runs by kind, status, or waiting for a decision", list},
 	{"model", "make sure the configured model is on the Ollama server (pull or import it)", ensureModel},
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -23,6 +24,7 @@ type job struct {
 	workflow string // workflow type name
 	kind     string // TandemKind search attribute
 	input    any
+	memo     map[string]any // shown in the Web UI's run details
 }
 
 // outcome is how far a run got while the starter waited.
@@ -38,10 +40,15 @@ type outcome struct {
 func startAll(ctx context.Context, c client.Client, cfg config.Config, jobs []job, wait bool, result func(i int) any) ([]outcome, error) {
 	outcomes := make([]outcome, len(jobs))
 	for i, j := range jobs {
+		memo := map[string]any{"model": cfg.Model, "modelTaskQueue": cfg.ModelTaskQueue, "startedBy": "starter"}
+		for k, v := range j.memo {
+			memo[k] = v
+		}
 		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 			ID:                    j.id,
 			TaskQueue:             cfg.TaskQueue,
 			TypedSearchAttributes: temporal.NewSearchAttributes(workflows.KindKey.ValueSet(j.kind)),
+			Memo:                  memo,
 		}, j.workflow, j.input)
 		if err != nil {
 			return nil, fmt.Errorf("start %s for %s: %w", j.workflow, j.source, err)
@@ -52,12 +59,17 @@ func startAll(ctx context.Context, c client.Client, cfg config.Config, jobs []jo
 		return outcomes, nil
 	}
 	var wg sync.WaitGroup
+	var left atomic.Int32
+	left.Store(int32(len(outcomes)))
+	stop := progress(len(outcomes), func() int { return int(left.Load()) })
 	for i := range outcomes {
 		wg.Go(func() {
 			outcomes[i].pending, outcomes[i].err = waitForRun(ctx, c, outcomes[i].run, result(i))
+			left.Add(-1)
 		})
 	}
 	wg.Wait()
+	stop()
 	return outcomes, nil
 }
 

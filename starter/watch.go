@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.uber.org/zap"
+
+	"github.com/tandemhq/tandem/activities"
+	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/internal/temporalclient"
+	"github.com/tandemhq/tandem/workflows"
+)
+
+// watch follows a run live: each step as it changes, pending decisions, an
+// agent's turns and tokens, and the result when it ends.
+func watch(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
+	fs := newFlagSet("watch", "WORKFLOW-ID", &cfg)
+	if err := parseFlags(fs, reorder(args)); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{errors.New("watch needs one workflow id")}
+	}
+	c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	id := fs.Arg(0)
+	if _, err := c.DescribeWorkflowExecution(ctx, id, ""); err != nil {
+		return usageError{fmt.Errorf("there is no run %s in namespace %s; find runs with `starter list`", id, cfg.Namespace)}
+	}
+	run := c.GetWorkflow(ctx, id, "")
+	done := make(chan error, 1)
+	var raw json.RawMessage
+	go func() { done <- run.Get(ctx, &raw) }()
+	start := time.Now()
+	tick := time.NewTicker(300 * time.Millisecond)
+	defer tick.Stop()
+	var lastStep, lastQuestion string
+	shownTurn := 0
+	for {
+		select {
+		case err := <-done:
+			st, _ := queryStatus(ctx, c, id, "")
+			if err != nil {
+				fmt.Fprintf(out, "%6s  ✘ failed: %s\n", since(start), errorSentence(err))
+				return runFailed(id, err)
+			}
+			fmt.Fprintf(out, "%6s  ended\n", since(start))
+			printResult(out, st.Kind, id, raw)
+			fmt.Fprintf(out, "  %s\n", cfg.WorkflowURL(id, run.GetRunID()))
+			return nil
+		case <-tick.C:
+			st, err := queryStatus(ctx, c, id, "")
+			if err != nil {
+				continue
+			}
+			if st.Step != lastStep {
+				lastStep = st.Step
+				fmt.Fprintf(out, "%6s  %s\n", since(start), st.Step)
+			}
+			if st.Pending != nil && st.Pending.Question != lastQuestion {
+				lastQuestion = st.Pending.Question
+				fmt.Fprintf(out, "%6s  ⏸ waiting for %s: %s\n", since(start), strings.Join(st.Pending.Approvers, " or "), oneLine(st.Pending.Question, 160))
+			}
+			if st.Kind == "agent" {
+				shownTurn = watchAgent(ctx, c, id, start, shownTurn, out)
+			}
+		}
+	}
+}
+
+// watchAgent prints an agent's turns after shown, with the tokens used.
+func watchAgent(ctx context.Context, c client.Client, id string, start time.Time, shown int, out io.Writer) int {
+	var view workflows.AgentView
+	val, err := c.QueryWorkflow(ctx, id, "", workflows.AgentQuery)
+	if err != nil || val.Get(&view) != nil {
+		return shown
+	}
+	for _, t := range view.Recent {
+		if t.Step > shown {
+			shown = t.Step
+			fmt.Fprintf(out, "%6s  %s  [%d/%d tokens]\n", since(start), oneLine(activities.RenderTurn(t), 130), view.Budget.Tokens, view.Budget.MaxTokens)
+		}
+	}
+	return shown
+}
+
+// result waits for a run to end and prints its result.
+func result(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
+	fs := newFlagSet("result", "WORKFLOW-ID", &cfg)
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	if err := parseFlags(fs, reorder(args)); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{errors.New("result needs one workflow id")}
+	}
+	c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	id := fs.Arg(0)
+	if _, err := c.DescribeWorkflowExecution(ctx, id, ""); err != nil {
+		return usageError{fmt.Errorf("there is no run %s in namespace %s; find runs with `starter list`", id, cfg.Namespace)}
+	}
+	var raw json.RawMessage
+	if err := c.GetWorkflow(ctx, id, "").Get(ctx, &raw); err != nil {
+		return runFailed(id, err)
+	}
+	if *asJSON {
+		_, err := out.Write(append(raw, '\n'))
+		return err
+	}
+	st, _ := queryStatus(ctx, c, id, "")
+	printResult(out, st.Kind, id, raw)
+	return nil
+}
+
+func since(start time.Time) string {
+	return time.Since(start).Round(100 * time.Millisecond).String()
+}
+
+// progress reports on stderr, when it is a terminal, how many runs are still
+// going and for how long, until stop is called.
+func progress(total int, remaining func() int) (stop func()) {
+	if fi, err := os.Stderr.Stat(); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return func() {}
+	}
+	done := make(chan struct{})
+	start := time.Now()
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				fmt.Fprint(os.Stderr, "\r\033[K")
+				return
+			case <-t.C:
+				fmt.Fprintf(os.Stderr, "\r\033[K… %d of %d runs still going · %s", remaining(), total, since(start))
+			}
+		}
+	}()
+	return func() { close(done) }
+}
