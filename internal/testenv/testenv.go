@@ -32,6 +32,7 @@ const TestModel = "tandem-test-tiny"
 // Servers are the running servers of one test binary.
 type Servers struct {
 	TemporalAddress string
+	UIURL           string // the dev server's Web UI
 	OllamaHost      string
 	Model           string
 
@@ -118,9 +119,16 @@ func start() (*Servers, string, error) {
 	defer cancel()
 
 	temporalLog, _ := os.Create(filepath.Join(logs, "temporal.log"))
+	uiPort, err := freePort()
+	if err != nil {
+		return nil, "", err
+	}
+	s.UIURL = fmt.Sprintf("http://127.0.0.1:%d", uiPort)
 	s.temporal, err = testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
 		ExistingPath:  temporalCLI,
 		LogLevel:      "warn",
+		EnableUI:      true,
+		UIPort:        fmt.Sprint(uiPort),
 		ClientOptions: &client.Options{Logger: quietLogger{}},
 		ExtraArgs: []string{
 			"--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
