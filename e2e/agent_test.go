@@ -137,8 +137,8 @@ func TestResearchAgentOnTheRealModel(t *testing.T) {
 	t.Logf("research agent: %s (%s), %d steps, %d runs, %d model calls, %s", res.Outcome, res.Reason, res.Budget.Steps, res.Runs, res.ModelCalls, res.Budget.Elapsed)
 	assertPolicyHeld(t, td, id, "research", res)
 	assert.NotEmpty(t, res.Trail)
-	if path := recordDir(); path != "" {
-		recordHistory(t, td.servers.Client(t), id, "", path+"/agent-research.json")
+	if dir := recordDir(); dir != "" && res.Runs == 0 {
+		recordHistory(t, td.servers.Client(t), id, "", dir+"/agent-research.json")
 	}
 }
 
@@ -164,6 +164,9 @@ func TestCustomerServiceAgentRejectedApprovalsAreNeverCarriedOut(t *testing.T) {
 		}
 	}
 	assert.Equal(t, rejected, kinds)
+	if dir := recordDir(); dir != "" && res.Runs == 0 {
+		recordHistory(t, td.servers.Client(t), id, "", dir+"/agent-customer-service.json")
+	}
 
 	db, err := store.Open(context.Background(), td.dbPath)
 	require.NoError(t, err)

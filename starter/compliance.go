@@ -39,23 +39,8 @@ func compliance(ctx context.Context, cfg config.Config, args []string, out io.Wr
 	if !in.From.IsZero() && !in.To.IsZero() && !in.From.Before(in.To) {
 		return usageError{fmt.Errorf("--from %s is not before --to %s", *from, *to)}
 	}
-	c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	results := make([]workflows.ComplianceResult, 1)
-	result := func(i int) any { return &results[i] }
-	outcomes, err := startAll(ctx, c, cfg, []job{{source: "compliance", id: workflowID("compliance", ""),
-		workflow: workflows.ComplianceMonitoringName, kind: "compliance", input: in}}, *wait, result)
-	if err != nil {
-		return err
-	}
-	if !*wait {
-		printStarted(out, *asJSON, cfg, outcomes)
-		return nil
-	}
-	return report(out, cfg, *asJSON, outcomes, result, func(out io.Writer, i int) { printCompliance(out, outcomes[i].run.GetID(), results[i]) })
+	return runJobs(ctx, cfg, []job{{source: "compliance", id: workflowID("compliance", ""),
+		workflow: workflows.ComplianceMonitoringName, kind: "compliance", input: in}}, *wait, *asJSON, out, printCompliance)
 }
 
 func parseTime(flag, s string) (time.Time, error) {
@@ -70,7 +55,7 @@ func parseTime(flag, s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%s %q is not a date like 2026-11-01 or a time like 2026-11-01T08:00:00Z", flag, s)
 }
 
-func printCompliance(out io.Writer, id string, res workflows.ComplianceResult) {
+func printCompliance(out io.Writer, _, id string, res workflows.ComplianceResult) {
 	rep := res.Report
 	concerns := 0
 	for _, f := range rep.Findings {

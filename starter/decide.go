@@ -8,7 +8,6 @@ import (
 	"io"
 	"strings"
 
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 
@@ -69,11 +68,11 @@ func decide(verb string) func(ctx context.Context, cfg config.Config, args []str
 // sendDecision delivers a decision through the decide Update and turns the
 // ways it can be refused into one sentence each.
 func sendDecision(ctx context.Context, c client.Client, cfg config.Config, id string, dec workflows.Decision) error {
+	if err := runExists(ctx, c, cfg, id); err != nil {
+		return err
+	}
 	desc, err := c.DescribeWorkflowExecution(ctx, id, "")
-	var notFound *serviceerror.NotFound
-	if errors.As(err, &notFound) {
-		return usageError{fmt.Errorf("there is no run %s in namespace %s; find waiting runs with `starter list --waiting`", id, cfg.Namespace)}
-	} else if err != nil {
+	if err != nil {
 		return fmt.Errorf("look up run %s: %w", id, err)
 	}
 	if st := desc.GetWorkflowExecutionInfo().GetStatus(); st.String() != "Running" {
@@ -181,34 +180,30 @@ func runFailed(id string, err error) error {
 
 // printResult prints a completed run's result the way its own command does.
 func printResult(out io.Writer, kind, id string, raw json.RawMessage) {
+	var ok bool
 	switch kind {
+	case "ticket-routing":
+		ok = printAs(out, id, raw, printTicket)
 	case "invoice":
-		var res workflows.InvoiceResult
-		if json.Unmarshal(raw, &res) == nil {
-			printInvoice(out, "", id, res)
-			return
-		}
+		ok = printAs(out, id, raw, printInvoice)
+	case "leave":
+		ok = printAs(out, id, raw, printLeave)
+	case "compliance":
+		ok = printAs(out, id, raw, printCompliance)
+	case "agent":
+		ok = printAs(out, id, raw, func(out io.Writer, _, id string, res workflows.AgentResult) { printAgent(out, id, res) })
 	}
-	if kind == "ticket-routing" {
-		var res workflows.TicketRoutingResult
-		if json.Unmarshal(raw, &res) == nil {
-			printTicket(out, "", id, res)
-			return
-		}
+	if !ok {
+		fmt.Fprintf(out, "  result: %s\n", oneLine(string(raw), 200))
 	}
-	if kind == "agent" {
-		var res workflows.AgentResult
-		if json.Unmarshal(raw, &res) == nil {
-			printAgent(out, id, res)
-			return
-		}
+}
+
+// printAs decodes a result as R and prints it; false when it does not decode.
+func printAs[R any](out io.Writer, id string, raw json.RawMessage, print func(out io.Writer, source, id string, res R)) bool {
+	var res R
+	if json.Unmarshal(raw, &res) != nil {
+		return false
 	}
-	if kind == "leave" {
-		var res workflows.LeaveResult
-		if json.Unmarshal(raw, &res) == nil {
-			printLeave(out, "", id, res)
-			return
-		}
-	}
-	fmt.Fprintf(out, "  result: %s\n", oneLine(string(raw), 200))
+	print(out, "", id, res)
+	return true
 }

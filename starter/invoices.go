@@ -8,10 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"go.uber.org/zap"
-
 	"github.com/tandemhq/tandem/internal/config"
-	"github.com/tandemhq/tandem/internal/temporalclient"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -37,24 +34,7 @@ func processInvoice(ctx context.Context, cfg config.Config, args []string, out i
 			input: workflows.InvoiceInput{Document: string(data), Model: modelSettings(cfg),
 				Policy: workflows.InvoicePolicy{AutoApproveBelow: *autoApproveBelow}}}
 	}
-	c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	results := make([]workflows.InvoiceResult, len(jobs))
-	result := func(i int) any { return &results[i] }
-	outcomes, err := startAll(ctx, c, cfg, jobs, *wait, result)
-	if err != nil {
-		return err
-	}
-	if !*wait {
-		printStarted(out, *asJSON, cfg, outcomes)
-		return nil
-	}
-	return report(out, cfg, *asJSON, outcomes, result, func(out io.Writer, i int) {
-		printInvoice(out, outcomes[i].job.source, outcomes[i].run.GetID(), results[i])
-	})
+	return runJobs(ctx, cfg, jobs, *wait, *asJSON, out, printInvoice)
 }
 
 func printInvoice(out io.Writer, source, id string, res workflows.InvoiceResult) {

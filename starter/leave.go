@@ -10,10 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"go.uber.org/zap"
-
 	"github.com/tandemhq/tandem/internal/config"
-	"github.com/tandemhq/tandem/internal/temporalclient"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -36,24 +33,7 @@ func requestLeave(ctx context.Context, cfg config.Config, args []string, out io.
 		jobs[i] = job{source: source, id: workflowID("leave", req.EmployeeID), workflow: workflows.LeaveApprovalName, kind: "leave",
 			input: workflows.LeaveInput{Request: req, Model: modelSettings(cfg)}}
 	}
-	c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	results := make([]workflows.LeaveResult, len(jobs))
-	result := func(i int) any { return &results[i] }
-	outcomes, err := startAll(ctx, c, cfg, jobs, *wait, result)
-	if err != nil {
-		return err
-	}
-	if !*wait {
-		printStarted(out, *asJSON, cfg, outcomes)
-		return nil
-	}
-	return report(out, cfg, *asJSON, outcomes, result, func(out io.Writer, i int) {
-		printLeave(out, outcomes[i].job.source, outcomes[i].run.GetID(), results[i])
-	})
+	return runJobs(ctx, cfg, jobs, *wait, *asJSON, out, printLeave)
 }
 
 // readLeaveRequest reads a leave request; its dates may be YYYY-MM-DD or

@@ -12,8 +12,10 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+	"go.uber.org/zap"
 
 	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/internal/temporalclient"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -180,4 +182,28 @@ func slug(s string) string {
 		}
 	}
 	return strings.Trim(b.String(), "-")
+}
+
+// runJobs starts the jobs and, with wait, prints each outcome: printed by
+// print when the run completed with a result of type R.
+func runJobs[R any](ctx context.Context, cfg config.Config, jobs []job, wait, asJSON bool, out io.Writer,
+	print func(out io.Writer, source, id string, res R)) error {
+	c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	results := make([]R, len(jobs))
+	result := func(i int) any { return &results[i] }
+	outcomes, err := startAll(ctx, c, cfg, jobs, wait, result)
+	if err != nil {
+		return err
+	}
+	if !wait {
+		printStarted(out, asJSON, cfg, outcomes)
+		return nil
+	}
+	return report(out, cfg, asJSON, outcomes, result, func(out io.Writer, i int) {
+		print(out, outcomes[i].job.source, outcomes[i].run.GetID(), results[i])
+	})
 }

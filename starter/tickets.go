@@ -7,10 +7,7 @@ import (
 	"io"
 	"strings"
 
-	"go.uber.org/zap"
-
 	"github.com/tandemhq/tandem/internal/config"
-	"github.com/tandemhq/tandem/internal/temporalclient"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -33,24 +30,7 @@ func routeTicket(ctx context.Context, cfg config.Config, args []string, out io.W
 		jobs[i] = job{source: name, id: workflowID("ticket", t.Customer), workflow: workflows.TicketRoutingName, kind: "ticket-routing",
 			input: workflows.TicketRoutingInput{Ticket: t, Model: modelSettings(cfg)}}
 	}
-	c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	results := make([]workflows.TicketRoutingResult, len(jobs))
-	result := func(i int) any { return &results[i] }
-	outcomes, err := startAll(ctx, c, cfg, jobs, *wait, result)
-	if err != nil {
-		return err
-	}
-	if !*wait {
-		printStarted(out, *asJSON, cfg, outcomes)
-		return nil
-	}
-	return report(out, cfg, *asJSON, outcomes, result, func(out io.Writer, i int) {
-		printTicket(out, outcomes[i].job.source, outcomes[i].run.GetID(), results[i])
-	})
+	return runJobs(ctx, cfg, jobs, *wait, *asJSON, out, printTicket)
 }
 
 // readTicket reads one ticket from a JSON file, or from stdin for "-".

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 
@@ -35,8 +36,8 @@ func watch(ctx context.Context, cfg config.Config, args []string, out io.Writer)
 	}
 	defer c.Close()
 	id := fs.Arg(0)
-	if _, err := c.DescribeWorkflowExecution(ctx, id, ""); err != nil {
-		return usageError{fmt.Errorf("there is no run %s in namespace %s; find runs with `starter list`", id, cfg.Namespace)}
+	if err := runExists(ctx, c, cfg, id); err != nil {
+		return err
 	}
 	run := c.GetWorkflow(ctx, id, "")
 	done := make(chan error, 1)
@@ -111,8 +112,8 @@ func result(ctx context.Context, cfg config.Config, args []string, out io.Writer
 	}
 	defer c.Close()
 	id := fs.Arg(0)
-	if _, err := c.DescribeWorkflowExecution(ctx, id, ""); err != nil {
-		return usageError{fmt.Errorf("there is no run %s in namespace %s; find runs with `starter list`", id, cfg.Namespace)}
+	if err := runExists(ctx, c, cfg, id); err != nil {
+		return err
 	}
 	var raw json.RawMessage
 	if err := c.GetWorkflow(ctx, id, "").Get(ctx, &raw); err != nil {
@@ -153,4 +154,17 @@ func progress(total int, remaining func() int) (stop func()) {
 		}
 	}()
 	return func() { close(done) }
+}
+
+// runExists refuses, as a usage error, an id no run has.
+func runExists(ctx context.Context, c client.Client, cfg config.Config, id string) error {
+	_, err := c.DescribeWorkflowExecution(ctx, id, "")
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return usageError{fmt.Errorf("there is no run %s in namespace %s; find runs with `starter list`", id, cfg.Namespace)}
+	}
+	if err != nil {
+		return fmt.Errorf("look up run %s: %w", id, err)
+	}
+	return nil
 }

@@ -184,7 +184,7 @@ func (s *agentSuite) TestDeadline() {
 	p := mustProfile("customer-service").Policy
 	p.Deadline, p.OnApprovalTimeout = 5*time.Minute, "wait"
 	s.play(step("issue_refund", `{"orderId":"O-1","amount":5,"reason":"x"}`), step("finish", `{"answer":"late","sources":[]}`))
-	s.decideAt(6*time.Minute, Decision{Approve: true, By: "support.lead"})
+	decideAfter(s.env, 6*time.Minute, Decision{Approve: true, By: "support.lead"})
 	res := s.run(AgentInput{Goal: "refund", Profile: "customer-service", Policy: &p})
 	s.Equal("deadline", res.Outcome)
 	s.Equal("the deadline of 5m0s has passed", res.Reason)
@@ -195,25 +195,16 @@ func (s *agentSuite) TestPerToolBudgetRemovesTheToolFromTheEnum() {
 	s.play(step("issue_refund", `{"orderId":"O-1","amount":5,"reason":"late"}`),
 		step("issue_refund", `{"orderId":"O-1","amount":5,"reason":"again"}`),
 		step("finish", `{"answer":"refunded","sources":[]}`))
-	s.decideAt(time.Minute, Decision{Approve: true, By: "support.lead"})
+	decideAfter(s.env, time.Minute, Decision{Approve: true, By: "support.lead"})
 	res := s.run(AgentInput{Goal: "refund O-1", Profile: "customer-service"})
 	s.Len(s.calls, 1)
 	s.NotContains(s.asked[1], "issue_refund", "the spent tool leaves the enum")
 	s.Equal("tool issue_refund has used its 1 calls", res.Events[len(res.Events)-1].Reason)
 }
 
-func (s *agentSuite) decideAt(delay time.Duration, d Decision) *error {
-	refused := new(error)
-	s.env.RegisterDelayedCallback(func() {
-		s.env.UpdateWorkflow(DecisionUpdate, "", &testsuite.TestUpdateCallback{
-			OnAccept: func() {}, OnReject: func(err error) { *refused = err }, OnComplete: func(any, error) {}}, d)
-	}, delay)
-	return refused
-}
-
 func (s *agentSuite) TestApprovalApproved() {
 	s.play(step("issue_refund", `{"orderId":"O-1","amount":59,"reason":"lost parcel"}`), step("finish", `{"answer":"refunded","sources":[]}`))
-	s.decideAt(time.Minute, Decision{Approve: true, By: "support.lead"})
+	decideAfter(s.env, time.Minute, Decision{Approve: true, By: "support.lead"})
 	res := s.run(AgentInput{Goal: "refund O-1", Profile: "customer-service"})
 	s.Require().Len(s.calls, 1)
 	s.Equal("support.lead", s.calls[0].ApprovedBy)
@@ -225,8 +216,8 @@ func (s *agentSuite) TestApprovalRejectedTheModelSeesTheReasonAndAdapts() {
 	s.play(step("issue_refund", `{"orderId":"O-1","amount":59,"reason":"lost"}`),
 		step("send_message", `{"customerId":"C-100","subject":"Your parcel","body":"We opened an investigation."}`),
 		step("finish", `{"answer":"investigation opened","sources":[]}`))
-	s.decideAt(time.Minute, Decision{Approve: false, By: "support.lead", Reason: "wait for the carrier first"})
-	s.decideAt(2*time.Minute, Decision{Approve: true, By: "support.lead"})
+	decideAfter(s.env, time.Minute, Decision{Approve: false, By: "support.lead", Reason: "wait for the carrier first"})
+	decideAfter(s.env, 2*time.Minute, Decision{Approve: true, By: "support.lead"})
 	res := s.run(AgentInput{Goal: "help C-100", Profile: "customer-service"})
 	s.Equal("rejected:issue_refund", s.kinds()[0])
 	s.Equal("support.lead said no: wait for the carrier first", s.sent[0].Observation)
@@ -237,8 +228,8 @@ func (s *agentSuite) TestApprovalRejectedTheModelSeesTheReasonAndAdapts() {
 
 func (s *agentSuite) TestApprovalWithEditedArguments() {
 	s.play(step("issue_refund", `{"orderId":"O-1","amount":590,"reason":"lost"}`), step("finish", `{"answer":"ok","sources":[]}`))
-	bad := s.decideAt(time.Minute, Decision{Approve: true, By: "support.lead", Edit: `{"orderId":"O-1"}`})
-	s.decideAt(2*time.Minute, Decision{Approve: true, By: "support.lead", Edit: `{"orderId":"O-1","amount":59,"reason":"lost"}`})
+	bad := decideAfter(s.env, time.Minute, Decision{Approve: true, By: "support.lead", Edit: `{"orderId":"O-1"}`})
+	decideAfter(s.env, 2*time.Minute, Decision{Approve: true, By: "support.lead", Edit: `{"orderId":"O-1","amount":59,"reason":"lost"}`})
 	res := s.run(AgentInput{Goal: "refund", Profile: "customer-service"})
 	s.Require().Error(*bad)
 	s.Contains((*bad).Error(), "the edit is not valid")
@@ -258,8 +249,8 @@ func (s *agentSuite) TestApprovalTimesOutAndIsDenied() {
 
 func (s *agentSuite) TestApprovalTimeoutEscalates() {
 	s.play(step("issue_refund", `{"orderId":"O-1","amount":5,"reason":"x"}`), step("finish", `{"answer":"ok","sources":[]}`))
-	late := s.decideAt(16*time.Minute, Decision{Approve: true, By: "support.lead"})
-	s.decideAt(17*time.Minute, Decision{Approve: true, By: "support.manager"})
+	late := decideAfter(s.env, 16*time.Minute, Decision{Approve: true, By: "support.lead"})
+	decideAfter(s.env, 17*time.Minute, Decision{Approve: true, By: "support.manager"})
 	res := s.run(AgentInput{Goal: "refund", Profile: "customer-service"})
 	s.EqualError(*late, "support.lead may not decide this; one of support.manager may")
 	s.Equal("support.manager", res.Events[0].By)
@@ -272,7 +263,7 @@ func (s *agentSuite) TestAChatMessageReachesTheModel() {
 		s.env.UpdateWorkflow(MessageUpdate, "", &testsuite.TestUpdateCallback{OnAccept: func() {}, OnReject: func(err error) { refused = err },
 			OnComplete: func(any, error) {}}, AgentMessage{From: "alice", Text: "the customer is premium"})
 	}, 30*time.Second)
-	s.decideAt(time.Minute, Decision{Approve: true, By: "support.lead"})
+	decideAfter(s.env, time.Minute, Decision{Approve: true, By: "support.lead"})
 	res := s.run(AgentInput{Goal: "refund", Profile: "customer-service"})
 	s.NoError(refused)
 	s.Equal("finished", res.Outcome)
@@ -389,7 +380,7 @@ func (s *agentSuite) TestTheQueryShowsTranscriptPendingApprovalAndBudget() {
 		s.Require().NoError(err)
 		s.Require().NoError(val.Get(&view))
 	}, time.Minute)
-	s.decideAt(2*time.Minute, Decision{Approve: false, By: "support.lead", Reason: "no"})
+	decideAfter(s.env, 2*time.Minute, Decision{Approve: false, By: "support.lead", Reason: "no"})
 	s.run(AgentInput{Goal: "refund", Profile: "customer-service"})
 	s.Require().NotNil(view.Pending)
 	s.True(strings.HasPrefix(view.Pending.Question, "Allow issue_refund"))

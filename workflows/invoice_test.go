@@ -78,20 +78,6 @@ func (s *invoiceSuite) run(policy InvoicePolicy) InvoiceResult {
 	return res
 }
 
-// decideAt sends a decision through the Update after delay; the returned
-// pointer holds the validator's refusal, if any, once the run ends.
-func (s *invoiceSuite) decideAt(delay time.Duration, d Decision) *error {
-	refused := new(error)
-	s.env.RegisterDelayedCallback(func() {
-		s.env.UpdateWorkflow(DecisionUpdate, "", &testsuite.TestUpdateCallback{
-			OnAccept:   func() {},
-			OnReject:   func(err error) { *refused = err },
-			OnComplete: func(any, error) {},
-		}, d)
-	}, delay)
-	return refused
-}
-
 func (s *invoiceSuite) check(res InvoiceResult, name string) Check {
 	for _, c := range res.Checks {
 		if c.Name == name {
@@ -119,7 +105,7 @@ func (s *invoiceSuite) TestCleanInvoiceUnderThresholdIsAutoApprovedAndPosted() {
 
 func (s *invoiceSuite) TestCleanInvoiceOverThresholdWaitsForAPersonWhoApproves() {
 	s.expect(acmeInvoice(), cleanFacts())
-	s.decideAt(time.Hour, Decision{Approve: true, By: "ap.lead"})
+	decideAfter(s.env, time.Hour, Decision{Approve: true, By: "ap.lead"})
 	res := s.run(InvoicePolicy{AutoApproveBelow: 100})
 
 	s.True(res.Approved)
@@ -132,7 +118,7 @@ func (s *invoiceSuite) TestCleanInvoiceOverThresholdWaitsForAPersonWhoApproves()
 
 func (s *invoiceSuite) TestPersonRejectsWithAReasonAndNothingIsPosted() {
 	s.expect(acmeInvoice(), cleanFacts())
-	s.decideAt(time.Hour, Decision{Approve: false, By: "ap.clerk", Reason: "ordered by mistake"})
+	decideAfter(s.env, time.Hour, Decision{Approve: false, By: "ap.clerk", Reason: "ordered by mistake"})
 	res := s.run(InvoicePolicy{AutoApproveBelow: 100})
 
 	s.False(res.Approved)
@@ -192,7 +178,7 @@ func (s *invoiceSuite) TestEachFailedCheckSendsTheInvoiceToAPerson() {
 			inv, facts := acmeInvoice(), cleanFacts()
 			c.edit(&inv, &facts)
 			s.expect(inv, facts)
-			s.decideAt(time.Minute, Decision{Approve: false, By: "ap.clerk", Reason: "checked: " + c.check})
+			decideAfter(s.env, time.Minute, Decision{Approve: false, By: "ap.clerk", Reason: "checked: " + c.check})
 			res := s.run(InvoicePolicy{})
 
 			got := s.check(res, c.check)
@@ -232,7 +218,7 @@ func (s *invoiceSuite) TestEmptyInputFailsWithASentence() {
 func (s *invoiceSuite) TestExtractionThatNeverValidatesGoesToAPerson() {
 	s.env.OnActivity(s.model.Chat, mock.Anything, mock.Anything).Return(activities.ChatResult{},
 		temporal.NewNonRetryableApplicationError("model m gave no usable answer", activities.ErrModelInvalidAnswer, nil)).Once()
-	s.decideAt(time.Minute, Decision{Approve: false, By: "ap.clerk", Reason: "entered by hand instead"})
+	decideAfter(s.env, time.Minute, Decision{Approve: false, By: "ap.clerk", Reason: "entered by hand instead"})
 	res := s.run(InvoicePolicy{})
 
 	s.Nil(res.Invoice)
@@ -251,8 +237,8 @@ func (s *invoiceSuite) TestRemindersThenEscalationThenTheEscalatedApproverDecide
 		s.Equal([]string{"finance.controller"}, st.Pending.Approvers)
 		s.Equal(6, st.Pending.Reminders, "reminded every 4 h for 25 h")
 	}, 25*time.Hour)
-	refused = s.decideAt(25*time.Hour+time.Minute, Decision{Approve: true, By: "ap.clerk"})
-	s.decideAt(26*time.Hour, Decision{Approve: true, By: "finance.controller"})
+	refused = decideAfter(s.env, 25*time.Hour+time.Minute, Decision{Approve: true, By: "ap.clerk"})
+	decideAfter(s.env, 26*time.Hour, Decision{Approve: true, By: "finance.controller"})
 	res := s.run(InvoicePolicy{AutoApproveBelow: 100})
 
 	s.Require().Error(*refused)
@@ -276,11 +262,11 @@ func (s *invoiceSuite) TestDeadlineRejectsWhenNoOneDecides() {
 
 func (s *invoiceSuite) TestDecisionValidatorRefusals() {
 	s.expect(acmeInvoice(), cleanFacts())
-	unknown := s.decideAt(time.Minute, Decision{Approve: true, By: "mallory"})
-	noReason := s.decideAt(2*time.Minute, Decision{Approve: false, By: "ap.clerk"})
-	noName := s.decideAt(3*time.Minute, Decision{Approve: true})
-	edit := s.decideAt(4*time.Minute, Decision{Approve: true, By: "ap.clerk", Edit: "new text"})
-	s.decideAt(5*time.Minute, Decision{Approve: true, By: "ap.clerk"})
+	unknown := decideAfter(s.env, time.Minute, Decision{Approve: true, By: "mallory"})
+	noReason := decideAfter(s.env, 2*time.Minute, Decision{Approve: false, By: "ap.clerk"})
+	noName := decideAfter(s.env, 3*time.Minute, Decision{Approve: true})
+	edit := decideAfter(s.env, 4*time.Minute, Decision{Approve: true, By: "ap.clerk", Edit: "new text"})
+	decideAfter(s.env, 5*time.Minute, Decision{Approve: true, By: "ap.clerk"})
 	res := s.run(InvoicePolicy{AutoApproveBelow: 100})
 
 	s.EqualError(*unknown, "mallory may not decide this; one of ap.clerk, ap.lead may")

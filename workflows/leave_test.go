@@ -75,19 +75,10 @@ func (s *leaveSuite) run(req LeaveRequest) LeaveResult {
 	return res
 }
 
-func (s *leaveSuite) decide(delay time.Duration, d Decision) *error {
-	refused := new(error)
-	s.env.RegisterDelayedCallback(func() {
-		s.env.UpdateWorkflow(DecisionUpdate, "", &testsuite.TestUpdateCallback{
-			OnAccept: func() {}, OnReject: func(err error) { *refused = err }, OnComplete: func(any, error) {}}, d)
-	}, delay)
-	return refused
-}
-
 func (s *leaveSuite) TestManagerApprovesAndTheApprovalIsRecordedOnce() {
 	s.expectFacts(lenaFacts())
 	s.expectNote()
-	s.decide(time.Hour, Decision{Approve: true, By: "E-100", Reason: "enjoy"})
+	decideAfter(s.env, time.Hour, Decision{Approve: true, By: "E-100", Reason: "enjoy"})
 	res := s.run(request())
 
 	s.True(res.Approved)
@@ -105,7 +96,7 @@ func (s *leaveSuite) TestManagerApprovesAndTheApprovalIsRecordedOnce() {
 func (s *leaveSuite) TestManagerRejectsWithAComment() {
 	s.expectFacts(lenaFacts())
 	s.expectNote()
-	s.decide(time.Hour, Decision{Approve: false, By: "E-100", Reason: "release week"})
+	decideAfter(s.env, time.Hour, Decision{Approve: false, By: "E-100", Reason: "release week"})
 	res := s.run(request())
 
 	s.False(res.Approved)
@@ -141,7 +132,7 @@ func (s *leaveSuite) TestPolicyFindingsReachTheManager() {
 		s.Require().NoError(val.Get(&st))
 		pending = st.Pending
 	}, time.Minute)
-	s.decide(time.Hour, Decision{Approve: true, By: "E-100"})
+	decideAfter(s.env, time.Hour, Decision{Approve: true, By: "E-100"})
 	req := request()
 	req.Start, req.End = "2026-11-30", "2026-12-04" // a week's notice
 	res := s.run(req)
@@ -162,8 +153,8 @@ func (s *leaveSuite) TestPolicyFindingsReachTheManager() {
 func (s *leaveSuite) TestEscalatesToTheManagersManager() {
 	s.expectFacts(lenaFacts())
 	s.expectNote()
-	late := s.decide(49*time.Hour, Decision{Approve: true, By: "E-100"})
-	s.decide(50*time.Hour, Decision{Approve: true, By: "E-CEO"})
+	late := decideAfter(s.env, 49*time.Hour, Decision{Approve: true, By: "E-100"})
+	decideAfter(s.env, 50*time.Hour, Decision{Approve: true, By: "E-CEO"})
 	res := s.run(request())
 	s.EqualError(*late, "E-100 may not decide this; one of E-CEO may")
 	s.Equal("E-CEO", res.Decision.By)

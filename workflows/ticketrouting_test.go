@@ -81,7 +81,7 @@ func (s *ticketRoutingSuite) TestClassifiesRoutesDraftsAndStores() {
 	s.env.OnActivity(s.store.SaveTicket, mock.Anything, mock.Anything).
 		Run(func(args mock.Arguments) { stored = args.Get(1).(activities.TicketRecord) }).Return(nil).Once()
 
-	s.decide(time.Minute, Decision{Approve: true, By: "support.agent"})
+	decideAfter(s.env, time.Minute, Decision{Approve: true, By: "support.agent"})
 	s.env.ExecuteWorkflow(TicketRouting, testInput())
 
 	s.True(s.env.IsWorkflowCompleted())
@@ -111,17 +111,6 @@ func (s *ticketRoutingSuite) TestClassifiesRoutesDraftsAndStores() {
 	s.Equal("Guten Tag, wir prüfen die doppelte Abbuchung.", s.sent[0].Body)
 }
 
-// decide sends a decision through the Update after delay and returns where
-// a refusal will be.
-func (s *ticketRoutingSuite) decide(delay time.Duration, d Decision) *error {
-	refused := new(error)
-	s.env.RegisterDelayedCallback(func() {
-		s.env.UpdateWorkflow(DecisionUpdate, "", &testsuite.TestUpdateCallback{
-			OnAccept: func() {}, OnReject: func(err error) { *refused = err }, OnComplete: func(any, error) {}}, d)
-	}, delay)
-	return refused
-}
-
 func (s *ticketRoutingSuite) routeWith(c activities.ChatResult, draftText string) TicketRoutingResult {
 	s.env.OnActivity(s.model.Chat, mock.Anything, isPurpose("classify ticket")).Return(c, nil).Once()
 	s.env.OnActivity(s.model.Chat, mock.Anything, isPurpose("draft reply")).Return(draft(draftText), nil).Once()
@@ -143,7 +132,7 @@ func (s *ticketRoutingSuite) TestLowRiskDraftGoesStraightOut() {
 }
 
 func (s *ticketRoutingSuite) TestNegativeSentimentDraftIsEditedBeforeItGoesOut() {
-	refused := s.decide(time.Minute, Decision{Approve: true, By: "support.lead", Edit: "We are sorry; a refund is on its way."})
+	refused := decideAfter(s.env, time.Minute, Decision{Approve: true, By: "support.lead", Edit: "We are sorry; a refund is on its way."})
 	res := s.routeWith(classificationWith("shipping", "low", "negative"), "draft")
 	s.NoError(*refused)
 	s.True(res.Review.Required)
@@ -154,7 +143,7 @@ func (s *ticketRoutingSuite) TestNegativeSentimentDraftIsEditedBeforeItGoesOut()
 }
 
 func (s *ticketRoutingSuite) TestRejectedDraftIsNotSent() {
-	s.decide(time.Minute, Decision{Approve: false, By: "support.agent", Reason: "promises a refund"})
+	decideAfter(s.env, time.Minute, Decision{Approve: false, By: "support.agent", Reason: "promises a refund"})
 	res := s.routeWith(classificationWith("billing", "urgent", "neutral"), "draft")
 	s.True(res.Review.Required)
 	s.False(res.Review.Sent)
