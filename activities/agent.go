@@ -156,6 +156,9 @@ func (a *Agent) Decide(ctx context.Context, req DecideRequest) (DecideResult, er
 // decideWithTools asks through Ollama's native tool calling; a reply with no
 // tool call is taken as the final answer.
 func (a *Agent) decideWithTools(ctx context.Context, req DecideRequest, messages []Message, allowed []ToolSpec, contextSize int, res DecideResult) (DecideResult, error) {
+	if err := a.Model.guard(ctx); err != nil {
+		return res, err
+	}
 	var tools api.Tools
 	if err := json.Unmarshal(toolsJSON(allowed), &tools); err != nil {
 		return res, badRequest(fmt.Sprintf("the tool catalogue cannot be sent to the model: %v", err))

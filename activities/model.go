@@ -15,7 +15,9 @@ import (
 
 	"github.com/ollama/ollama/api"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 
+	"github.com/tandemhq/tandem/internal/localonly"
 	"github.com/tandemhq/tandem/internal/schema"
 )
 
@@ -90,6 +92,10 @@ type Model struct {
 	heartbeat time.Duration
 
 	digests sync.Map // model name -> digest
+
+	// AllowedEndpoints are model servers allowed besides loopback and
+	// private addresses (TANDEM_MODEL_ENDPOINTS).
+	AllowedEndpoints []string
 }
 
 // NewModel returns the model activities for the Ollama server at host
@@ -118,6 +124,9 @@ const (
 func (m *Model) Chat(ctx context.Context, req ChatRequest) (ChatResult, error) {
 	if req.Model == "" || len(req.Messages) == 0 {
 		return ChatResult{}, badRequest("a model call needs a model name and at least one message")
+	}
+	if err := m.guard(ctx); err != nil {
+		return ChatResult{}, err
 	}
 	if len(req.Schema) > 0 {
 		if err := schema.Check(req.Schema); err != nil {
@@ -173,6 +182,9 @@ func (m *Model) Embed(ctx context.Context, req EmbedRequest) (EmbedResult, error
 	if req.Model == "" || len(req.Texts) == 0 {
 		return EmbedResult{}, badRequest("an embedding call needs a model name and at least one text")
 	}
+	if err := m.guard(ctx); err != nil {
+		return EmbedResult{}, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, m.timeout)
 	defer cancel()
 	stop := m.keepHeartbeating(ctx, "embed")
@@ -215,6 +227,16 @@ func (m *Model) chatOnce(ctx context.Context, model string, messages []Message, 
 		return nil
 	})
 	return out.String(), metrics, err
+}
+
+// guard refuses to send anything to a model server that is not local,
+// before any data leaves the worker.
+func (m *Model) guard(ctx context.Context) error {
+	if err := localonly.Check(ctx, m.host, m.AllowedEndpoints); err != nil {
+		activity.GetLogger(ctx).Error("Refused a model server that is not local", "host", m.host, "error", err.Error())
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrModelEndpointRefused, nil)
+	}
+	return nil
 }
 
 // keepHeartbeating heartbeats every m.heartbeat until stop is called, so a

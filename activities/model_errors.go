@@ -24,11 +24,13 @@ const (
 	ErrModelBadRequest     = "ModelBadRequest"     // non-retryable: the request is wrong
 	ErrModelContextTooLong = "ModelContextTooLong" // non-retryable: prompt exceeds num_ctx
 	ErrModelInvalidAnswer  = "ModelInvalidAnswer"  // non-retryable: the answer never validated
+	// ErrModelEndpointRefused: non-retryable; the model server is not local.
+	ErrModelEndpointRefused = "ModelEndpointRefused"
 )
 
 // NonRetryableModelErrors lists the model error types a retry cannot fix.
 var NonRetryableModelErrors = []string{
-	ErrModelNotFound, ErrModelBadRequest, ErrModelContextTooLong, ErrModelInvalidAnswer,
+	ErrModelNotFound, ErrModelBadRequest, ErrModelContextTooLong, ErrModelInvalidAnswer, ErrModelEndpointRefused,
 }
 
 // classify turns an error from the Ollama client into a Temporal application

@@ -308,3 +308,13 @@ func TestEmbed(t *testing.T) {
 	assert.Equal(t, 6, res.Call.PromptTokens)
 	assert.Equal(t, "sha256:abc123def456", res.Call.Digest)
 }
+
+func TestChatRefusesAModelServerThatIsNotLocal(t *testing.T) {
+	m, err := NewModel("http://8.8.8.8:11434", time.Second)
+	require.NoError(t, err)
+	_, err = runChat(t, m, structuredRequest())
+	appErr := applicationError(t, err)
+	assert.Equal(t, ErrModelEndpointRefused, appErr.Type())
+	assert.True(t, appErr.NonRetryable())
+	assert.Contains(t, appErr.Message(), "which is not a loopback or private address; Tandem keeps inference local")
+}

@@ -81,24 +81,34 @@ func (td *tandem) env() []string {
 }
 
 var (
-	starterOnce sync.Once
-	starterBin  string
-	starterErr  error
+	buildOnce sync.Once
+	binDir    string
+	buildErr  error
 )
 
-// buildStarter builds the starter command once per test binary.
+// buildStarter builds the starter and worker commands once per test binary
+// and returns the starter.
 func buildStarter(t *testing.T) string {
 	t.Helper()
-	starterOnce.Do(func() {
-		starterBin = filepath.Join(os.TempDir(), "tandem-e2e-starter")
-		cmd := exec.Command("go", "build", "-o", starterBin, "./starter")
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "tandem-e2e-bin-")
+		if buildErr != nil {
+			return
+		}
+		cmd := exec.Command("go", "build", "-o", binDir+"/", "./starter", "./worker")
 		cmd.Dir = testenv.RepoRoot()
 		if out, err := cmd.CombinedOutput(); err != nil {
-			starterErr = fmt.Errorf("build the starter: %v: %s", err, out)
+			buildErr = fmt.Errorf("build the commands: %v: %s", err, out)
 		}
 	})
-	require.NoError(t, starterErr)
-	return starterBin
+	require.NoError(t, buildErr)
+	return filepath.Join(binDir, "starter")
+}
+
+// buildWorker returns the worker command, built with the starter.
+func buildWorker(t *testing.T) string {
+	buildStarter(t)
+	return filepath.Join(binDir, "worker")
 }
 
 // starter runs the starter command against this deployment and returns its

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/internal/localonly"
 	"github.com/tandemhq/tandem/internal/logging"
 	"github.com/tandemhq/tandem/internal/store"
 	"github.com/tandemhq/tandem/internal/temporalclient"
@@ -38,6 +39,11 @@ func run() error {
 		return err
 	}
 	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	// Business data goes to the model: refuse a server that is not local
+	// before anything starts.
+	if err := localonly.Check(context.Background(), cfg.OllamaHost, cfg.ModelEndpoints); err != nil {
 		return err
 	}
 	logger, err := logging.New(cfg.LogLevel)

@@ -26,6 +26,7 @@ type Config struct {
 	OllamaHost      string        // OLLAMA_HOST: base URL of the Ollama server
 	Model           string        // TANDEM_MODEL: model name on the Ollama server
 	ModelFile       string        // TANDEM_MODEL_FILE: GGUF file to import the model from
+	ModelEndpoints  []string      // TANDEM_MODEL_ENDPOINTS: model servers allowed besides loopback and private addresses
 	ModelParallel   int           // TANDEM_MODEL_PARALLEL: concurrent model calls per worker
 	ModelTimeout    time.Duration // TANDEM_MODEL_TIMEOUT: bound on one model call, cold load included
 	DBPath          string        // TANDEM_DB: SQLite file of the business store
@@ -47,6 +48,7 @@ func FromEnv() Config {
 		OllamaHost:      OllamaURL(env("OLLAMA_HOST", "127.0.0.1:11434")),
 		Model:           env("TANDEM_MODEL", modelNameOf(env("TANDEM_MODEL_FILE", ""))),
 		ModelFile:       env("TANDEM_MODEL_FILE", ""),
+		ModelEndpoints:  list(env("TANDEM_MODEL_ENDPOINTS", "")),
 		ModelParallel:   envInt("TANDEM_MODEL_PARALLEL", 2),
 		ModelTimeout:    envDuration("TANDEM_MODEL_TIMEOUT", 5*time.Minute),
 		DBPath:          env("TANDEM_DB", ".tandem/data/tandem.db"),
@@ -116,6 +118,17 @@ func modelNameOf(file string) string {
 		}
 		return '-'
 	}, name)
+}
+
+// list splits a comma-separated setting.
+func list(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 func env(key, fallback string) string {

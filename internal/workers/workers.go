@@ -16,6 +16,7 @@ import (
 
 	"github.com/tandemhq/tandem/activities"
 	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/internal/localonly"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -28,6 +29,10 @@ type Workers struct {
 func Start(c client.Client, cfg config.Config, db *sql.DB) (*Workers, error) {
 	model, err := activities.NewModel(cfg.OllamaHost, cfg.ModelTimeout)
 	if err != nil {
+		return nil, err
+	}
+	model.AllowedEndpoints = cfg.ModelEndpoints
+	if err := localonly.Check(context.Background(), cfg.OllamaHost, cfg.ModelEndpoints); err != nil {
 		return nil, err
 	}
 
