@@ -16,6 +16,10 @@ export TEMPORAL_ADDRESS=${TEMPORAL_ADDRESS:-127.0.0.1:7233}
 export OLLAMA_HOST=${OLLAMA_HOST:-127.0.0.1:11434}
 export TANDEM_DB=${TANDEM_DB:-$DATA/tandem.db}
 export TANDEM_SEED_FILE=${TANDEM_SEED_FILE-$ROOT/testdata/seed.sql}
+# Payloads are encrypted with a key made on first run; the worker serves the
+# codec endpoint the Web UI decrypts them through.
+export TANDEM_CODEC_KEY_FILE=${TANDEM_CODEC_KEY_FILE:-$STATE/codec.keys}
+export TANDEM_CODEC_ADDR=${TANDEM_CODEC_ADDR:-127.0.0.1:8089}
 OLLAMA_VERSION=v0.6.5
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -87,6 +91,7 @@ start_temporal() {
     --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal \
     --dynamic-config-value system.enableActivityEagerExecution=true \
     --dynamic-config-value history.transferProcessorMaxPollRPS=1000 \
+    --ui-codec-endpoint "http://$TANDEM_CODEC_ADDR" \
     --log-level warn >"$LOGS/temporal.log" 2>&1 &
   echo $! >"$PIDS/temporal.pid"
   wait_for "The Temporal dev server" "$TEMPORAL_ADDRESS" 60 "$LOGS/temporal.log"
@@ -103,6 +108,13 @@ start_ollama() {
   nohup "$ollama" serve >"$LOGS/ollama.log" 2>&1 &
   echo $! >"$PIDS/ollama.pid"
   wait_for "Ollama" "$OLLAMA_HOST" 30 "$LOGS/ollama.log"
+}
+
+ensure_codec_key() {
+  if [ -z "${TANDEM_CODEC_KEYS:-}" ] && [ ! -f "$TANDEM_CODEC_KEY_FILE" ]; then
+    say "Making a payload encryption key in $TANDEM_CODEC_KEY_FILE"
+    (umask 077 && printf '%s=%s\n' "$(date -u +%Y-%m)" "$(head -c 32 /dev/urandom | base64)" >"$TANDEM_CODEC_KEY_FILE")
+  fi
 }
 
 build_binaries() {
@@ -204,6 +216,7 @@ case ${1:-} in
   run)
     build_tools
     build_binaries
+    ensure_codec_key
     start_temporal
     start_ollama
     ensure_model

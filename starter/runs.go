@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
 
+	"github.com/tandemhq/tandem/internal/codec"
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/internal/temporalclient"
 	"github.com/tandemhq/tandem/workflows"
@@ -27,6 +28,9 @@ type job struct {
 	kind     string // TandemKind search attribute
 	input    any
 	memo     map[string]any // shown in the Web UI's run details
+	// personal search attributes (customer, employee), set only when
+	// payloads are not encrypted: search attributes never are
+	personal []temporal.SearchAttributeUpdate
 }
 
 // outcome is how far a run got while the starter waited.
@@ -46,10 +50,14 @@ func startAll(ctx context.Context, c client.Client, cfg config.Config, jobs []jo
 		for k, v := range j.memo {
 			memo[k] = v
 		}
+		attrs := []temporal.SearchAttributeUpdate{workflows.KindKey.ValueSet(j.kind)}
+		if keys, _ := codec.LoadKeys(); keys == nil {
+			attrs = append(attrs, j.personal...)
+		}
 		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 			ID:                    j.id,
 			TaskQueue:             cfg.TaskQueue,
-			TypedSearchAttributes: temporal.NewSearchAttributes(workflows.KindKey.ValueSet(j.kind)),
+			TypedSearchAttributes: temporal.NewSearchAttributes(attrs...),
 			Memo:                  memo,
 		}, j.workflow, j.input)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/workflows"
+	"go.temporal.io/sdk/temporal"
 )
 
 func routeTicket(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
@@ -28,7 +29,8 @@ func routeTicket(ctx context.Context, cfg config.Config, args []string, out io.W
 			return usageError{err}
 		}
 		jobs[i] = job{source: name, id: workflowID("ticket", t.Customer), workflow: workflows.TicketRoutingName, kind: "ticket-routing",
-			input: workflows.TicketRoutingInput{Ticket: t, Model: modelSettings(cfg)}}
+			input:    workflows.TicketRoutingInput{Ticket: t, Model: modelSettings(cfg)},
+			personal: []temporal.SearchAttributeUpdate{workflows.CustomerKey.ValueSet(t.Customer)}}
 	}
 	return runJobs(ctx, cfg, jobs, *wait, *asJSON, out, printTicket)
 }

@@ -5,14 +5,21 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/tandemhq/tandem/internal/codec"
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/internal/localonly"
 	"github.com/tandemhq/tandem/internal/logging"
@@ -80,6 +87,13 @@ func run() error {
 		return err
 	}
 	defer w.Stop()
+	if addr := os.Getenv("TANDEM_CODEC_ADDR"); addr != "" {
+		stopCodec, err := serveCodec(addr, cfg, logger)
+		if err != nil {
+			return err
+		}
+		defer stopCodec()
+	}
 	logger.Info("Tandem worker started",
 		zap.String("temporal", cfg.TemporalAddress), zap.String("namespace", cfg.Namespace),
 		zap.String("taskQueue", cfg.TaskQueue), zap.String("modelTaskQueue", cfg.ModelTaskQueue),
@@ -88,4 +102,36 @@ func run() error {
 	<-ctx.Done()
 	logger.Info("Tandem worker stopping")
 	return nil
+}
+
+// serveCodec serves the codec endpoint the Web UI uses to show decrypted
+// payloads. Without TANDEM_CODEC_TOKEN it serves on loopback only.
+func serveCodec(addr string, cfg config.Config, logger *zap.Logger) (stop func(), err error) {
+	keys, err := codec.LoadKeys()
+	if err != nil {
+		return nil, err
+	}
+	if keys == nil {
+		return nil, errors.New("TANDEM_CODEC_ADDR is set but there are no codec keys; set TANDEM_CODEC_KEYS or TANDEM_CODEC_KEY_FILE")
+	}
+	token := os.Getenv("TANDEM_CODEC_TOKEN")
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("TANDEM_CODEC_ADDR %q is not host:port", addr)
+	}
+	if ip, perr := netip.ParseAddr(host); token == "" && (perr != nil || !ip.IsLoopback()) && host != "localhost" {
+		return nil, fmt.Errorf("the codec endpoint decrypts payloads for whoever asks; serve it on loopback, or set TANDEM_CODEC_TOKEN")
+	}
+	origin := cfg.UIURL
+	if u, err := url.Parse(cfg.UIURL); err == nil {
+		origin = u.Scheme + "://" + u.Host
+	}
+	srv := &http.Server{Addr: addr, Handler: (&codec.Server{Keys: keys, UIOrigin: origin, Token: token}).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("serve the codec endpoint on %s: %w", addr, err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	logger.Info("Codec endpoint for the Web UI", zap.String("address", addr), zap.String("uiOrigin", origin), zap.Bool("token", token != ""))
+	return func() { _ = srv.Close() }, nil
 }

@@ -102,8 +102,15 @@ func TicketRouting(ctx workflow.Context, in TicketRoutingInput) (TicketRoutingRe
 	if err != nil {
 		return TicketRoutingResult{}, err
 	}
-	_ = workflow.UpsertTypedSearchAttributes(ctx,
-		KindKey.ValueSet("ticket-routing"), CustomerKey.ValueSet(in.Ticket.Customer))
+	// The customer's name is personal data, and search attributes are never
+	// encrypted: newer runs leave it to the starter, which sets it only
+	// when payloads are not encrypted.
+	if workflow.GetVersion(ctx, "customer-search-attribute", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		_ = workflow.UpsertTypedSearchAttributes(ctx,
+			KindKey.ValueSet("ticket-routing"), CustomerKey.ValueSet(in.Ticket.Customer))
+	} else {
+		_ = workflow.UpsertTypedSearchAttributes(ctx, KindKey.ValueSet("ticket-routing"))
+	}
 	// Runs started before human review existed replay without it.
 	withReview := workflow.GetVersion(ctx, "ticket-review", workflow.DefaultVersion, 1) >= 1
 	model, err := resolveModel(ctx, in.Model)

@@ -10,19 +10,30 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 
+	"github.com/tandemhq/tandem/internal/codec"
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/internal/logging"
 )
 
 // Dial connects to the Temporal server in cfg and checks that it answers.
+// With codec keys configured (TANDEM_CODEC_KEYS or TANDEM_CODEC_KEY_FILE),
+// every payload it sends is encrypted.
 func Dial(ctx context.Context, cfg config.Config, logger *zap.Logger) (client.Client, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	c, err := client.DialContext(ctx, client.Options{
+	opts := client.Options{
 		HostPort:  cfg.TemporalAddress,
 		Namespace: cfg.Namespace,
 		Logger:    logging.ForTemporal(logger),
-	})
+	}
+	keys, err := codec.LoadKeys()
+	if err != nil {
+		return nil, err
+	}
+	if keys != nil {
+		opts.DataConverter, opts.FailureConverter = keys.DataConverter(), keys.FailureConverter()
+	}
+	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("the Temporal server at %s is not answering (%v); start it with `make run`, or set TEMPORAL_ADDRESS", cfg.TemporalAddress, err)
 	}
