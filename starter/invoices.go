@@ -9,11 +9,12 @@ import (
 	"strings"
 
 	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/internal/pdftext"
 	"github.com/tandemhq/tandem/workflows"
 )
 
 func processInvoice(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
-	fs := newFlagSet("invoice", "FILE... | -", &cfg)
+	fs := newFlagSet("invoice", "FILE... | - (text, or a PDF with a text layer)", &cfg)
 	asJSON := fs.Bool("json", false, "print results as JSON lines")
 	wait := fs.Bool("wait", true, "wait until each run completes or waits for a person")
 	autoApproveBelow := fs.Float64("auto-approve-below", 0, "auto-approve clean invoices below this total (default: the workflow's policy, 1000)")
@@ -28,6 +29,13 @@ func processInvoice(ctx context.Context, cfg config.Config, args []string, out i
 		data, source, err := readInput("invoice file", name)
 		if err != nil {
 			return usageError{err}
+		}
+		if pdftext.IsPDF(data) {
+			text, err := pdftext.Extract(data)
+			if err != nil {
+				return usageError{fmt.Errorf("invoice file %s: %v", source, err)}
+			}
+			data = []byte(text)
 		}
 		jobs[i] = job{source: source, id: workflowID("invoice", strings.TrimSuffix(filepath.Base(source), filepath.Ext(source))),
 			workflow: workflows.InvoiceProcessingName, kind: "invoice",

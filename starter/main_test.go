@@ -100,3 +100,10 @@ func TestResolveDate(t *testing.T) {
 	assert.Equal(t, "2027-01-04", resolveDate("2027-01-04", today))
 	assert.Equal(t, "tomorrow", resolveDate("tomorrow", today), "left for the workflow to refuse")
 }
+
+func TestInvoiceFromAScannedPDFIsRefused(t *testing.T) {
+	code, stdout, stderr := runStarter(t, map[string]string{"TEMPORAL_ADDRESS": "127.0.0.1:1"}, "invoice", "../testdata/invoices/scanned.pdf")
+	assert.Equal(t, exitBadInput, code)
+	assert.Empty(t, stdout)
+	assert.Equal(t, "starter: invoice file ../testdata/invoices/scanned.pdf: the PDF has no text layer (is it a scan?); run OCR on it first, or send the invoice's text\n", stderr)
+}

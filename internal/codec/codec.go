@@ -164,3 +164,21 @@ func (k *Keys) FailureConverter() converter.FailureConverter {
 		DataConverter: k.DataConverter(), EncodeCommonAttributes: true,
 	})
 }
+
+// Locked is the codec of a process without keys: it passes plain payloads
+// through, and refuses encrypted ones with a sentence instead of garbage.
+type Locked struct{}
+
+// Encode passes payloads through unencrypted.
+func (Locked) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) { return payloads, nil }
+
+// Decode refuses encrypted payloads.
+func (Locked) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
+	for _, p := range payloads {
+		if string(p.GetMetadata()[converter.MetadataEncoding]) == MetadataEncoding {
+			return nil, fmt.Errorf("a payload is encrypted with key %q; set TANDEM_CODEC_KEYS or TANDEM_CODEC_KEY_FILE to read it",
+				p.GetMetadata()[MetadataKeyID])
+		}
+	}
+	return payloads, nil
+}

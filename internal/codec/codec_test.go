@@ -101,3 +101,15 @@ func TestServerCORSAndToken(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 }
+
+func TestLockedRefusesEncryptedPayloads(t *testing.T) {
+	k1, _ := ParseKeys("k1=" + key(1))
+	enc, err := k1.Encode([]*commonpb.Payload{payload(t, "secret")})
+	require.NoError(t, err)
+	_, err = Locked{}.Decode(enc)
+	assert.EqualError(t, err, `a payload is encrypted with key "k1"; set TANDEM_CODEC_KEYS or TANDEM_CODEC_KEY_FILE to read it`)
+	plain := []*commonpb.Payload{payload(t, "open")}
+	out, err := Locked{}.Decode(plain)
+	require.NoError(t, err)
+	assert.Equal(t, plain, out)
+}

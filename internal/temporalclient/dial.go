@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.uber.org/zap"
 
 	"github.com/tandemhq/tandem/internal/codec"
@@ -32,6 +33,8 @@ func Dial(ctx context.Context, cfg config.Config, logger *zap.Logger) (client.Cl
 	}
 	if keys != nil {
 		opts.DataConverter, opts.FailureConverter = keys.DataConverter(), keys.FailureConverter()
+	} else {
+		opts.DataConverter = converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), codec.Locked{})
 	}
 	c, err := client.DialContext(ctx, opts)
 	if err != nil {
