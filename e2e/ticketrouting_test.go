@@ -180,14 +180,24 @@ func assertWellFormed(t *testing.T, res workflows.TicketRoutingResult) {
 	}
 }
 
-// scheduledActivities lists the activity types a run scheduled, in order.
-func scheduledActivities(t *testing.T, c client.Client, workflowID, runID string) []string {
+// history returns a run's events, in order.
+func history(t testing.TB, c client.Client, workflowID, runID string) []*historypb.HistoryEvent {
 	t.Helper()
-	var names []string
+	var events []*historypb.HistoryEvent
 	iter := c.GetWorkflowHistory(context.Background(), workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for iter.HasNext() {
 		ev, err := iter.Next()
 		require.NoError(t, err)
+		events = append(events, ev)
+	}
+	return events
+}
+
+// scheduledActivities lists the activity types a run scheduled, in order.
+func scheduledActivities(t *testing.T, c client.Client, workflowID, runID string) []string {
+	t.Helper()
+	var names []string
+	for _, ev := range history(t, c, workflowID, runID) {
 		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil {
 			names = append(names, a.GetActivityType().GetName())
 		}
@@ -199,10 +209,7 @@ func scheduledActivities(t *testing.T, c client.Client, workflowID, runID string
 func localActivities(t *testing.T, c client.Client, workflowID, runID string) []string {
 	t.Helper()
 	var names []string
-	iter := c.GetWorkflowHistory(context.Background(), workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for iter.HasNext() {
-		ev, err := iter.Next()
-		require.NoError(t, err)
+	for _, ev := range history(t, c, workflowID, runID) {
 		if m := ev.GetMarkerRecordedEventAttributes(); m != nil {
 			if p := m.GetDetails()["data"]; p != nil && len(p.GetPayloads()) > 0 {
 				var data struct {
@@ -220,13 +227,7 @@ func localActivities(t *testing.T, c client.Client, workflowID, runID string) []
 // and `temporal workflow show --output json` use.
 func recordHistory(t *testing.T, c client.Client, workflowID, runID, path string) {
 	t.Helper()
-	hist := &historypb.History{}
-	iter := c.GetWorkflowHistory(context.Background(), workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for iter.HasNext() {
-		ev, err := iter.Next()
-		require.NoError(t, err)
-		hist.Events = append(hist.Events, ev)
-	}
+	hist := &historypb.History{Events: history(t, c, workflowID, runID)}
 	data, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(hist)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(path, data, 0o644))

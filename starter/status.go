@@ -18,18 +18,12 @@ func status(ctx context.Context, cfg config.Config, args []string, out io.Writer
 	fs := newFlagSet("status", "WORKFLOW-ID", &cfg)
 	asJSON := fs.Bool("json", false, "print as JSON")
 	wait := fs.Bool("wait", false, "wait until the run completes or waits for a person")
-	if err := parseFlags(fs, reorder(args)); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return usageError{fmt.Errorf("status needs one workflow id")}
-	}
-	c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
+	c, id, err := openRun(ctx, &cfg, fs, args)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	return showRun(ctx, c, cfg, fs.Arg(0), *wait, *asJSON, out)
+	return showRun(ctx, c, cfg, id, *wait, *asJSON, out)
 }
 
 // list shows Tandem runs, filtered with a Temporal visibility query.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -24,21 +25,11 @@ import (
 // agent's turns and tokens, and the result when it ends.
 func watch(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
 	fs := newFlagSet("watch", "WORKFLOW-ID", &cfg)
-	if err := parseFlags(fs, reorder(args)); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return usageError{errors.New("watch needs one workflow id")}
-	}
-	c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
+	c, id, err := openRun(ctx, &cfg, fs, args)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	id := fs.Arg(0)
-	if err := runExists(ctx, c, cfg, id); err != nil {
-		return err
-	}
 	run := c.GetWorkflow(ctx, id, "")
 	done := make(chan error, 1)
 	var raw json.RawMessage
@@ -100,21 +91,11 @@ func watchAgent(ctx context.Context, c client.Client, id string, start time.Time
 func result(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
 	fs := newFlagSet("result", "WORKFLOW-ID", &cfg)
 	asJSON := fs.Bool("json", false, "print the result as JSON")
-	if err := parseFlags(fs, reorder(args)); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return usageError{errors.New("result needs one workflow id")}
-	}
-	c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
+	c, id, err := openRun(ctx, &cfg, fs, args)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	id := fs.Arg(0)
-	if err := runExists(ctx, c, cfg, id); err != nil {
-		return err
-	}
 	var raw json.RawMessage
 	if err := c.GetWorkflow(ctx, id, "").Get(ctx, &raw); err != nil {
 		return runFailed(id, err)
@@ -154,6 +135,26 @@ func progress(total int, remaining func() int) (stop func()) {
 		}
 	}()
 	return func() { close(done) }
+}
+
+// openRun parses a command's flags and its one workflow id, dials Temporal,
+// and checks that the run exists.
+func openRun(ctx context.Context, cfg *config.Config, fs *flag.FlagSet, args []string) (client.Client, string, error) {
+	if err := parseFlags(fs, reorder(args)); err != nil {
+		return nil, "", err
+	}
+	if fs.NArg() != 1 {
+		return nil, "", usageError{fmt.Errorf("%s needs one workflow id", fs.Name())}
+	}
+	c, err := temporalclient.Dial(ctx, *cfg, zap.NewNop())
+	if err != nil {
+		return nil, "", err
+	}
+	if err := runExists(ctx, c, *cfg, fs.Arg(0)); err != nil {
+		c.Close()
+		return nil, "", err
+	}
+	return c, fs.Arg(0), nil
 }
 
 // runExists refuses, as a usage error, an id no run has.
