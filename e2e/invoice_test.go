@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -72,6 +73,32 @@ func TestInvoiceGoesToAPersonWhoApprovesThroughTheStarter(t *testing.T) {
 	require.NoError(t, db.QueryRow(`SELECT count(*), max(approved_by) FROM ledger WHERE workflow_id = ?`, l.WorkflowID).Scan(&rows, &approvedBy))
 	assert.Equal(t, 1, rows, "posted exactly once")
 	assert.Equal(t, "ap.clerk", approvedBy)
+
+	code, stdout, stderr = td.starter(t, "audit", "--json", l.WorkflowID)
+	require.Equal(t, 0, code, stderr)
+	var audit struct {
+		Type       string `json:"type"`
+		InputHash  string `json:"inputHash"`
+		ModelCalls []struct {
+			Model, Digest string
+		} `json:"modelCalls"`
+		Decisions []struct {
+			Update string
+			Input  workflows.Decision
+		} `json:"decisions"`
+		Outcome struct {
+			Approved bool `json:"approved"`
+		} `json:"outcome"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &audit))
+	assert.Equal(t, workflows.InvoiceProcessingName, audit.Type)
+	assert.Len(t, audit.InputHash, 64)
+	require.Len(t, audit.ModelCalls, len(done.Result.ModelCalls), "every model call, from history alone")
+	assert.Equal(t, td.cfg.Model, audit.ModelCalls[0].Model)
+	assert.NotEmpty(t, audit.ModelCalls[0].Digest)
+	require.Len(t, audit.Decisions, 1, "the refused decision never entered history")
+	assert.Equal(t, workflows.Decision{Approve: true, By: "ap.clerk"}, audit.Decisions[0].Input)
+	assert.True(t, audit.Outcome.Approved)
 
 	code, _, stderr = td.starter(t, "reject", l.WorkflowID, "--by", "ap.lead", "--reason", "late")
 	assert.Equal(t, 2, code)

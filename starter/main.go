@@ -46,6 +46,7 @@ var commands = []command{
 	{"status", "show a run's step, pending decision and result", status},
 	{"watch", "follow a run live: steps, decisions, an agent's turns and tokens, the result", watch},
 	{"result", "wait for a run to end and print its result", result},
+	{"audit", "print from a run's history its input hash, model calls with digests, people's decisions and outcome", audit},
 	{"list", "list Tandem runs by kind, status, or waiting for a decision", list},
 	{"model", "make sure the configured model is on the Ollama server (pull or import it)", ensureModel},
 }

@@ -40,10 +40,7 @@ func modelCallsLine(calls []activities.ModelCall) string {
 		output += c.OutputTokens
 		total += c.TotalDuration
 	}
-	digest := strings.TrimPrefix(calls[0].Digest, "sha256:")
-	if len(digest) > 12 {
-		digest = digest[:12]
-	}
+	digest := shortDigest(calls[0].Digest)
 	return fmt.Sprintf("%s (%s) · %d calls · %d prompt + %d output tokens · %s",
 		calls[0].Model, digest, len(calls), prompt, output, total.Round(time.Millisecond))
 }

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/tandemhq/tandem/internal/codec"
+	"github.com/tandemhq/tandem/internal/config"
+)
+
+// AuditRecord is what a run's history says it did, for an auditor.
+type AuditRecord struct {
+	WorkflowID string       `json:"workflowId"`
+	Type       string       `json:"type"`
+	Runs       []string     `json:"runs"` // run ids, first to last (continue-as-new)
+	Status     string       `json:"status"`
+	InputHash  string       `json:"inputHash"` // sha256 of the first run's input
+	Memo       any          `json:"memo,omitempty"`
+	ModelCalls []AuditModel `json:"modelCalls"`
+	Decisions  []AuditEvent `json:"decisions"` // people's Updates, in order
+	Outcome    any          `json:"outcome,omitempty"`
+}
+
+// AuditModel is one model call as its activity result records it.
+type AuditModel struct {
+	Purpose      string `json:"purpose"`
+	Model        string `json:"model"`
+	Digest       string `json:"digest"`
+	PromptTokens int    `json:"promptTokens"`
+	OutputTokens int    `json:"outputTokens"`
+}
+
+// AuditEvent is one Update a person sent, as accepted into history.
+type AuditEvent struct {
+	Update string          `json:"update"` // decide or message
+	Input  json.RawMessage `json:"input"`
+}
+
+// audit prints, from a run's history alone, its input hash, every model call
+// with model and digest, every decision and who made it, and its outcome.
+func audit(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
+	fs := newFlagSet("audit", "WORKFLOW-ID", &cfg)
+	asJSON := fs.Bool("json", false, "print as JSON")
+	c, id, err := openRun(ctx, &cfg, fs, args)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	keys, err := codec.LoadKeys()
+	if err != nil {
+		return err
+	}
+	dc := converter.GetDefaultDataConverter()
+	if keys != nil {
+		dc = keys.DataConverter()
+	}
+	rec, err := auditRun(ctx, c, cfg.Namespace, id, dc)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		writeJSON(out, rec)
+		return nil
+	}
+	fmt.Fprintf(out, "%s  %s  %s  (%d run%s)\n", rec.WorkflowID, rec.Type, rec.Status, len(rec.Runs), plural(len(rec.Runs)))
+	fmt.Fprintf(out, "  input sha256: %s\n", rec.InputHash)
+	if rec.Memo != nil {
+		memo, _ := json.Marshal(rec.Memo)
+		fmt.Fprintf(out, "  memo: %s\n", memo)
+	}
+	fmt.Fprintf(out, "  model calls: %d\n", len(rec.ModelCalls))
+	for _, m := range rec.ModelCalls {
+		fmt.Fprintf(out, "    %-22s %s (%s) %d+%d tokens\n", m.Purpose, m.Model, shortDigest(m.Digest), m.PromptTokens, m.OutputTokens)
+	}
+	fmt.Fprintf(out, "  decisions by people: %d\n", len(rec.Decisions))
+	for _, d := range rec.Decisions {
+		fmt.Fprintf(out, "    %s %s\n", d.Update, oneLine(string(d.Input), 140))
+	}
+	if rec.Outcome != nil {
+		o, _ := json.Marshal(rec.Outcome)
+		fmt.Fprintf(out, "  outcome: %s\n", oneLine(string(o), 300))
+	}
+	return nil
+}
+
+func auditRun(ctx context.Context, c client.Client, namespace, id string, dc converter.DataConverter) (AuditRecord, error) {
+	rec := AuditRecord{WorkflowID: id, ModelCalls: []AuditModel{}, Decisions: []AuditEvent{}}
+	resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: namespace,
+		Query: fmt.Sprintf("WorkflowId = '%s'", strings.ReplaceAll(id, "'", ""))})
+	if err != nil {
+		return rec, fmt.Errorf("list the runs of %s: %w", id, err)
+	}
+	execs := resp.GetExecutions()
+	for i := len(execs) - 1; i >= 0; i-- { // newest first from visibility
+		rec.Runs = append(rec.Runs, execs[i].GetExecution().GetRunId())
+	}
+	if len(rec.Runs) == 0 {
+		rec.Runs = []string{""}
+	}
+	decode := func(p *commonpb.Payloads) json.RawMessage {
+		if p == nil || len(p.GetPayloads()) == 0 {
+			return nil
+		}
+		var raw json.RawMessage
+		if err := dc.FromPayload(p.GetPayloads()[0], &raw); err != nil {
+			return json.RawMessage(fmt.Sprintf("%q", "cannot decode: "+err.Error()))
+		}
+		return raw
+	}
+	for i, runID := range rec.Runs {
+		scheduled := map[int64]string{}
+		iter := c.GetWorkflowHistory(ctx, id, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for iter.HasNext() {
+			ev, err := iter.Next()
+			if err != nil {
+				return rec, fmt.Errorf("read the history of %s: %w", id, err)
+			}
+			switch {
+			case ev.GetWorkflowExecutionStartedEventAttributes() != nil:
+				a := ev.GetWorkflowExecutionStartedEventAttributes()
+				rec.Type = a.GetWorkflowType().GetName()
+				if i == 0 {
+					sum := sha256.Sum256(decode(a.GetInput()))
+					rec.InputHash = fmt.Sprintf("%x", sum)
+					if f := a.GetMemo().GetFields(); len(f) > 0 {
+						memo := map[string]any{}
+						for k, v := range f {
+							var val any
+							_ = dc.FromPayload(v, &val)
+							memo[k] = val
+						}
+						rec.Memo = memo
+					}
+				}
+			case ev.GetActivityTaskScheduledEventAttributes() != nil:
+				scheduled[ev.GetEventId()] = ev.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName()
+			case ev.GetActivityTaskCompletedEventAttributes() != nil:
+				a := ev.GetActivityTaskCompletedEventAttributes()
+				switch scheduled[a.GetScheduledEventId()] {
+				case "Chat", "Decide", "Compact", "Embed":
+					var res struct {
+						Call AuditModel `json:"call"`
+					}
+					if json.Unmarshal(decode(a.GetResult()), &res) == nil && res.Call.Model != "" {
+						rec.ModelCalls = append(rec.ModelCalls, res.Call)
+					}
+				}
+			case ev.GetWorkflowExecutionUpdateAcceptedEventAttributes() != nil:
+				req := ev.GetWorkflowExecutionUpdateAcceptedEventAttributes().GetAcceptedRequest().GetInput()
+				rec.Decisions = append(rec.Decisions, AuditEvent{Update: req.GetName(), Input: decode(req.GetArgs())})
+			case ev.GetWorkflowExecutionCompletedEventAttributes() != nil:
+				var outcome any
+				if json.Unmarshal(decode(ev.GetWorkflowExecutionCompletedEventAttributes().GetResult()), &outcome) == nil {
+					rec.Outcome = summariseOutcome(outcome)
+				}
+			}
+		}
+	}
+	desc, err := c.DescribeWorkflowExecution(ctx, id, "")
+	if err == nil {
+		rec.Status = desc.GetWorkflowExecutionInfo().GetStatus().String()
+	}
+	return rec, nil
+}
+
+// summariseOutcome keeps the parts of a result an auditor asks for first:
+// the decision, the approval, the route, the ledger entry, the agent's end.
+func summariseOutcome(v any) any {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return v
+	}
+	out := map[string]any{}
+	for _, k := range []string{"approved", "decision", "route", "classifiedBy", "review", "ledger", "record", "outcome", "reason", "trail", "events", "location"} {
+		if val, ok := m[k]; ok {
+			out[k] = val
+		}
+	}
+	return out
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func shortDigest(d string) string {
+	d = strings.TrimPrefix(d, "sha256:")
+	if len(d) > 12 {
+		return d[:12]
+	}
+	return d
+}
