@@ -23,8 +23,9 @@ import (
 
 // TestHistoryHoldsNoPlaintext routes a ticket full of personal data through
 // a worker and client that encrypt payloads, then reads the raw history from
-// the real server: none of the data may appear in it, the result decodes
-// with the key, and a wrong key gets a clear error, not garbage.
+// the real server: none of the data, and not the key, may appear in it; the
+// result decodes with the key, and a wrong key gets a clear error, not
+// garbage.
 func TestHistoryHoldsNoPlaintext(t *testing.T) {
 	td := startTandem(t)
 	ollama := scriptedOllama(t, func(format, last string) string {
@@ -33,7 +34,8 @@ func TestHistoryHoldsNoPlaintext(t *testing.T) {
 		}
 		return "Sehr geehrte Frau Mustermann, wir erstatten die doppelte Abbuchung."
 	})
-	keys, err := codec.ParseKeys("2026-11=" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)))
+	keyMaterial := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	keys, err := codec.ParseKeys("2026-11=" + keyMaterial)
 	require.NoError(t, err)
 	dial := func(k *codec.Keys) client.Client {
 		opts := client.Options{HostPort: td.servers.TemporalAddress}
@@ -76,6 +78,8 @@ func TestHistoryHoldsNoPlaintext(t *testing.T) {
 		events++
 		raw, err := proto.Marshal(ev)
 		require.NoError(t, err)
+		assert.NotContains(t, string(raw), keyMaterial, "the key never enters history")
+		assert.NotContains(t, string(raw), string(bytes.Repeat([]byte{7}, 32)), "the key never enters history")
 		for _, s := range secrets {
 			assert.NotContains(t, string(raw), s, "event %d (%s) holds plaintext", ev.GetEventId(), ev.GetEventType())
 		}
