@@ -161,6 +161,9 @@ func (t *Tools) ReadTool(ctx context.Context, call ToolCall) (ToolResult, error)
 // send_message or issue_refund.
 func (t *Tools) WriteTool(ctx context.Context, call ToolCall) (ToolResult, error) {
 	key := fmt.Sprintf("%s/%d", call.RunKey, call.Step)
+	if sim, err := t.Store.simulated(ctx, call.Name, key, call.RunKey, call); sim {
+		return ToolResult{Observation: fmt.Sprintf("sandbox: %s %s was recorded, not carried out", call.Name, call.Args)}, err
+	}
 	switch call.Name {
 	case "send_message":
 		var a SendMessageArgs

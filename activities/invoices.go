@@ -97,11 +97,15 @@ type LedgerPosting struct {
 type LedgerEntry struct {
 	LedgerPosting
 	PostedAt time.Time `json:"postedAt"`
+	Sandbox  bool      `json:"sandbox,omitempty"` // simulated: the ledger is untouched
 }
 
 // PostInvoice posts an invoice to the ledger exactly once per idempotency
 // key: a retried or repeated call returns the entry the first one wrote.
 func (s *Store) PostInvoice(ctx context.Context, p LedgerPosting) (LedgerEntry, error) {
+	if sim, err := s.simulated(ctx, "ledger", p.IdempotencyKey, p.WorkflowID, p); sim {
+		return LedgerEntry{LedgerPosting: p, PostedAt: s.now(), Sandbox: true}, err
+	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO ledger (idempotency_key, vendor_id, invoice_number, amount, currency, approved_by, workflow_id, posted_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`,

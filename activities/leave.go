@@ -124,6 +124,7 @@ type LeaveOutcome struct {
 type LeaveRecord struct {
 	BalanceAfter *float64 `json:"balanceAfter,omitempty"` // set when approved leave used a balance
 	Notified     string   `json:"notified"`               // outbox key of the notification
+	Sandbox      bool     `json:"sandbox,omitempty"`      // simulated: nothing was written
 }
 
 // RecordLeave records a decision in one transaction, once per idempotency
@@ -131,6 +132,10 @@ type LeaveRecord struct {
 // either way the employee is notified through the outbox.
 func (s *Store) RecordLeave(ctx context.Context, o LeaveOutcome) (LeaveRecord, error) {
 	rec := LeaveRecord{Notified: o.IdempotencyKey + "/notification"}
+	if sim, err := s.simulated(ctx, "leave", o.IdempotencyKey, o.WorkflowID, o); sim {
+		rec.Sandbox = true
+		return rec, err
+	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if o.Approved {
 			res, err := tx.ExecContext(ctx, `INSERT INTO leave_requests (idempotency_key, employee_id, leave_type, start_date, end_date, days, status, decided_by)

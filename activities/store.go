@@ -3,12 +3,15 @@ package activities
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/tandemhq/tandem/internal/sandbox"
 )
 
 // Store is the business store's activities. Every write carries an
@@ -32,8 +35,12 @@ type Notification struct {
 	WorkflowID     string   `json:"workflowId"`
 }
 
-// Notify writes a notification to the outbox once per idempotency key.
+// Notify writes a notification to the outbox once per idempotency key; a
+// sandboxed run records it instead.
 func (s *Store) Notify(ctx context.Context, n Notification) error {
+	if sim, err := s.simulated(ctx, "notification", n.IdempotencyKey, n.WorkflowID, n); sim {
+		return err
+	}
 	return s.inTx(ctx, func(tx *sql.Tx) error { return insertNotification(ctx, tx, n) })
 }
 
@@ -100,4 +107,22 @@ func recordNotFound(format string, args ...any) error {
 
 func nonRetryable(typ, format string, args ...any) error {
 	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), typ, nil)
+}
+
+// simulated reports whether the run is sandboxed; if so it records the side
+// effect it stands for, once per key, instead of performing it.
+func (s *Store) simulated(ctx context.Context, kind, key, workflowID string, effect any) (bool, error) {
+	if !sandbox.On(ctx) {
+		return false, nil
+	}
+	body, err := json.Marshal(effect)
+	if err != nil {
+		return true, err
+	}
+	_, err = s.DB.ExecContext(ctx, `INSERT INTO sandbox_effects (idempotency_key, kind, effect, workflow_id) VALUES (?, ?, ?, ?)
+		ON CONFLICT (idempotency_key) DO NOTHING`, kind+":"+key, kind, string(body), workflowID)
+	if err != nil {
+		return true, fmt.Errorf("record the sandboxed %s %s: %w", kind, key, err)
+	}
+	return true, nil
 }

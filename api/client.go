@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/tandemhq/tandem/internal/sandbox"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -120,7 +121,8 @@ func WorkflowID(kind, idempotencyKey string) string {
 
 // Start starts a run of kind with input under id, or returns the run already
 // started under that id (existing is then true): starting twice never starts
-// a second run.
+// a second run. A context from sandbox.With starts a sandboxed run (the
+// Temporal client needs sandbox.Propagator).
 func (c *Client) Start(ctx context.Context, kind Kind, id string, input any) (run client.WorkflowRun, existing bool, err error) {
 	if id == "" {
 		return nil, false, errors.New("a run needs an id; derive it from an idempotency key with WorkflowID")
@@ -134,8 +136,9 @@ func (c *Client) Start(ctx context.Context, kind Kind, id string, input any) (ru
 		// A start racing with another under the same id joins it.
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.KindKey.ValueSet(kind.Name)),
-		Memo:                     map[string]any{"kind": kind.Name, "startedBy": "api"},
+		TypedSearchAttributes: temporal.NewSearchAttributes(workflows.KindKey.ValueSet(kind.Name),
+			workflows.SandboxKey.ValueSet(sandbox.On(ctx))),
+		Memo: map[string]any{"kind": kind.Name, "startedBy": "api", "sandbox": sandbox.On(ctx)},
 	}, kind.Workflow, input)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {

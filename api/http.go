@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
 
+	"github.com/tandemhq/tandem/internal/sandbox"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -66,6 +67,7 @@ type StartRequest struct {
 	Kind           string          `json:"kind"`
 	IdempotencyKey string          `json:"idempotencyKey"`
 	Input          json.RawMessage `json:"input"`
+	Sandbox        bool            `json:"sandbox"` // record side effects instead of performing them
 }
 
 // RunView is a run as the API shows it.
@@ -109,7 +111,7 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := WorkflowID(kind.Name, req.IdempotencyKey)
-	run, existing, err := s.Client.Start(r.Context(), kind, id, input)
+	run, existing, err := s.Client.Start(sandbox.With(r.Context(), req.Sandbox), kind, id, input)
 	if err != nil {
 		s.serverError(w, err)
 		return

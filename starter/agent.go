@@ -23,6 +23,7 @@ func runAgent(ctx context.Context, cfg config.Config, args []string, out io.Writ
 	fs := newFlagSet("agent", "GOAL...", &cfg)
 	profile := fs.String("profile", "research", "agent profile: "+profileNames())
 	extra := fs.String("context", "", "extra context for the goal")
+	sandboxed := fs.Bool("sandbox", false, "record side effects (ledger, outbox, refunds, balances) instead of performing them")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	wait := fs.Bool("wait", true, "follow the run until it ends or waits for an approval")
 	chat := fs.Bool("chat", false, "interactive: follow the run, send what you type as messages; /approve, /reject REASON, /edit JSON decide approvals")
@@ -44,7 +45,7 @@ func runAgent(ctx context.Context, cfg config.Config, args []string, out io.Writ
 	defer c.Close()
 	results := make([]workflows.AgentResult, 1)
 	result := func(i int) any { return &results[i] }
-	outcomes, err := startAll(ctx, c, cfg, []job{{source: *profile, id: workflowID("agent", *profile), workflow: workflows.AgentName,
+	outcomes, err := startAll(ctx, c, cfg, []job{{sandbox: *sandboxed, source: *profile, id: workflowID("agent", *profile), workflow: workflows.AgentName,
 		kind: "agent", input: workflows.AgentInput{Goal: goal, Context: *extra, Profile: *profile, Model: modelSettings(cfg)},
 		memo: map[string]any{"profile": *profile}}}, false, result)
 	if err != nil {

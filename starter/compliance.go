@@ -23,6 +23,7 @@ func compliance(ctx context.Context, cfg config.Config, args []string, out io.Wr
 	from := fs.String("from", "", "start of the period, YYYY-MM-DD or RFC 3339 (default: 7 days before --to)")
 	to := fs.String("to", "", "end of the period, excluded (default: now)")
 	sample := fs.Int("sample", 0, "unflagged records the model also reviews (default 3)")
+	sandboxed := fs.Bool("sandbox", false, "record side effects (ledger, outbox, refunds, balances) instead of performing them")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	wait := fs.Bool("wait", true, "wait for the report")
 	if err := parseFlags(fs, args); err != nil {
@@ -39,7 +40,7 @@ func compliance(ctx context.Context, cfg config.Config, args []string, out io.Wr
 	if !in.From.IsZero() && !in.To.IsZero() && !in.From.Before(in.To) {
 		return usageError{fmt.Errorf("--from %s is not before --to %s", *from, *to)}
 	}
-	return runJobs(ctx, cfg, []job{{source: "compliance", id: workflowID("compliance", ""),
+	return runJobs(ctx, cfg, []job{{sandbox: *sandboxed, source: "compliance", id: workflowID("compliance", ""),
 		workflow: workflows.ComplianceMonitoringName, kind: "compliance", input: in}}, *wait, *asJSON, out, printCompliance)
 }
 

@@ -115,7 +115,7 @@ func reorder(args []string) []string {
 
 func isBoolFlag(a string) bool {
 	switch strings.TrimLeft(a, "-") {
-	case "wait", "json", "waiting", "ids", "chat", "h", "help":
+	case "wait", "json", "waiting", "ids", "chat", "sandbox", "h", "help":
 		return true
 	}
 	return false

@@ -15,6 +15,7 @@ import (
 
 func processInvoice(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
 	fs := newFlagSet("invoice", "FILE... | - (text, or a PDF with a text layer)", &cfg)
+	sandboxed := fs.Bool("sandbox", false, "record side effects (ledger, outbox, refunds, balances) instead of performing them")
 	asJSON := fs.Bool("json", false, "print results as JSON lines")
 	wait := fs.Bool("wait", true, "wait until each run completes or waits for a person")
 	autoApproveBelow := fs.Float64("auto-approve-below", 0, "auto-approve clean invoices below this total (default: the workflow's policy, 1000)")
@@ -37,7 +38,7 @@ func processInvoice(ctx context.Context, cfg config.Config, args []string, out i
 			}
 			data = []byte(text)
 		}
-		jobs[i] = job{source: source, id: workflowID("invoice", strings.TrimSuffix(filepath.Base(source), filepath.Ext(source))),
+		jobs[i] = job{sandbox: *sandboxed, source: source, id: workflowID("invoice", strings.TrimSuffix(filepath.Base(source), filepath.Ext(source))),
 			workflow: workflows.InvoiceProcessingName, kind: "invoice",
 			input: workflows.InvoiceInput{Document: string(data), Model: modelSettings(cfg),
 				Policy: workflows.InvoicePolicy{AutoApproveBelow: *autoApproveBelow}}}

@@ -16,6 +16,7 @@ import (
 
 func requestLeave(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
 	fs := newFlagSet("leave", "FILE... | -", &cfg)
+	sandboxed := fs.Bool("sandbox", false, "record side effects (ledger, outbox, refunds, balances) instead of performing them")
 	asJSON := fs.Bool("json", false, "print results as JSON lines")
 	wait := fs.Bool("wait", true, "wait until each run completes or waits for the manager")
 	if err := parseFlags(fs, args); err != nil {
@@ -30,7 +31,7 @@ func requestLeave(ctx context.Context, cfg config.Config, args []string, out io.
 		if err != nil {
 			return usageError{err}
 		}
-		jobs[i] = job{source: source, id: workflowID("leave", req.EmployeeID), workflow: workflows.LeaveApprovalName, kind: "leave",
+		jobs[i] = job{sandbox: *sandboxed, source: source, id: workflowID("leave", req.EmployeeID), workflow: workflows.LeaveApprovalName, kind: "leave",
 			input: workflows.LeaveInput{Request: req, Model: modelSettings(cfg)}}
 	}
 	return runJobs(ctx, cfg, jobs, *wait, *asJSON, out, printLeave)

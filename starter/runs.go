@@ -16,6 +16,7 @@ import (
 
 	"github.com/tandemhq/tandem/internal/codec"
 	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/internal/sandbox"
 	"github.com/tandemhq/tandem/internal/temporalclient"
 	"github.com/tandemhq/tandem/workflows"
 )
@@ -31,6 +32,7 @@ type job struct {
 	// personal search attributes (customer, employee), set only when
 	// payloads are not encrypted: search attributes never are
 	personal []temporal.SearchAttributeUpdate
+	sandbox  bool // side effects are recorded, not performed
 }
 
 // outcome is how far a run got while the starter waited.
@@ -50,11 +52,12 @@ func startAll(ctx context.Context, c client.Client, cfg config.Config, jobs []jo
 		for k, v := range j.memo {
 			memo[k] = v
 		}
-		attrs := []temporal.SearchAttributeUpdate{workflows.KindKey.ValueSet(j.kind)}
+		attrs := []temporal.SearchAttributeUpdate{workflows.KindKey.ValueSet(j.kind), workflows.SandboxKey.ValueSet(j.sandbox)}
 		if keys, _ := codec.LoadKeys(); keys == nil {
 			attrs = append(attrs, j.personal...)
 		}
-		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		memo["sandbox"] = j.sandbox
+		run, err := c.ExecuteWorkflow(sandbox.With(ctx, j.sandbox), client.StartWorkflowOptions{
 			ID:                    j.id,
 			TaskQueue:             cfg.TaskQueue,
 			TypedSearchAttributes: temporal.NewSearchAttributes(attrs...),

@@ -14,6 +14,7 @@ import (
 
 func routeTicket(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
 	fs := newFlagSet("route-ticket", "FILE... | -", &cfg)
+	sandboxed := fs.Bool("sandbox", false, "record side effects (ledger, outbox, refunds, balances) instead of performing them")
 	asJSON := fs.Bool("json", false, "print results as JSON lines")
 	wait := fs.Bool("wait", true, "wait for each run and print its result")
 	if err := parseFlags(fs, args); err != nil {
@@ -28,7 +29,7 @@ func routeTicket(ctx context.Context, cfg config.Config, args []string, out io.W
 		if err != nil {
 			return usageError{err}
 		}
-		jobs[i] = job{source: name, id: workflowID("ticket", t.Customer), workflow: workflows.TicketRoutingName, kind: "ticket-routing",
+		jobs[i] = job{sandbox: *sandboxed, source: name, id: workflowID("ticket", t.Customer), workflow: workflows.TicketRoutingName, kind: "ticket-routing",
 			input:    workflows.TicketRoutingInput{Ticket: t, Model: modelSettings(cfg)},
 			personal: []temporal.SearchAttributeUpdate{workflows.CustomerKey.ValueSet(t.Customer)}}
 	}

@@ -16,6 +16,7 @@ var (
 	QueueKey    = temporal.NewSearchAttributeKeyKeyword("TandemQueue")
 	EmployeeKey = temporal.NewSearchAttributeKeyKeyword("TandemEmployee")
 	WaitingKey  = temporal.NewSearchAttributeKeyBool("TandemWaiting")
+	SandboxKey  = temporal.NewSearchAttributeKeyBool("TandemSandbox")
 )
 
 // SearchAttributes lists every search attribute above with its type, for the
@@ -28,6 +29,7 @@ var SearchAttributes = map[string]enumspb.IndexedValueType{
 	QueueKey.GetName():    enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 	EmployeeKey.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 	WaitingKey.GetName():  enumspb.INDEXED_VALUE_TYPE_BOOL,
+	SandboxKey.GetName():  enumspb.INDEXED_VALUE_TYPE_BOOL,
 }
 
 // setStep records the run's current step in the Web UI (search attribute and

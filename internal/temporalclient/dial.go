@@ -9,11 +9,13 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/workflow"
 	"go.uber.org/zap"
 
 	"github.com/tandemhq/tandem/internal/codec"
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/internal/logging"
+	"github.com/tandemhq/tandem/internal/sandbox"
 )
 
 // Dial connects to the Temporal server in cfg and checks that it answers.
@@ -26,6 +28,8 @@ func Dial(ctx context.Context, cfg config.Config, logger *zap.Logger) (client.Cl
 		HostPort:  cfg.TemporalAddress,
 		Namespace: cfg.Namespace,
 		Logger:    logging.ForTemporal(logger),
+		// Carries a run's sandbox flag to its activities and children.
+		ContextPropagators: []workflow.ContextPropagator{sandbox.Propagator{}},
 	}
 	keys, err := codec.LoadKeys()
 	if err != nil {

@@ -22,8 +22,10 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/tandemhq/tandem/internal/modelsetup"
+	"github.com/tandemhq/tandem/internal/sandbox"
 )
 
 // TestModel is the name the test model is loaded under.
@@ -82,7 +84,8 @@ func Stop() {
 // Client dials the shared Temporal server.
 func (s *Servers) Client(t testing.TB) client.Client {
 	t.Helper()
-	c, err := client.Dial(client.Options{HostPort: s.TemporalAddress, Logger: quietLogger{}})
+	c, err := client.Dial(client.Options{HostPort: s.TemporalAddress, Logger: quietLogger{},
+		ContextPropagators: []workflow.ContextPropagator{sandbox.Propagator{}}})
 	if err != nil {
 		t.Fatalf("dial Temporal at %s: %v", s.TemporalAddress, err)
 	}

@@ -1,0 +1,46 @@
+package e2e
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tandemhq/tandem/internal/store"
+	"github.com/tandemhq/tandem/workflows"
+)
+
+// TestSandboxedInvoiceLeavesTheLedgerUntouched starts an invoice with
+// --sandbox through the real starter, approves it, and checks that the run
+// reports a simulated posting, the ledger has no row, the effect is recorded,
+// and the run carries the TandemSandbox search attribute.
+func TestSandboxedInvoiceLeavesTheLedgerUntouched(t *testing.T) {
+	td := startTandem(t)
+	code, stdout, stderr := td.starter(t, "invoice", "--sandbox", "--json", filepath.Join("testdata", "invoices", "clean-under-threshold.txt"))
+	require.Equal(t, 0, code, stderr)
+	l := jsonLines[invoiceLine](t, stdout)[0]
+	require.NotNil(t, l.Pending)
+
+	code, stdout, stderr = td.starter(t, "approve", l.WorkflowID, "--by", "ap.clerk", "--wait", "--json")
+	require.Equal(t, 0, code, stderr)
+	res := jsonLines[struct {
+		Result workflows.InvoiceResult `json:"result"`
+	}](t, stdout)[0].Result
+	require.NotNil(t, res.Ledger)
+	assert.True(t, res.Ledger.Sandbox, "the posting was simulated")
+
+	db, err := store.Open(context.Background(), td.dbPath)
+	require.NoError(t, err)
+	defer db.Close()
+	var ledger, effects int
+	require.NoError(t, db.QueryRow(`SELECT count(*) FROM ledger WHERE workflow_id = ?`, l.WorkflowID).Scan(&ledger))
+	require.NoError(t, db.QueryRow(`SELECT count(*) FROM sandbox_effects WHERE workflow_id = ?`, l.WorkflowID).Scan(&effects))
+	assert.Zero(t, ledger)
+	assert.Equal(t, 2, effects, "the approvers' notification and the ledger posting")
+
+	desc, err := td.servers.Client(t).DescribeWorkflowExecution(context.Background(), l.WorkflowID, "")
+	require.NoError(t, err)
+	assert.Equal(t, "true", string(desc.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()["TandemSandbox"].GetData()))
+}
