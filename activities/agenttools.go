@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -299,7 +300,7 @@ func (t *Tools) issueRefund(ctx context.Context, key, approvedBy string, a Issue
 			return nil
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO refunds (idempotency_key, order_id, amount, reason, approved_by) VALUES (?, ?, ?, ?, ?)`,
-			key, a.OrderID, a.Amount, a.Reason, orDefault(approvedBy, "policy")); err != nil {
+			key, a.OrderID, a.Amount, a.Reason, cmp.Or(approvedBy, "policy")); err != nil {
 			return err
 		}
 		out.Observation = fmt.Sprintf("refunded %.2f on order %s (refund %s)", a.Amount, a.OrderID, key)
@@ -311,12 +312,5 @@ func (t *Tools) issueRefund(ctx context.Context, key, approvedBy string, a Issue
 func formatNumber(v float64) string {
 	s := fmt.Sprintf("%.6f", v)
 	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	return s
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
 	return s
 }

@@ -177,7 +177,7 @@ func RenderComplianceMarkdown(rep ComplianceReport) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Compliance report %s\n\n", rep.ID)
 	fmt.Fprintf(&b, "- Period: %s\n- Generated: %s\n- Records checked: %d\n- Model: %s (%s)\n\n",
-		rep.Period, rep.GeneratedAt.UTC().Format(time.RFC3339), rep.RecordsChecked, rep.Model, shortDigest(rep.ModelDigest))
+		rep.Period, rep.GeneratedAt.UTC().Format(time.RFC3339), rep.RecordsChecked, rep.Model, ShortDigest(rep.ModelDigest))
 	b.WriteString("## Rule hits\n\n| rule | hits |\n| --- | ---: |\n")
 	rules := make([]string, 0, len(rep.HitsPerRule))
 	for r := range rep.HitsPerRule {
@@ -207,7 +207,8 @@ func mdCell(s string) string {
 	return strings.ReplaceAll(strings.Join(strings.Fields(s), " "), "|", `\|`)
 }
 
-func shortDigest(d string) string {
+// ShortDigest is a model digest as people read it: 12 hex digits.
+func ShortDigest(d string) string {
 	d = strings.TrimPrefix(d, "sha256:")
 	if len(d) > 12 {
 		return d[:12]

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -178,4 +179,4 @@ func TestCustomerServiceAgentRejectedApprovalsAreNeverCarriedOut(t *testing.T) {
 	assert.Zero(t, sent, "a rejected message is never sent")
 }
 
-func recordDir() string { return strings.TrimSpace(envOr("TANDEM_RECORD_HISTORY", "")) }
+func recordDir() string { return strings.TrimSpace(os.Getenv("TANDEM_RECORD_HISTORY")) }

@@ -147,10 +147,3 @@ func jsonLines[T any](t *testing.T, out string) []T {
 	}
 	return lines
 }
-
-func envOr(key, fallback string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return fallback
-}

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/tandemhq/tandem/activities"
 	"github.com/tandemhq/tandem/internal/codec"
 	"github.com/tandemhq/tandem/internal/config"
 )
@@ -80,7 +81,7 @@ func audit(ctx context.Context, cfg config.Config, args []string, out io.Writer)
 	}
 	fmt.Fprintf(out, "  model calls: %d\n", len(rec.ModelCalls))
 	for _, m := range rec.ModelCalls {
-		fmt.Fprintf(out, "    %-22s %s (%s) %d+%d tokens\n", m.Purpose, m.Model, shortDigest(m.Digest), m.PromptTokens, m.OutputTokens)
+		fmt.Fprintf(out, "    %-22s %s (%s) %d+%d tokens\n", m.Purpose, m.Model, activities.ShortDigest(m.Digest), m.PromptTokens, m.OutputTokens)
 	}
 	fmt.Fprintf(out, "  decisions by people: %d\n", len(rec.Decisions))
 	for _, d := range rec.Decisions {
@@ -194,12 +195,4 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
-}
-
-func shortDigest(d string) string {
-	d = strings.TrimPrefix(d, "sha256:")
-	if len(d) > 12 {
-		return d[:12]
-	}
-	return d
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -134,12 +135,12 @@ func schedule(ctx context.Context, cfg config.Config, args []string, out io.Writ
 			fmt.Fprintf(out, "  ran %s: %s\n", r.ActualTime.UTC().Format(time.RFC3339), r.StartWorkflowResult.WorkflowID)
 		}
 	case "pause":
-		if err := handle.Pause(ctx, client.SchedulePauseOptions{Note: orDefault(*note, "paused from the starter")}); err != nil {
+		if err := handle.Pause(ctx, client.SchedulePauseOptions{Note: cmp.Or(*note, "paused from the starter")}); err != nil {
 			return scheduleError(*id, err)
 		}
 		fmt.Fprintf(out, "Paused schedule %s.\n", *id)
 	case "unpause":
-		if err := handle.Unpause(ctx, client.ScheduleUnpauseOptions{Note: orDefault(*note, "unpaused from the starter")}); err != nil {
+		if err := handle.Unpause(ctx, client.ScheduleUnpauseOptions{Note: cmp.Or(*note, "unpaused from the starter")}); err != nil {
 			return scheduleError(*id, err)
 		}
 		fmt.Fprintf(out, "Unpaused schedule %s.\n", *id)
@@ -165,11 +166,4 @@ func scheduleError(id string, err error) error {
 		return usageError{fmt.Errorf("there is no schedule %s; create it with `starter schedule create`", id)}
 	}
 	return fmt.Errorf("schedule %s: %w", id, err)
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

@@ -40,7 +40,7 @@ func modelCallsLine(calls []activities.ModelCall) string {
 		output += c.OutputTokens
 		total += c.TotalDuration
 	}
-	digest := shortDigest(calls[0].Digest)
+	digest := activities.ShortDigest(calls[0].Digest)
 	return fmt.Sprintf("%s (%s) · %d calls · %d prompt + %d output tokens · %s",
 		calls[0].Model, digest, len(calls), prompt, output, total.Round(time.Millisecond))
 }

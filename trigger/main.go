@@ -33,12 +33,11 @@ func run() error {
 	cfg := config.FromEnv()
 	fs := flag.NewFlagSet("trigger", flag.ContinueOnError)
 	cfg.RegisterFlags(fs)
-	addr := fs.String("listen", envOr("TANDEM_TRIGGER_ADDR", "127.0.0.1:8088"), "`address` to serve on (TANDEM_TRIGGER_ADDR)")
+	fs.StringVar(&cfg.TriggerAddr, "listen", cfg.TriggerAddr, "`address` to serve on (TANDEM_TRIGGER_ADDR)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return err
 	}
-	token := os.Getenv("TANDEM_TRIGGER_TOKEN")
-	if len(token) < 16 {
+	if len(cfg.TriggerToken) < 16 {
 		return errors.New("TANDEM_TRIGGER_TOKEN must be set to a secret of at least 16 characters; callers send it as a bearer token")
 	}
 	logger, err := logging.New(cfg.LogLevel)
@@ -55,8 +54,8 @@ func run() error {
 	defer c.Close()
 
 	srv := &http.Server{
-		Addr:              *addr,
-		Handler:           (&api.Server{Client: api.NewClient(c, cfg.TaskQueue), Namespace: cfg.Namespace, Token: token, UIURL: cfg.UIURL, Log: logger}).Handler(),
+		Addr:              cfg.TriggerAddr,
+		Handler:           (&api.Server{Client: api.NewClient(c, cfg.TaskQueue), Namespace: cfg.Namespace, Token: cfg.TriggerToken, UIURL: cfg.UIURL, Log: logger}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	go func() {
@@ -65,16 +64,9 @@ func run() error {
 		defer cancel()
 		_ = srv.Shutdown(shutdown)
 	}()
-	logger.Info("Tandem trigger API listening", zap.String("address", *addr), zap.String("taskQueue", cfg.TaskQueue))
+	logger.Info("Tandem trigger API listening", zap.String("address", cfg.TriggerAddr), zap.String("taskQueue", cfg.TaskQueue))
 	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve on %s: %w", *addr, err)
+		return fmt.Errorf("serve on %s: %w", cfg.TriggerAddr, err)
 	}
 	return nil
-}
-
-func envOr(key, fallback string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return fallback
 }

@@ -87,8 +87,8 @@ func run() error {
 		return err
 	}
 	defer w.Stop()
-	if addr := os.Getenv("TANDEM_CODEC_ADDR"); addr != "" {
-		stopCodec, err := serveCodec(addr, cfg, logger)
+	if cfg.CodecAddr != "" {
+		stopCodec, err := serveCodec(cfg, logger)
 		if err != nil {
 			return err
 		}
@@ -106,7 +106,8 @@ func run() error {
 
 // serveCodec serves the codec endpoint the Web UI uses to show decrypted
 // payloads. Without TANDEM_CODEC_TOKEN it serves on loopback only.
-func serveCodec(addr string, cfg config.Config, logger *zap.Logger) (stop func(), err error) {
+func serveCodec(cfg config.Config, logger *zap.Logger) (stop func(), err error) {
+	addr, token := cfg.CodecAddr, cfg.CodecToken
 	keys, err := codec.LoadKeys()
 	if err != nil {
 		return nil, err
@@ -114,7 +115,6 @@ func serveCodec(addr string, cfg config.Config, logger *zap.Logger) (stop func()
 	if keys == nil {
 		return nil, errors.New("TANDEM_CODEC_ADDR is set but there are no codec keys; set TANDEM_CODEC_KEYS or TANDEM_CODEC_KEY_FILE")
 	}
-	token := os.Getenv("TANDEM_CODEC_TOKEN")
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("TANDEM_CODEC_ADDR %q is not host:port", addr)

@@ -35,6 +35,10 @@ type Config struct {
 	CorpusDir       string        // TANDEM_CORPUS_DIR: folder of Markdown documents the agent searches
 	UIURL           string        // TANDEM_UI_URL: Temporal Web UI base URL, for links
 	LogLevel        string        // TANDEM_LOG_LEVEL: debug, info, warn, error
+	TriggerAddr     string        // TANDEM_TRIGGER_ADDR: where the HTTP trigger API listens
+	TriggerToken    string        // TANDEM_TRIGGER_TOKEN: the HTTP trigger API's bearer token
+	CodecAddr       string        // TANDEM_CODEC_ADDR: where the worker serves the Web UI's codec endpoint; empty: nowhere
+	CodecToken      string        // TANDEM_CODEC_TOKEN: the codec endpoint's bearer token
 }
 
 // FromEnv returns the configuration from the environment, with defaults for
@@ -57,6 +61,10 @@ func FromEnv() Config {
 		CorpusDir:       env("TANDEM_CORPUS_DIR", "testdata/corpus"),
 		UIURL:           strings.TrimRight(env("TANDEM_UI_URL", "http://localhost:8233"), "/"),
 		LogLevel:        env("TANDEM_LOG_LEVEL", "info"),
+		TriggerAddr:     env("TANDEM_TRIGGER_ADDR", "127.0.0.1:8088"),
+		TriggerToken:    env("TANDEM_TRIGGER_TOKEN", ""),
+		CodecAddr:       env("TANDEM_CODEC_ADDR", ""),
+		CodecToken:      env("TANDEM_CODEC_TOKEN", ""),
 	}
 }
 
