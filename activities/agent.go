@@ -48,7 +48,7 @@ func (s *Store) SaveAgentFrame(ctx context.Context, f AgentFrame) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.DB.ExecContext(ctx, `INSERT INTO agent_runs (run_key, goal, profile, frame) VALUES (?, ?, ?, ?)
+	_, err = s.DB.ExecContext(ctx, `INSERT INTO agent_runs (run_key, goal, profile, frame, created_at) VALUES (?, ?, ?, ?, datetime('now'))
 		ON CONFLICT (run_key) DO NOTHING`, f.RunKey, f.Goal, f.Profile, string(frame))
 	if err != nil {
 		return fmt.Errorf("store the frame of agent run %s: %w", f.RunKey, err)
@@ -165,8 +165,14 @@ func (a *Agent) decideWithTools(ctx context.Context, req DecideRequest, messages
 	}
 	seed, temp := defaultSeed, 0.0
 	call := ModelCall{Purpose: "agent step", Model: req.Model, Digest: a.Model.digest(ctx, req.Model)}
+	redaction := a.Model.Redaction.begin(ctx)
+	messages, err := redaction.messages(messages)
+	if err != nil {
+		return res, err
+	}
+	call.Redacted = redaction.replaced
 	var msg api.Message
-	err := a.Model.client.Chat(ctx, &api.ChatRequest{
+	err = a.Model.client.Chat(ctx, &api.ChatRequest{
 		Model: req.Model, Messages: toAPI(messages), Tools: tools, Stream: new(bool),
 		Options: map[string]any{"temperature": temp, "seed": seed, "num_predict": 600, "num_ctx": contextSize},
 	}, func(r api.ChatResponse) error {
@@ -182,7 +188,7 @@ func (a *Agent) decideWithTools(ctx context.Context, req DecideRequest, messages
 	}
 	res.Call = call
 	if len(msg.ToolCalls) == 0 {
-		args, _ := json.Marshal(FinishArgs{Answer: strings.TrimSpace(msg.Content), Sources: []string{}})
+		args, _ := json.Marshal(FinishArgs{Answer: redaction.restoreText(strings.TrimSpace(msg.Content)), Sources: []string{}})
 		res.Tool, res.Args = "finish", args
 		return res, nil
 	}
@@ -191,7 +197,7 @@ func (a *Agent) decideWithTools(ctx context.Context, req DecideRequest, messages
 	if err != nil {
 		return res, fmt.Errorf("encode the arguments of %s: %w", tc.Name, err)
 	}
-	res.Tool, res.Args, res.Thought = tc.Name, args, strings.TrimSpace(msg.Content)
+	res.Tool, res.Args, res.Thought = tc.Name, json.RawMessage(redaction.restoreJSON(string(args))), redaction.restoreText(strings.TrimSpace(msg.Content))
 	return res, nil
 }
 

@@ -65,6 +65,7 @@ type ModelCall struct {
 	PromptTokens   int           `json:"promptTokens"`
 	OutputTokens   int           `json:"outputTokens"`
 	Repairs        int           `json:"repairs"`
+	Redacted       int           `json:"redacted,omitempty"` // personal data replaced by placeholders in the prompt
 	LoadDuration   time.Duration `json:"loadDuration"`
 	PromptDuration time.Duration `json:"promptDuration"`
 	EvalDuration   time.Duration `json:"evalDuration"`
@@ -94,8 +95,11 @@ type Model struct {
 	digests sync.Map // model name -> digest
 
 	// AllowedEndpoints are model servers allowed besides loopback and
-	// private addresses (TANDEM_MODEL_ENDPOINTS).
+	// private addresses (the data policy's and TANDEM_MODEL_ENDPOINTS).
 	AllowedEndpoints []string
+	// Redaction replaces personal data before it reaches the model; nil
+	// sends text as it is.
+	Redaction *Redaction
 }
 
 // NewModel returns the model activities for the Ollama server at host
@@ -143,7 +147,12 @@ func (m *Model) Chat(ctx context.Context, req ChatRequest) (ChatResult, error) {
 	defer stop()
 
 	call := ModelCall{Purpose: req.Purpose, Model: req.Model, Digest: m.digest(ctx, req.Model)}
-	messages := append([]Message(nil), req.Messages...)
+	redaction := m.Redaction.begin(ctx)
+	messages, err := redaction.messages(req.Messages)
+	if err != nil {
+		return ChatResult{}, err
+	}
+	call.Redacted = redaction.replaced
 	maxRepairs := 1
 	if req.MaxRepairs != nil {
 		maxRepairs = *req.MaxRepairs
@@ -155,14 +164,15 @@ func (m *Model) Chat(ctx context.Context, req ChatRequest) (ChatResult, error) {
 			return ChatResult{}, m.classify(ctx, err, req.Model)
 		}
 		if len(req.Schema) == 0 {
-			return ChatResult{Text: text, Call: call}, nil
+			return ChatResult{Text: redaction.restoreText(text), Call: call}, nil
 		}
-		verr := schema.Validate(req.Schema, []byte(text))
+		answer := redaction.restoreJSON(text)
+		verr := schema.Validate(req.Schema, []byte(answer))
 		if verr != nil {
 			verr = fmt.Errorf("the answer %w", verr)
 		}
 		if verr == nil {
-			return ChatResult{Answer: compact(text), Call: call}, nil
+			return ChatResult{Answer: compact(answer), Call: call}, nil
 		}
 		if attempt >= maxRepairs {
 			return ChatResult{}, invalidAnswer(req.Model, req.Purpose, attempt+1, verr)
@@ -189,11 +199,19 @@ func (m *Model) Embed(ctx context.Context, req EmbedRequest) (EmbedResult, error
 	defer cancel()
 	stop := m.keepHeartbeating(ctx, "embed")
 	defer stop()
-	resp, err := m.client.Embed(ctx, &api.EmbedRequest{Model: req.Model, Input: req.Texts})
+	redaction := m.Redaction.begin(ctx)
+	texts := make([]string, len(req.Texts))
+	for i, t := range req.Texts {
+		var err error
+		if texts[i], err = redaction.text(t); err != nil {
+			return EmbedResult{}, err
+		}
+	}
+	resp, err := m.client.Embed(ctx, &api.EmbedRequest{Model: req.Model, Input: texts})
 	if err != nil {
 		return EmbedResult{}, m.classify(ctx, err, req.Model)
 	}
-	call := ModelCall{Purpose: "embed", Model: req.Model, Digest: m.digest(ctx, req.Model),
+	call := ModelCall{Purpose: "embed", Model: req.Model, Digest: m.digest(ctx, req.Model), Redacted: redaction.replaced,
 		PromptTokens: resp.PromptEvalCount, LoadDuration: resp.LoadDuration, TotalDuration: resp.TotalDuration}
 	return EmbedResult{Vectors: resp.Embeddings, Call: call}, nil
 }

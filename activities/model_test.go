@@ -28,6 +28,7 @@ type fakeOllama struct {
 	mu      sync.Mutex
 	answers []fakeAnswer
 	chats   []map[string]any // the requests it received
+	embeds  []string         // the texts it was asked to embed
 	server  *httptest.Server
 }
 
@@ -45,6 +46,13 @@ func newFakeOllama(t *testing.T, answers ...fakeAnswer) *fakeOllama {
 		_, _ = w.Write([]byte(`{"models":[{"name":"tiny:latest","model":"tiny:latest","digest":"sha256:abc123def456"}]}`))
 	})
 	mux.HandleFunc("POST /api/embed", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Input []string `json:"input"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&req)
+		f.mu.Lock()
+		f.embeds = append(f.embeds, req.Input...)
+		f.mu.Unlock()
 		_, _ = w.Write([]byte(`{"model":"tiny","embeddings":[[0.1,0.2],[0.3,0.4]],"prompt_eval_count":6}`))
 	})
 	f.server = httptest.NewServer(mux)

@@ -9,7 +9,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/converter"
 
+	"github.com/tandemhq/tandem/internal/policy"
 	"github.com/tandemhq/tandem/internal/store"
 	"github.com/tandemhq/tandem/workflows"
 )
@@ -79,6 +81,9 @@ func TestInvoiceGoesToAPersonWhoApprovesThroughTheStarter(t *testing.T) {
 	var audit struct {
 		Type       string `json:"type"`
 		InputHash  string `json:"inputHash"`
+		DataPolicy struct {
+			Hash, Source string
+		} `json:"dataPolicy"`
 		ModelCalls []struct {
 			Model, Digest string
 		} `json:"modelCalls"`
@@ -93,6 +98,15 @@ func TestInvoiceGoesToAPersonWhoApprovesThroughTheStarter(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(stdout), &audit))
 	assert.Equal(t, workflows.InvoiceProcessingName, audit.Type)
 	assert.Len(t, audit.InputHash, 64)
+	snap, err := policy.Load("", workflows.ToolNames())
+	require.NoError(t, err)
+	assert.Equal(t, snap.Hash, audit.DataPolicy.Hash, "the run recorded the worker's data policy")
+	assert.Equal(t, "built-in default", audit.DataPolicy.Source)
+	desc, err := td.servers.Client(t).DescribeWorkflowExecution(context.Background(), l.WorkflowID, "")
+	require.NoError(t, err)
+	var memoHash string
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayload(desc.GetWorkflowExecutionInfo().GetMemo().GetFields()[workflows.DataPolicyMemo], &memoHash))
+	assert.Equal(t, snap.Hash, memoHash, "the Web UI shows the policy hash in the memo")
 	require.Len(t, audit.ModelCalls, len(done.Result.ModelCalls), "every model call, from history alone")
 	assert.Equal(t, td.cfg.Model, audit.ModelCalls[0].Model)
 	assert.NotEmpty(t, audit.ModelCalls[0].Digest)

@@ -36,7 +36,7 @@ func TestWorkerRefusesAModelServerThatIsNotLocal(t *testing.T) {
 	code, stderr := run("OLLAMA_HOST=http://8.8.8.8:11434")
 	assert.Equal(t, 1, code)
 	assert.Equal(t, "worker: the model server 8.8.8.8:11434 is at 8.8.8.8, which is not a loopback or private address; Tandem keeps inference local, "+
-		"so point OLLAMA_HOST at your own Ollama server, or list 8.8.8.8 in TANDEM_MODEL_ENDPOINTS if that server is yours\n", stderr)
+		"so point OLLAMA_HOST at your own Ollama server, or list 8.8.8.8 under inference.endpoints in the data policy if that server is yours\n", stderr)
 
 	code, stderr = run("OLLAMA_HOST=http://8.8.8.8:11434", "TANDEM_MODEL_ENDPOINTS=8.8.8.8")
 	assert.Equal(t, 1, code)

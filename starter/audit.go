@@ -26,6 +26,7 @@ type AuditRecord struct {
 	Runs       []string     `json:"runs"` // run ids, first to last (continue-as-new)
 	Status     string       `json:"status"`
 	InputHash  string       `json:"inputHash"` // sha256 of the first run's input
+	DataPolicy *AuditPolicy `json:"dataPolicy,omitempty"` // the rules the run recorded at its start
 	Memo       any          `json:"memo,omitempty"`
 	ModelCalls []AuditModel `json:"modelCalls"`
 	Decisions  []AuditEvent `json:"decisions"` // people's Updates, in order
@@ -39,6 +40,12 @@ type AuditModel struct {
 	Digest       string `json:"digest"`
 	PromptTokens int    `json:"promptTokens"`
 	OutputTokens int    `json:"outputTokens"`
+}
+
+// AuditPolicy is the data-policy snapshot a run recorded.
+type AuditPolicy struct {
+	Hash   string `json:"hash"`
+	Source string `json:"source"`
 }
 
 // AuditEvent is one Update a person sent, as accepted into history.
@@ -75,6 +82,11 @@ func audit(ctx context.Context, cfg config.Config, args []string, out io.Writer)
 	}
 	fmt.Fprintf(out, "%s  %s  %s  (%d run%s)\n", rec.WorkflowID, rec.Type, rec.Status, len(rec.Runs), plural(len(rec.Runs)))
 	fmt.Fprintf(out, "  input sha256: %s\n", rec.InputHash)
+	if p := rec.DataPolicy; p != nil {
+		fmt.Fprintf(out, "  data policy: %s (%s)\n", p.Hash, p.Source)
+	} else {
+		fmt.Fprintf(out, "  data policy: none recorded (the run predates data policies)\n")
+	}
 	if rec.Memo != nil {
 		memo, _ := json.Marshal(rec.Memo)
 		fmt.Fprintf(out, "  memo: %s\n", memo)
@@ -141,6 +153,15 @@ func auditRun(ctx context.Context, c client.Client, namespace, id string, dc con
 							memo[k] = val
 						}
 						rec.Memo = memo
+					}
+				}
+			case ev.GetMarkerRecordedEventAttributes().GetMarkerName() == "LocalActivity":
+				details := ev.GetMarkerRecordedEventAttributes().GetDetails()
+				var marker struct{ ActivityType string }
+				if rec.DataPolicy == nil && json.Unmarshal(decode(details["data"]), &marker) == nil && marker.ActivityType == "DataPolicy" {
+					var snap AuditPolicy
+					if json.Unmarshal(decode(details["result"]), &snap) == nil {
+						rec.DataPolicy = &snap
 					}
 				}
 			case ev.GetActivityTaskScheduledEventAttributes() != nil:

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,7 +22,6 @@ import (
 
 	"github.com/tandemhq/tandem/internal/codec"
 	"github.com/tandemhq/tandem/internal/config"
-	"github.com/tandemhq/tandem/internal/localonly"
 	"github.com/tandemhq/tandem/internal/logging"
 	"github.com/tandemhq/tandem/internal/store"
 	"github.com/tandemhq/tandem/internal/temporalclient"
@@ -48,9 +48,10 @@ func run() error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	// Business data goes to the model: refuse a server that is not local
+	// The data policy must be sound, and the model server one it allows,
 	// before anything starts.
-	if err := localonly.Check(context.Background(), cfg.OllamaHost, cfg.ModelEndpoints); err != nil {
+	snap, err := workers.Preflight(context.Background(), cfg)
+	if err != nil {
 		return err
 	}
 	logger, err := logging.New(cfg.LogLevel)
@@ -94,14 +95,40 @@ func run() error {
 		}
 		defer stopCodec()
 	}
+	go keepRetention(ctx, db, time.Duration(snap.Policy.Retention.ModelOutputs), logger)
 	logger.Info("Tandem worker started",
 		zap.String("temporal", cfg.TemporalAddress), zap.String("namespace", cfg.Namespace),
 		zap.String("taskQueue", cfg.TaskQueue), zap.String("modelTaskQueue", cfg.ModelTaskQueue),
 		zap.String("ollama", cfg.OllamaHost), zap.String("model", cfg.Model),
-		zap.Int("modelParallel", cfg.ModelParallel), zap.String("store", cfg.DBPath))
+		zap.Int("modelParallel", cfg.ModelParallel), zap.String("store", cfg.DBPath),
+		zap.String("dataPolicy", snap.Source), zap.String("dataPolicyHash", snap.Hash))
 	<-ctx.Done()
 	logger.Info("Tandem worker stopping")
 	return nil
+}
+
+// keepRetention deletes model outputs the data policy no longer keeps, at
+// start and every hour.
+func keepRetention(ctx context.Context, db *sql.DB, keep time.Duration, logger *zap.Logger) {
+	if keep <= 0 {
+		return
+	}
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		p, err := store.PurgeModelOutputs(ctx, db, keep, time.Now())
+		if err != nil {
+			logger.Error("Retention pass failed", zap.Error(err))
+		} else if p.AgentRuns+p.Redactions > 0 {
+			logger.Info("Deleted model outputs past retention", zap.Duration("retention", keep),
+				zap.Int64("agentRuns", p.AgentRuns), zap.Int64("redactions", p.Redactions))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // serveCodec serves the codec endpoint the Web UI uses to show decrypted

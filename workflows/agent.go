@@ -142,7 +142,11 @@ func Agent(ctx workflow.Context, in AgentInput) (AgentResult, error) {
 	if err := serveAgent(ctx, d, in, st); err != nil {
 		return AgentResult{}, err
 	}
-	if err := startAgent(ctx, d, in, st); err != nil {
+	ctx, rules, err := adoptDataPolicy(ctx)
+	if err != nil {
+		return AgentResult{}, err
+	}
+	if err := startAgent(ctx, d, in, st, rules.Agent); err != nil {
 		return AgentResult{}, err
 	}
 	policy := st.Policy
@@ -196,7 +200,7 @@ type FinishArgs = activities.FinishArgs
 
 // startAgent checks the input and sets up the run's state in st: fresh, or
 // carried over continue-as-new. Messages that arrived already are kept.
-func startAgent(ctx workflow.Context, d *decisions, in AgentInput, st *AgentState) error {
+func startAgent(ctx workflow.Context, d *decisions, in AgentInput, st *AgentState, rules dataAgentRules) error {
 	early := st.Pending
 	defer func() {
 		for _, t := range early {
@@ -208,6 +212,7 @@ func startAgent(ctx workflow.Context, d *decisions, in AgentInput, st *AgentStat
 	if in.State != nil {
 		*st = *in.State
 		st.Runs++
+		st.Policy = st.Policy.underDataPolicy(rules)
 		return nil
 	}
 	invalid := func(err error) error {
@@ -224,7 +229,7 @@ func startAgent(ctx workflow.Context, d *decisions, in AgentInput, st *AgentStat
 	if in.Policy != nil {
 		policy = *in.Policy
 	}
-	policy = policy.withDefaults()
+	policy = policy.withDefaults().underDataPolicy(rules)
 	if err := policy.validate(); err != nil {
 		return invalid(err)
 	}

@@ -43,8 +43,8 @@ func (s *agentSuite) SetupTest() {
 	s.env.RegisterActivity(s.agent)
 	s.env.RegisterActivity(s.tools)
 	s.env.RegisterActivity(s.store)
+	s.env.RegisterActivity(testSettings(nil))
 	s.env.RegisterActivity(s.model)
-	s.env.RegisterActivity(&activities.Settings{Model: "m", ModelTaskQueue: "q"})
 	s.script, s.sent, s.asked, s.calls = nil, nil, nil, nil
 	s.env.OnActivity(s.store.SaveAgentFrame, mock.Anything, mock.Anything).Return(nil).Maybe()
 	s.env.OnActivity(s.store.AppendAgentTurns, mock.Anything, mock.Anything, mock.Anything).Return(

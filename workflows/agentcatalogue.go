@@ -112,6 +112,15 @@ var Catalogue = []Tool{
 const FinishTool = "finish"
 
 // toolNamed finds a catalogue tool.
+// ToolNames lists the catalogue's tools, for data-policy rules to name.
+func ToolNames() []string {
+	names := make([]string, len(Catalogue))
+	for i, t := range Catalogue {
+		names[i] = t.Name
+	}
+	return names
+}
+
 func toolNamed(name string) (Tool, bool) {
 	for _, t := range Catalogue {
 		if t.Name == name {

@@ -56,6 +56,9 @@ func ComplianceMonitoring(ctx workflow.Context, in ComplianceInput) (ComplianceR
 	if err != nil {
 		return ComplianceResult{}, err
 	}
+	if ctx, _, err = adoptDataPolicy(ctx); err != nil {
+		return ComplianceResult{}, err
+	}
 	in = in.withDefaults(workflow.GetInfo(ctx).WorkflowStartTime)
 	period := activities.Period{From: in.From.UTC(), To: in.To.UTC()}
 	if !period.From.Before(period.To) {

@@ -90,6 +90,7 @@ func (s *complianceSuite) SetupTest() {
 	s.env.SetStartTime(monday.AddDate(0, 0, 7))
 	s.env.RegisterActivity(s.model)
 	s.env.RegisterActivity(s.store)
+	s.env.RegisterActivity(testSettings(nil))
 	s.env.RegisterActivity(s.reports)
 }
 

@@ -4,7 +4,23 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/testsuite"
+
+	"github.com/tandemhq/tandem/activities"
+	"github.com/tandemhq/tandem/internal/policy"
 )
+
+// testSettings are the worker settings unit tests run under: model m on
+// task queue q, and the data policy p (the built-in default when nil).
+func testSettings(p *policy.Policy) *activities.Settings {
+	snap, err := policy.Load("", ToolNames())
+	if err != nil {
+		panic(err)
+	}
+	if p != nil {
+		snap = policy.Snapshot{Hash: p.Hash(), Source: "test", Policy: *p}
+	}
+	return &activities.Settings{Model: "m", ModelTaskQueue: "q", Policy: snap}
+}
 
 // decideAfter sends a decision through the decide Update once delay has
 // passed on the workflow clock. The returned pointer holds the validator's

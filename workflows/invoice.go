@@ -120,6 +120,9 @@ func InvoiceProcessing(ctx workflow.Context, in InvoiceInput) (InvoiceResult, er
 	if err != nil {
 		return InvoiceResult{}, err
 	}
+	if ctx, _, err = adoptDataPolicy(ctx); err != nil {
+		return InvoiceResult{}, err
+	}
 	policy := in.Policy.withDefaults()
 	var result InvoiceResult
 

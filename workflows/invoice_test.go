@@ -32,6 +32,7 @@ func (s *invoiceSuite) SetupTest() {
 	s.env = s.NewTestWorkflowEnvironment()
 	s.env.RegisterActivity(s.model)
 	s.env.RegisterActivity(s.store)
+	s.env.RegisterActivity(testSettings(nil))
 	s.posts, s.notes = nil, nil
 	s.env.OnActivity(s.store.Notify, mock.Anything, mock.Anything).Return(func(_ context.Context, n activities.Notification) error {
 		s.notes = append(s.notes, n)
@@ -329,6 +330,7 @@ func (s *invoiceSuite) SetupTestWithoutPostMock() {
 	s.env = s.NewTestWorkflowEnvironment()
 	s.env.RegisterActivity(s.model)
 	s.env.RegisterActivity(s.store)
+	s.env.RegisterActivity(testSettings(nil))
 	s.env.OnActivity(s.store.Notify, mock.Anything, mock.Anything).Return(nil).Maybe()
 }
 

@@ -80,6 +80,9 @@ func LeaveApproval(ctx workflow.Context, in LeaveInput) (LeaveResult, error) {
 	if err != nil {
 		return LeaveResult{}, err
 	}
+	if ctx, _, err = adoptDataPolicy(ctx); err != nil {
+		return LeaveResult{}, err
+	}
 	_ = workflow.UpsertTypedSearchAttributes(ctx, EmployeeKey.ValueSet(in.Request.EmployeeID))
 	policy := in.Policy.withDefaults()
 	req := in.Request

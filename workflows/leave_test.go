@@ -34,7 +34,7 @@ func (s *leaveSuite) SetupTest() {
 	s.env.SetStartTime(leaveToday)
 	s.env.RegisterActivity(s.model)
 	s.env.RegisterActivity(s.store)
-	s.env.RegisterActivity(&activities.Settings{Model: "m", ModelTaskQueue: "q"})
+	s.env.RegisterActivity(testSettings(nil))
 	s.recorded = nil
 	s.env.OnActivity(s.store.Notify, mock.Anything, mock.Anything).Return(nil).Maybe()
 	s.env.OnActivity(s.store.RecordLeave, mock.Anything, mock.Anything).Return(

@@ -102,6 +102,9 @@ func TicketRouting(ctx workflow.Context, in TicketRoutingInput) (TicketRoutingRe
 	if err != nil {
 		return TicketRoutingResult{}, err
 	}
+	if ctx, _, err = adoptDataPolicy(ctx); err != nil {
+		return TicketRoutingResult{}, err
+	}
 	// The customer's name is personal data, and search attributes are never
 	// encrypted: newer runs leave it to the starter, which sets it only
 	// when payloads are not encrypted.

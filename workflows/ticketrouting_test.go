@@ -34,7 +34,9 @@ func (s *ticketRoutingSuite) SetupTest() {
 	s.env = s.NewTestWorkflowEnvironment()
 	s.env.RegisterActivity(s.model)
 	s.env.RegisterActivity(s.store)
-	s.env.RegisterActivity(&activities.Settings{Model: "worker-model", ModelTaskQueue: "worker-models"})
+	settings := testSettings(nil)
+	settings.Model, settings.ModelTaskQueue = "worker-model", "worker-models"
+	s.env.RegisterActivity(settings)
 	s.sent = nil
 	s.env.OnActivity(s.store.Notify, mock.Anything, mock.Anything).Return(func(_ context.Context, n activities.Notification) error {
 		if strings.HasSuffix(n.IdempotencyKey, "/reply") {

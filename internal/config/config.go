@@ -39,6 +39,7 @@ type Config struct {
 	TriggerToken    string        // TANDEM_TRIGGER_TOKEN: the HTTP trigger API's bearer token
 	CodecAddr       string        // TANDEM_CODEC_ADDR: where the worker serves the Web UI's codec endpoint; empty: nowhere
 	CodecToken      string        // TANDEM_CODEC_TOKEN: the codec endpoint's bearer token
+	PolicyFile      string        // TANDEM_POLICY_FILE: the data policy (YAML); empty: the built-in default
 }
 
 // FromEnv returns the configuration from the environment, with defaults for
@@ -65,6 +66,7 @@ func FromEnv() Config {
 		TriggerToken:    env("TANDEM_TRIGGER_TOKEN", ""),
 		CodecAddr:       env("TANDEM_CODEC_ADDR", ""),
 		CodecToken:      env("TANDEM_CODEC_TOKEN", ""),
+		PolicyFile:      env("TANDEM_POLICY_FILE", ""),
 	}
 }
 

@@ -36,7 +36,7 @@ func Check(ctx context.Context, rawURL string, allowed []string) error {
 	for _, a := range addrs {
 		if !Local(a) {
 			return fmt.Errorf("the model server %s is at %s, which is not a loopback or private address; Tandem keeps inference local, "+
-				"so point OLLAMA_HOST at your own Ollama server, or list %s in TANDEM_MODEL_ENDPOINTS if that server is yours", u.Host, a, host)
+				"so point OLLAMA_HOST at your own Ollama server, or list %s under inference.endpoints in the data policy if that server is yours", u.Host, a, host)
 		}
 	}
 	return nil

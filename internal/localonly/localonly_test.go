@@ -15,7 +15,7 @@ func TestCheck(t *testing.T) {
 	}
 	err := Check(ctx, "http://8.8.8.8:11434", nil)
 	assert.EqualError(t, err, "the model server 8.8.8.8:11434 is at 8.8.8.8, which is not a loopback or private address; Tandem keeps inference local, "+
-		"so point OLLAMA_HOST at your own Ollama server, or list 8.8.8.8 in TANDEM_MODEL_ENDPOINTS if that server is yours")
+		"so point OLLAMA_HOST at your own Ollama server, or list 8.8.8.8 under inference.endpoints in the data policy if that server is yours")
 	assert.NoError(t, Check(ctx, "http://8.8.8.8:11434", []string{"8.8.8.8"}), "an endpoint the operator listed")
 	assert.NoError(t, Check(ctx, "http://8.8.8.8:11434", []string{" 8.8.8.8:11434 "}))
 	assert.Error(t, Check(ctx, "http://8.8.8.8:11434", []string{"8.8.8.8:9999"}), "another port is another server")

@@ -89,3 +89,9 @@ func (Propagator) ExtractToWorkflow(ctx workflow.Context, r workflow.HeaderReade
 	}
 	return ctx, nil
 }
+
+// WorkflowWith returns a workflow context whose activities and children are
+// sandboxed, for a run the data policy sandboxes by default.
+func WorkflowWith(ctx workflow.Context, on bool) workflow.Context {
+	return workflow.WithValue(ctx, key{}, on)
+}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
@@ -17,6 +18,7 @@ import (
 	"github.com/tandemhq/tandem/activities"
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/internal/localonly"
+	"github.com/tandemhq/tandem/internal/policy"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -25,24 +27,48 @@ type Workers struct {
 	all []worker.Worker
 }
 
-// Start registers every workflow and activity and starts polling.
+// Preflight loads the data policy and checks that the model server is one
+// it allows, before a worker connects to anything.
+func Preflight(ctx context.Context, cfg config.Config) (policy.Snapshot, error) {
+	snap, err := policy.Load(cfg.PolicyFile, workflows.ToolNames())
+	if err != nil {
+		return policy.Snapshot{}, err
+	}
+	if err := localonly.Check(ctx, cfg.OllamaHost, allowedEndpoints(cfg, snap)); err != nil {
+		return policy.Snapshot{}, err
+	}
+	return snap, nil
+}
+
+func allowedEndpoints(cfg config.Config, snap policy.Snapshot) []string {
+	return append(slices.Clone(cfg.ModelEndpoints), snap.Policy.Inference.Endpoints...)
+}
+
+// Start registers every workflow and activity, under the data policy, and
+// starts polling.
 func Start(c client.Client, cfg config.Config, db *sql.DB) (*Workers, error) {
+	snap, err := Preflight(context.Background(), cfg)
+	if err != nil {
+		return nil, err
+	}
 	model, err := activities.NewModel(cfg.OllamaHost, cfg.ModelTimeout)
 	if err != nil {
 		return nil, err
 	}
-	model.AllowedEndpoints = cfg.ModelEndpoints
-	if err := localonly.Check(context.Background(), cfg.OllamaHost, cfg.ModelEndpoints); err != nil {
+	model.AllowedEndpoints = allowedEndpoints(cfg, snap)
+	store := &activities.Store{DB: db}
+	redactor, err := snap.Policy.Redactor()
+	if err != nil {
 		return nil, err
 	}
+	model.Redaction = &activities.Redaction{Redactor: redactor, Restore: snap.Policy.Redaction.RestoreOutputs, Store: store}
 
 	main := worker.New(c, cfg.TaskQueue, worker.Options{})
 	workflows.Register(main)
-	store := &activities.Store{DB: db}
 	main.RegisterActivity(store)
 	main.RegisterActivity(&activities.Reports{Store: store, Dir: cfg.ReportsDir})
 	main.RegisterActivity(&activities.Tools{Store: store, CorpusDir: cfg.CorpusDir})
-	main.RegisterActivity(&activities.Settings{Model: cfg.Model, ModelTaskQueue: cfg.ModelTaskQueue})
+	main.RegisterActivity(&activities.Settings{Model: cfg.Model, ModelTaskQueue: cfg.ModelTaskQueue, Policy: snap})
 
 	models := worker.New(c, cfg.ModelTaskQueue, worker.Options{
 		MaxConcurrentActivityExecutionSize: cfg.ModelParallel,

@@ -1,0 +1,287 @@
+package policy
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/tandemhq/tandem/internal/redact"
+)
+
+// Error is a mistake in a policy file, placed by line and field.
+type Error struct {
+	Source  string
+	Line    int
+	Field   string
+	Problem string
+}
+
+func (e *Error) Error() string {
+	var where []string
+	if e.Line > 0 {
+		where = append(where, fmt.Sprintf("line %d", e.Line))
+	}
+	if e.Field != "" {
+		where = append(where, "field "+e.Field)
+	}
+	loc := ""
+	if len(where) > 0 {
+		loc = ", " + strings.Join(where, ", ")
+	}
+	return fmt.Sprintf("data policy %s%s: %s", e.Source, loc, e.Problem)
+}
+
+// Parse reads a policy from YAML and checks it; source names it in errors.
+func Parse(source string, data []byte, knownTools []string) (Policy, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return Policy{}, syntaxError(source, err)
+	}
+	if len(root.Content) == 0 {
+		return Policy{}, &Error{Source: source, Problem: "the file is empty; start from the built-in default in internal/policy/default.yaml"}
+	}
+	fields := fieldsByLine(&root)
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var p Policy
+	if err := dec.Decode(&p); err != nil && !errors.Is(err, io.EOF) {
+		return Policy{}, decodeError(source, fields, err)
+	}
+	c := checker{source: source, root: &root}
+	c.check(p, knownTools)
+	if c.err != nil {
+		return Policy{}, c.err
+	}
+	return p, nil
+}
+
+var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+func syntaxError(source string, err error) error {
+	m := yamlLine.FindStringSubmatch(err.Error())
+	if m == nil {
+		return &Error{Source: source, Problem: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	line, _ := strconv.Atoi(m[1])
+	return &Error{Source: source, Line: line, Problem: "not valid YAML: " + m[2]}
+}
+
+var (
+	unknownField = regexp.MustCompile(`^field (\S+) not found in type policy\.(\w+)$`)
+	wrongType    = regexp.MustCompile("^cannot unmarshal !!\\w+ `(.*)` into (.+)$")
+)
+
+// decodeError rewrites the YAML decoder's first complaint as a sentence
+// about the policy's own fields.
+func decodeError(source string, fields map[int]string, err error) error {
+	var perr *Error
+	if errors.As(err, &perr) {
+		perr.Source, perr.Field = source, fields[perr.Line]
+		return perr
+	}
+	var terr *yaml.TypeError
+	if !errors.As(err, &terr) || len(terr.Errors) == 0 {
+		return &Error{Source: source, Problem: err.Error()}
+	}
+	m := yamlLine.FindStringSubmatch(terr.Errors[0])
+	if m == nil {
+		return &Error{Source: source, Problem: terr.Errors[0]}
+	}
+	line, _ := strconv.Atoi(m[1])
+	e := &Error{Source: source, Line: line, Field: fields[line], Problem: m[2]}
+	if u := unknownField.FindStringSubmatch(m[2]); u != nil {
+		e.Problem = fmt.Sprintf("there is no field %q here; the fields are %s", u[1], strings.Join(sectionFields[u[2]], ", "))
+	} else if w := wrongType.FindStringSubmatch(m[2]); w != nil {
+		e.Problem = fmt.Sprintf("%q is not %s", w[1], kindOf(w[2]))
+	}
+	return e
+}
+
+// sectionFields are the fields of each section, for the unknown-field message.
+var sectionFields = map[string][]string{
+	"Policy":        {"version", "inference", "redaction", "agent", "retention", "sandbox"},
+	"Inference":     {"endpoints"},
+	"Redaction":     {"detectors", "custom", "restoreOutputs"},
+	"CustomPattern": {"name", "pattern"},
+	"AgentRules":    {"deny", "requireApproval", "maxSteps", "maxTokens"},
+	"Retention":     {"modelOutputs"},
+	"Sandbox":       {"default"},
+}
+
+func kindOf(goType string) string {
+	switch {
+	case goType == "int":
+		return "a whole number"
+	case goType == "bool":
+		return "true or false"
+	case goType == "string":
+		return "text"
+	case strings.HasPrefix(goType, "[]"):
+		return "a list"
+	}
+	return "a section of fields"
+}
+
+// fieldsByLine maps each line of the file to the dotted path of the field
+// on it, such as redaction.custom[0].pattern.
+func fieldsByLine(root *yaml.Node) map[int]string {
+	out := map[int]string{}
+	var walk func(n *yaml.Node, path string)
+	walk = func(n *yaml.Node, path string) {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, path)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				p := n.Content[i].Value
+				if path != "" {
+					p = path + "." + p
+				}
+				out[n.Content[i].Line] = p
+				walk(n.Content[i+1], p)
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				p := fmt.Sprintf("%s[%d]", path, i)
+				if _, taken := out[c.Line]; !taken || c.Kind == yaml.ScalarNode && n.Style&yaml.FlowStyle == 0 {
+					out[c.Line] = p
+				}
+				walk(c, p)
+			}
+		}
+	}
+	walk(root, "")
+	return out
+}
+
+// lineOf finds the line of the field at path (keys and list indexes).
+func lineOf(root *yaml.Node, path ...string) int {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := 0
+	for _, step := range path {
+		switch n.Kind {
+		case yaml.MappingNode:
+			found := false
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == step {
+					line, n, found = n.Content[i].Line, n.Content[i+1], true
+					break
+				}
+			}
+			if !found {
+				return line
+			}
+		case yaml.SequenceNode:
+			i, err := strconv.Atoi(step)
+			if err != nil || i >= len(n.Content) {
+				return line
+			}
+			n = n.Content[i]
+			line = n.Line
+		default:
+			return line
+		}
+	}
+	return line
+}
+
+// UnmarshalYAML reads a duration like 90d or 36h.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseDuration(n.Value)
+	if err != nil {
+		return &Error{Line: n.Line, Problem: err.Error()}
+	}
+	*d = v
+	return nil
+}
+
+// checker collects the first problem in a decoded policy.
+type checker struct {
+	source string
+	root   *yaml.Node
+	err    error
+}
+
+func (c *checker) fail(problem string, path ...string) {
+	if c.err != nil {
+		return
+	}
+	var field strings.Builder
+	for _, step := range path {
+		if _, err := strconv.Atoi(step); err == nil {
+			field.WriteString("[" + step + "]")
+			continue
+		}
+		if field.Len() > 0 {
+			field.WriteString(".")
+		}
+		field.WriteString(step)
+	}
+	c.err = &Error{Source: c.source, Line: lineOf(c.root, path...), Field: field.String(), Problem: problem}
+}
+
+var customName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+func (c *checker) check(p Policy, knownTools []string) {
+	if p.Version != 1 {
+		c.fail(fmt.Sprintf("version %d is not one this Tandem reads; write version: 1", p.Version), "version")
+	}
+	for i, e := range p.Inference.Endpoints {
+		if e == "" || strings.Contains(e, "://") || strings.ContainsAny(e, "/ ") {
+			c.fail(fmt.Sprintf("%q is not a host or host:port; list servers like gpu-box.internal or 10.1.2.3:11434", e), "inference", "endpoints", strconv.Itoa(i))
+		}
+	}
+	seen := map[string]bool{}
+	for i, d := range p.Redaction.Detectors {
+		if _, err := redact.Builtin(d); err != nil {
+			c.fail(err.Error(), "redaction", "detectors", strconv.Itoa(i))
+		}
+		if seen[d] {
+			c.fail(fmt.Sprintf("detector %q is listed twice", d), "redaction", "detectors", strconv.Itoa(i))
+		}
+		seen[d] = true
+	}
+	for i, cp := range p.Redaction.Custom {
+		idx := strconv.Itoa(i)
+		if !customName.MatchString(cp.Name) {
+			c.fail(fmt.Sprintf("%q is not a usable name; use lower-case letters, digits and _, like employee_id", cp.Name), "redaction", "custom", idx, "name")
+		}
+		re, err := regexp.Compile(cp.Pattern)
+		switch {
+		case cp.Pattern == "":
+			c.fail("the pattern is empty; give a regular expression such as 'EMP-[0-9]{6}'", "redaction", "custom", idx, "pattern")
+		case err != nil:
+			c.fail(fmt.Sprintf("%q is not a regular expression (%v)", cp.Pattern, err), "redaction", "custom", idx, "pattern")
+		case re.MatchString(""):
+			c.fail(fmt.Sprintf("%q matches empty text, so it would redact nothing useful; make it match at least one character", cp.Pattern), "redaction", "custom", idx, "pattern")
+		}
+	}
+	for _, list := range []struct {
+		name  string
+		tools []string
+	}{{"deny", p.Agent.Deny}, {"requireApproval", p.Agent.RequireApproval}} {
+		for i, tool := range list.tools {
+			if !slices.Contains(knownTools, tool) {
+				c.fail(fmt.Sprintf("there is no tool %q; the tools are %s", tool, strings.Join(knownTools, ", ")), "agent", list.name, strconv.Itoa(i))
+			}
+		}
+	}
+	if p.Agent.MaxSteps < 0 {
+		c.fail("maxSteps cannot be negative; 0 keeps each profile's own budget", "agent", "maxSteps")
+	}
+	if p.Agent.MaxTokens < 0 {
+		c.fail("maxTokens cannot be negative; 0 keeps each profile's own budget", "agent", "maxTokens")
+	}
+}

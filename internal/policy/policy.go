@@ -1,0 +1,156 @@
+// Package policy is Tandem's data policy: a YAML file, checked when the
+// worker starts, that says where inference may happen, what is redacted
+// before text reaches the model, which tools agents may use and which need a
+// person, how long model outputs are kept, and whether runs are sandboxed.
+// Every run records a snapshot of it, with its hash, at its start.
+package policy
+
+import (
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tandemhq/tandem/internal/redact"
+)
+
+// Default is the policy Tandem runs under when TANDEM_POLICY_FILE is unset.
+//
+//go:embed default.yaml
+var Default []byte
+
+// Policy is a data policy.
+type Policy struct {
+	Version   int        `yaml:"version" json:"version"`
+	Inference Inference  `yaml:"inference" json:"inference"`
+	Redaction Redaction  `yaml:"redaction" json:"redaction"`
+	Agent     AgentRules `yaml:"agent" json:"agent"`
+	Retention Retention  `yaml:"retention" json:"retention"`
+	Sandbox   Sandbox    `yaml:"sandbox" json:"sandbox"`
+}
+
+// Inference says where model calls may go.
+type Inference struct {
+	// Endpoints are model servers allowed besides loopback and private
+	// addresses, by host or host:port.
+	Endpoints []string `yaml:"endpoints" json:"endpoints"`
+}
+
+// Redaction says what is replaced by placeholders before the model sees it.
+type Redaction struct {
+	Detectors      []string        `yaml:"detectors" json:"detectors"`
+	Custom         []CustomPattern `yaml:"custom" json:"custom"`
+	RestoreOutputs bool            `yaml:"restoreOutputs" json:"restoreOutputs"`
+}
+
+// CustomPattern is an organisation's own kind of personal data.
+type CustomPattern struct {
+	Name    string `yaml:"name" json:"name"`
+	Pattern string `yaml:"pattern" json:"pattern"`
+}
+
+// AgentRules apply to every agent on top of its profile.
+type AgentRules struct {
+	Deny            []string `yaml:"deny" json:"deny"`
+	RequireApproval []string `yaml:"requireApproval" json:"requireApproval"`
+	MaxSteps        int      `yaml:"maxSteps" json:"maxSteps"`
+	MaxTokens       int      `yaml:"maxTokens" json:"maxTokens"`
+}
+
+// Retention says how long model outputs stay in the business store.
+type Retention struct {
+	ModelOutputs Duration `yaml:"modelOutputs" json:"modelOutputs"`
+}
+
+// Sandbox sets the sandbox mode of runs that do not ask for it.
+type Sandbox struct {
+	Default bool `yaml:"default" json:"default"`
+}
+
+// Duration is a time.Duration written like 36h or 90d.
+type Duration time.Duration
+
+// ParseDuration reads a Go duration or a whole number of days such as 90d.
+func ParseDuration(s string) (Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("%q is not a duration; write it like 90d or 36h", s)
+		}
+		return Duration(time.Duration(n) * 24 * time.Hour), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q is not a duration; write it like 90d or 36h", s)
+	}
+	return Duration(d), nil
+}
+
+// Snapshot is the policy a run recorded at its start, and its hash.
+type Snapshot struct {
+	Hash   string `json:"hash"`
+	Source string `json:"source"` // the file it came from, or "built-in default"
+	Policy Policy `json:"policy"`
+}
+
+// Hash identifies the rules: the SHA-256 of the policy's canonical JSON, so
+// comments and layout do not change it.
+func (p Policy) Hash() string {
+	b, _ := json.Marshal(p)
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// Redactor returns the detectors the policy turns on, built-ins first.
+func (p Policy) Redactor() (*redact.Redactor, error) {
+	var ds []redact.Detector
+	for _, name := range redact.Builtins {
+		if !slices.Contains(p.Redaction.Detectors, name) {
+			continue
+		}
+		d, err := redact.Builtin(name)
+		if err != nil {
+			return nil, err
+		}
+		ds = append(ds, d)
+	}
+	for _, c := range p.Redaction.Custom {
+		d, err := redact.Custom(c.Name, c.Pattern)
+		if err != nil {
+			return nil, fmt.Errorf("custom pattern %s: %w", c.Name, err)
+		}
+		ds = append(ds, d)
+	}
+	return redact.New(ds...), nil
+}
+
+// AllowsEndpoint reports whether the policy lists host (or host:port).
+func (p Policy) AllowsEndpoint(host, hostPort string) bool {
+	return slices.ContainsFunc(p.Inference.Endpoints, func(e string) bool {
+		return strings.EqualFold(e, host) || strings.EqualFold(e, hostPort)
+	})
+}
+
+// Load reads and checks the policy file at path, or the built-in default
+// when path is empty. knownTools are the agent tools rules may name.
+func Load(path string, knownTools []string) (Snapshot, error) {
+	source, data := "built-in default", Default
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return Snapshot{}, fmt.Errorf("cannot read the data policy: %w; set TANDEM_POLICY_FILE to a readable YAML file, or unset it for the default", err)
+		}
+		source, data = path, b
+	}
+	p, err := Parse(source, data, knownTools)
+	if err != nil {
+		return Snapshot{}, err
+	}
+	return Snapshot{Hash: p.Hash(), Source: source, Policy: p}, nil
+}

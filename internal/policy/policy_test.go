@@ -1,0 +1,99 @@
+package policy
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var tools = []string{"search_docs", "send_message", "issue_refund"}
+
+func TestTheDefaultPolicyLoads(t *testing.T) {
+	snap, err := Load("", tools)
+	require.NoError(t, err)
+	assert.Equal(t, "built-in default", snap.Source)
+	assert.Equal(t, []string{"email", "phone", "iban", "card", "national_id"}, snap.Policy.Redaction.Detectors)
+	assert.True(t, snap.Policy.Redaction.RestoreOutputs)
+	assert.Equal(t, Duration(90*24*time.Hour), snap.Policy.Retention.ModelOutputs)
+	assert.False(t, snap.Policy.Sandbox.Default)
+	assert.Regexp(t, `^sha256:[0-9a-f]{64}$`, snap.Hash)
+}
+
+func TestTheHashFollowsTheRulesNotTheLayout(t *testing.T) {
+	a, err := Parse("a", []byte("version: 1\nsandbox: {default: true}\n"), tools)
+	require.NoError(t, err)
+	b, err := Parse("b", []byte("# a comment\nversion: 1\n\nsandbox:\n  default: true\n"), tools)
+	require.NoError(t, err)
+	c, err := Parse("c", []byte("version: 1\nsandbox: {default: false}\n"), tools)
+	require.NoError(t, err)
+	assert.Equal(t, a.Hash(), b.Hash())
+	assert.NotEqual(t, a.Hash(), c.Hash())
+}
+
+func TestMistakesAreNamedByLineAndField(t *testing.T) {
+	cases := map[string]struct{ yaml, want string }{
+		"unknown field": {"version: 1\nredaction:\n  detectors: [email]\n  restore: true\n",
+			`data policy p.yaml, line 4, field redaction.restore: there is no field "restore" here; the fields are detectors, custom, restoreOutputs`},
+		"unknown section": {"version: 1\nsandbx:\n  default: true\n",
+			`data policy p.yaml, line 2, field sandbx: there is no field "sandbx" here; the fields are version, inference, redaction, agent, retention, sandbox`},
+		"wrong type": {"version: 1\nagent:\n  maxSteps: many\n",
+			`data policy p.yaml, line 3, field agent.maxSteps: "many" is not a whole number`},
+		"unknown detector": {"version: 1\nredaction:\n  detectors:\n    - email\n    - passport\n",
+			`data policy p.yaml, line 5, field redaction.detectors[1]: there is no detector "passport"; the built-in detectors are email, iban, card, national_id, phone`},
+		"bad pattern": {"version: 1\nredaction:\n  custom:\n    - name: employee_id\n      pattern: 'EMP-('\n",
+			`data policy p.yaml, line 5, field redaction.custom[0].pattern: "EMP-(" is not a regular expression (error parsing regexp: missing closing ): ` + "`EMP-(`" + `)`},
+		"pattern matching nothing": {"version: 1\nredaction:\n  custom:\n    - name: anything\n      pattern: 'x*'\n",
+			`data policy p.yaml, line 5, field redaction.custom[0].pattern: "x*" matches empty text, so it would redact nothing useful; make it match at least one character`},
+		"unknown tool": {"version: 1\nagent:\n  deny: [search_docs, wire_money]\n",
+			`data policy p.yaml, line 3, field agent.deny[1]: there is no tool "wire_money"; the tools are search_docs, send_message, issue_refund`},
+		"bad duration": {"version: 1\nretention:\n  modelOutputs: forever\n",
+			`data policy p.yaml, line 3, field retention.modelOutputs: "forever" is not a duration; write it like 90d or 36h`},
+		"url endpoint": {"version: 1\ninference:\n  endpoints:\n    - http://gpu.example:11434\n",
+			`data policy p.yaml, line 4, field inference.endpoints[0]: "http://gpu.example:11434" is not a host or host:port; list servers like gpu-box.internal or 10.1.2.3:11434`},
+		"wrong version": {"version: 2\n",
+			`data policy p.yaml, line 1, field version: version 2 is not one this Tandem reads; write version: 1`},
+		"syntax": {"version: 1\nagent:\n  deny: a: b\n",
+			`data policy p.yaml, line 3: not valid YAML: mapping values are not allowed in this context`},
+		"empty": {"", `data policy p.yaml: the file is empty; start from the built-in default in internal/policy/default.yaml`},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := Parse("p.yaml", []byte(tc.yaml), tools)
+			require.Error(t, err)
+			assert.Equal(t, tc.want, err.Error())
+			assert.NotContains(t, err.Error(), "\n", "one sentence")
+		})
+	}
+}
+
+func TestLoadReadsAFileAndSaysWhenItCannot(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "policy.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("version: 1\nagent:\n  deny: [issue_refund]\n  requireApproval: [send_message]\nsandbox:\n  default: true\n"), 0o600))
+	snap, err := Load(path, tools)
+	require.NoError(t, err)
+	assert.Equal(t, path, snap.Source)
+	assert.Equal(t, []string{"issue_refund"}, snap.Policy.Agent.Deny)
+	assert.True(t, snap.Policy.Sandbox.Default)
+
+	_, err = Load(filepath.Join(t.TempDir(), "missing.yaml"), tools)
+	require.Error(t, err)
+	assert.True(t, strings.HasPrefix(err.Error(), "cannot read the data policy: open "), err.Error())
+	assert.True(t, strings.HasSuffix(err.Error(), "set TANDEM_POLICY_FILE to a readable YAML file, or unset it for the default"))
+}
+
+func TestRedactorFollowsThePolicy(t *testing.T) {
+	p, err := Parse("p", []byte("version: 1\nredaction:\n  detectors: [email]\n  custom:\n    - name: employee_id\n      pattern: 'EMP-[0-9]{6}'\n"), tools)
+	require.NoError(t, err)
+	r, err := p.Redactor()
+	require.NoError(t, err)
+	var kinds []string
+	for _, m := range r.Find("EMP-000123 wrote from a@b.example, card 4111 1111 1111 1111") {
+		kinds = append(kinds, m.Kind)
+	}
+	assert.Equal(t, []string{"EMPLOYEE_ID", "EMAIL"}, kinds, "cards are not redacted when the policy leaves the card detector out")
+}

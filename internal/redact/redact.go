@@ -1,0 +1,167 @@
+// Package redact finds personal data in text before it reaches a model:
+// email addresses, phone numbers, IBANs, card numbers, national ids and
+// custom patterns. Each match is replaced by a placeholder such as
+// [EMAIL_1]; the caller decides which placeholder a value gets, so that the
+// same value keeps the same placeholder for a whole run.
+package redact
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Built-in detector names, as the data policy spells them.
+const (
+	Email      = "email"
+	Phone      = "phone"
+	IBAN       = "iban"
+	Card       = "card"
+	NationalID = "national_id"
+)
+
+// Builtins lists the built-in detectors, in the order they claim text: a
+// span one detector claims is not offered to the ones after it.
+var Builtins = []string{Email, IBAN, Card, NationalID, Phone}
+
+// Detector finds one kind of personal data.
+type Detector struct {
+	Kind    string         // the placeholder's label, such as EMAIL
+	pattern *regexp.Regexp // candidate matches
+	// valid returns how much of a candidate is the real thing: its whole
+	// length, a shorter prefix, or 0 for none of it. Nil keeps every match.
+	valid func(string) int
+}
+
+// Custom returns a detector for a custom pattern, labelled with name.
+func Custom(name, pattern string) (Detector, error) {
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		return Detector{}, err
+	}
+	return Detector{Kind: label(name), pattern: re}, nil
+}
+
+// Builtin returns the built-in detector called name.
+func Builtin(name string) (Detector, error) {
+	switch name {
+	case Email:
+		return Detector{Kind: "EMAIL", pattern: emailPattern}, nil
+	case Phone:
+		return Detector{Kind: "PHONE", pattern: phonePattern, valid: validPhone}, nil
+	case IBAN:
+		return Detector{Kind: "IBAN", pattern: ibanPattern, valid: validIBAN}, nil
+	case Card:
+		return Detector{Kind: "CARD", pattern: cardPattern, valid: validCard}, nil
+	case NationalID:
+		return Detector{Kind: "NATIONAL_ID", pattern: nationalIDPattern, valid: validNationalID}, nil
+	}
+	return Detector{}, fmt.Errorf("there is no detector %q; the built-in detectors are %s", name, strings.Join(Builtins, ", "))
+}
+
+// Match is one piece of personal data found in a text.
+type Match struct {
+	Kind       string
+	Value      string
+	Start, End int // byte offsets
+}
+
+// Redactor runs a set of detectors.
+type Redactor struct {
+	detectors []Detector
+}
+
+// New returns a redactor running detectors in order; earlier ones win
+// overlapping spans.
+func New(detectors ...Detector) *Redactor {
+	return &Redactor{detectors: detectors}
+}
+
+// Find returns the matches in text, in order, without overlaps.
+func (r *Redactor) Find(text string) []Match {
+	if r == nil {
+		return nil
+	}
+	var found []Match
+	taken := func(s, e int) bool {
+		return slices.ContainsFunc(found, func(m Match) bool { return s < m.End && m.Start < e })
+	}
+	for _, d := range r.detectors {
+		for _, loc := range d.pattern.FindAllStringSubmatchIndex(text, -1) {
+			s, e := loc[0], loc[1]
+			if len(loc) >= 4 && loc[2] >= 0 { // a detector's first group is the value itself
+				s, e = loc[2], loc[3]
+			}
+			if d.valid != nil {
+				e = s + d.valid(text[s:e])
+			}
+			if e == s || taken(s, e) {
+				continue
+			}
+			found = append(found, Match{Kind: d.Kind, Value: text[s:e], Start: s, End: e})
+		}
+	}
+	sort.Slice(found, func(i, j int) bool { return found[i].Start < found[j].Start })
+	return found
+}
+
+// Replace returns text with every match replaced by placeholder(kind, value).
+func (r *Redactor) Replace(text string, placeholder func(kind, value string) (string, error)) (string, int, error) {
+	matches := r.Find(text)
+	if len(matches) == 0 {
+		return text, 0, nil
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range matches {
+		ph, err := placeholder(m.Kind, m.Value)
+		if err != nil {
+			return "", 0, err
+		}
+		b.WriteString(text[last:m.Start])
+		b.WriteString(ph)
+		last = m.End
+	}
+	b.WriteString(text[last:])
+	return b.String(), len(matches), nil
+}
+
+// Placeholder is the text that stands for the n-th value of a kind.
+func Placeholder(kind string, n int) string {
+	return fmt.Sprintf("[%s_%d]", kind, n)
+}
+
+// placeholderPattern finds placeholders in a model's answer.
+var placeholderPattern = regexp.MustCompile(`\[[A-Z][A-Z0-9_]*_[0-9]+\]`)
+
+// Restore replaces the placeholders in text that values knows.
+func Restore(text string, values map[string]string) string {
+	if len(values) == 0 {
+		return text
+	}
+	return placeholderPattern.ReplaceAllStringFunc(text, func(ph string) string {
+		if v, ok := values[ph]; ok {
+			return v
+		}
+		return ph
+	})
+}
+
+// Placeholders returns the placeholders that occur in text.
+func Placeholders(text string) []string {
+	return placeholderPattern.FindAllString(text, -1)
+}
+
+func label(name string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z':
+			return r - 'a' + 'A'
+		case r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+			return r
+		}
+		return '_'
+	}, name)
+}

@@ -1,0 +1,71 @@
+package workflows
+
+import (
+	"slices"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tandemhq/tandem/activities"
+	"github.com/tandemhq/tandem/internal/policy"
+	"github.com/tandemhq/tandem/internal/sandbox"
+)
+
+// DataPolicyMemo is the memo field holding the hash of the data policy a
+// run recorded at its start.
+const DataPolicyMemo = "dataPolicy"
+
+// adoptDataPolicy records the worker's data policy as the run's snapshot
+// (a local activity, so the rules are in the run's history), puts its hash
+// in the memo, and sandboxes the run when the policy sandboxes every run. It
+// returns the context the rest of the run uses.
+func adoptDataPolicy(ctx workflow.Context) (workflow.Context, policy.Policy, error) {
+	// Runs started before data policies existed replay without one.
+	if workflow.GetVersion(ctx, "data-policy", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return ctx, policy.Policy{}, nil
+	}
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 5 * time.Second,
+		Summary:             "record the data policy",
+	})
+	var settings *activities.Settings
+	var snap policy.Snapshot
+	if err := workflow.ExecuteLocalActivity(lctx, settings.DataPolicy).Get(ctx, &snap); err != nil {
+		return ctx, policy.Policy{}, err
+	}
+	memo := map[string]any{DataPolicyMemo: snap.Hash}
+	if snap.Policy.Sandbox.Default && !sandbox.InWorkflow(ctx) {
+		ctx = sandbox.WorkflowWith(ctx, true)
+		memo["sandbox"] = true
+		if err := workflow.UpsertTypedSearchAttributes(ctx, SandboxKey.ValueSet(true)); err != nil {
+			return ctx, policy.Policy{}, err
+		}
+	}
+	if err := workflow.UpsertMemo(ctx, memo); err != nil {
+		return ctx, policy.Policy{}, err
+	}
+	return ctx, snap.Policy, nil
+}
+
+// dataAgentRules are the data policy's rules for every agent.
+type dataAgentRules = policy.AgentRules
+
+// underDataPolicy narrows an agent's policy by the data policy's agent
+// rules: denied tools leave the allowlist, listed tools need a person, and
+// the budgets are capped.
+func (p AgentPolicy) underDataPolicy(r dataAgentRules) AgentPolicy {
+	p.Tools = slices.DeleteFunc(slices.Clone(p.Tools), func(t string) bool { return slices.Contains(r.Deny, t) })
+	p.NeedApproval = slices.Clone(p.NeedApproval)
+	for _, t := range r.RequireApproval {
+		if !slices.Contains(p.NeedApproval, t) {
+			p.NeedApproval = append(p.NeedApproval, t)
+		}
+	}
+	if r.MaxSteps > 0 && r.MaxSteps < p.MaxSteps {
+		p.MaxSteps = r.MaxSteps
+	}
+	if r.MaxTokens > 0 && r.MaxTokens < p.MaxTokens {
+		p.MaxTokens = r.MaxTokens
+	}
+	return p
+}
