@@ -111,6 +111,11 @@ type Run[R any] struct {
 	Existing bool
 }
 
+// MaxInputBytes bounds a run's encoded input, well under Temporal's 2 MB
+// payload limit, so that an oversized input is refused before a run starts
+// instead of failing it.
+const MaxInputBytes = 1 << 20
+
 var unsafeID = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
 // WorkflowID is the run id an idempotency key maps to: the same key always
@@ -126,6 +131,11 @@ func WorkflowID(kind, idempotencyKey string) string {
 func (c *Client) Start(ctx context.Context, kind Kind, id string, input any) (run client.WorkflowRun, existing bool, err error) {
 	if id == "" {
 		return nil, false, errors.New("a run needs an id; derive it from an idempotency key with WorkflowID")
+	}
+	if encoded, err := json.Marshal(input); err != nil {
+		return nil, false, fmt.Errorf("the %s input cannot be encoded as JSON: %w", kind.Name, err)
+	} else if len(encoded) > MaxInputBytes {
+		return nil, false, &TooLargeError{Kind: kind.Name, Bytes: len(encoded)}
 	}
 	if _, err := c.Temporal.DescribeWorkflowExecution(ctx, id, ""); err == nil {
 		return c.Temporal.GetWorkflow(ctx, id, ""), true, nil
@@ -219,6 +229,17 @@ func (c *Client) Status(ctx context.Context, id string) (workflows.Status, error
 
 // ErrNotFound is returned for a run id that does not exist.
 var ErrNotFound = errors.New("no such run")
+
+// TooLargeError refuses an input over MaxInputBytes, before a run starts.
+type TooLargeError struct {
+	Kind  string
+	Bytes int
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("the %s input is %d KB, over the %d KB a run takes (Temporal refuses payloads over 2 MB); store large documents and pass their id",
+		e.Kind, e.Bytes>>10, MaxInputBytes>>10)
+}
 
 // ErrRefused wraps a decision or message a run refused; its text says why.
 var ErrRefused = errors.New("refused")

@@ -19,7 +19,7 @@ import (
 )
 
 // MaxRequestBytes bounds a request body, well under Temporal's payload limit.
-const MaxRequestBytes = 1 << 20
+const MaxRequestBytes = MaxInputBytes
 
 // Server is the HTTP trigger API: JSON in and out, bearer-token auth.
 type Server struct {
@@ -112,7 +112,11 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request) {
 	}
 	id := WorkflowID(kind.Name, req.IdempotencyKey)
 	run, existing, err := s.Client.Start(sandbox.With(r.Context(), req.Sandbox), kind, id, input)
-	if err != nil {
+	var tooLarge *TooLargeError
+	if errors.As(err, &tooLarge) {
+		writeError(w, http.StatusRequestEntityTooLarge, err.Error())
+		return
+	} else if err != nil {
 		s.serverError(w, err)
 		return
 	}

@@ -41,6 +41,13 @@ type tandem struct {
 // task queues and store, stopped when the test ends.
 func startTandem(t testing.TB) *tandem {
 	t.Helper()
+	return startTandemWith(t, nil)
+}
+
+// startTandemWith is startTandem with the worker's configuration changed by
+// configure first (another model server, a data policy file).
+func startTandemWith(t testing.TB, configure func(*config.Config)) *tandem {
+	t.Helper()
 	s := testenv.Start(t)
 	cfg := config.FromEnv()
 	cfg.TemporalAddress = s.TemporalAddress
@@ -53,6 +60,9 @@ func startTandem(t testing.TB) *tandem {
 	cfg.ReportsDir = filepath.Join(t.TempDir(), "reports")
 	cfg.CorpusDir = filepath.Join(testenv.RepoRoot(), "testdata", "corpus")
 	cfg.UIURL = "http://localhost:8233"
+	if configure != nil {
+		configure(&cfg)
+	}
 
 	ctx := context.Background()
 	db, err := store.Open(ctx, cfg.DBPath)
