@@ -8,14 +8,11 @@ import (
 	"io"
 	"strings"
 
-	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 
 	"github.com/tandemhq/tandem/activities"
-	"github.com/tandemhq/tandem/internal/codec"
 	"github.com/tandemhq/tandem/internal/config"
 )
 
@@ -25,7 +22,7 @@ type AuditRecord struct {
 	Type       string       `json:"type"`
 	Runs       []string     `json:"runs"` // run ids, first to last (continue-as-new)
 	Status     string       `json:"status"`
-	InputHash  string       `json:"inputHash"` // sha256 of the first run's input
+	InputHash  string       `json:"inputHash"`            // sha256 of the first run's input
 	DataPolicy *AuditPolicy `json:"dataPolicy,omitempty"` // the rules the run recorded at its start
 	Memo       any          `json:"memo,omitempty"`
 	ModelCalls []AuditModel `json:"modelCalls"`
@@ -64,15 +61,11 @@ func audit(ctx context.Context, cfg config.Config, args []string, out io.Writer)
 		return err
 	}
 	defer c.Close()
-	keys, err := codec.LoadKeys()
+	dec, err := newPayloadDecoder()
 	if err != nil {
 		return err
 	}
-	dc := converter.GetDefaultDataConverter()
-	if keys != nil {
-		dc = keys.DataConverter()
-	}
-	rec, err := auditRun(ctx, c, cfg.Namespace, id, dc)
+	rec, err := auditRun(ctx, c, cfg.Namespace, id, dec)
 	if err != nil {
 		return err
 	}
@@ -106,7 +99,7 @@ func audit(ctx context.Context, cfg config.Config, args []string, out io.Writer)
 	return nil
 }
 
-func auditRun(ctx context.Context, c client.Client, namespace, id string, dc converter.DataConverter) (AuditRecord, error) {
+func auditRun(ctx context.Context, c client.Client, namespace, id string, dec payloadDecoder) (AuditRecord, error) {
 	rec := AuditRecord{WorkflowID: id, ModelCalls: []AuditModel{}, Decisions: []AuditEvent{}}
 	resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: namespace,
 		Query: fmt.Sprintf("WorkflowId = '%s'", strings.ReplaceAll(id, "'", ""))})
@@ -120,16 +113,7 @@ func auditRun(ctx context.Context, c client.Client, namespace, id string, dc con
 	if len(rec.Runs) == 0 {
 		rec.Runs = []string{""}
 	}
-	decode := func(p *commonpb.Payloads) json.RawMessage {
-		if p == nil || len(p.GetPayloads()) == 0 {
-			return nil
-		}
-		var raw json.RawMessage
-		if err := dc.FromPayload(p.GetPayloads()[0], &raw); err != nil {
-			return json.RawMessage(fmt.Sprintf("%q", "cannot decode: "+err.Error()))
-		}
-		return raw
-	}
+	decode := dec.first
 	for i, runID := range rec.Runs {
 		scheduled := map[int64]string{}
 		iter := c.GetWorkflowHistory(ctx, id, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
@@ -149,7 +133,7 @@ func auditRun(ctx context.Context, c client.Client, namespace, id string, dc con
 						memo := map[string]any{}
 						for k, v := range f {
 							var val any
-							_ = dc.FromPayload(v, &val)
+							_ = dec.dc.FromPayload(v, &val)
 							memo[k] = val
 						}
 						rec.Memo = memo
@@ -168,8 +152,7 @@ func auditRun(ctx context.Context, c client.Client, namespace, id string, dc con
 				scheduled[ev.GetEventId()] = ev.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName()
 			case ev.GetActivityTaskCompletedEventAttributes() != nil:
 				a := ev.GetActivityTaskCompletedEventAttributes()
-				switch scheduled[a.GetScheduledEventId()] {
-				case "Chat", "Decide", "Compact", "Embed":
+				if modelActivities[scheduled[a.GetScheduledEventId()]] {
 					var res struct {
 						Call AuditModel `json:"call"`
 					}

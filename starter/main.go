@@ -47,6 +47,7 @@ var commands = []command{
 	{"watch", "follow a run live: steps, decisions, an agent's turns and tokens, the result", watch},
 	{"result", "wait for a run to end and print its result", result},
 	{"audit", "print from a run's history its input hash, model calls with digests, people's decisions and outcome", audit},
+	{"compare", "run a task through its workflow and through an agent N times each, and compare them side by side", compare},
 	{"list", "list Tandem runs by kind, status, or waiting for a decision", list},
 	{"model", "make sure the configured model is on the Ollama server (pull or import it)", ensureModel},
 }
