@@ -98,7 +98,7 @@ var (
 
 // buildStarter builds the starter and worker commands once per test binary
 // and returns the starter.
-func buildStarter(t *testing.T) string {
+func buildStarter(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		binDir, buildErr = os.MkdirTemp("", "tandem-e2e-bin-")
@@ -116,7 +116,7 @@ func buildStarter(t *testing.T) string {
 }
 
 // buildWorker returns the worker command, built with the starter.
-func buildWorker(t *testing.T) string {
+func buildWorker(t testing.TB) string {
 	buildStarter(t)
 	return filepath.Join(binDir, "worker")
 }

@@ -91,6 +91,8 @@ start_temporal() {
     --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal \
     --dynamic-config-value system.enableActivityEagerExecution=true \
     --dynamic-config-value history.transferProcessorMaxPollRPS=1000 \
+    --dynamic-config-value matching.numTaskqueueReadPartitions=1 \
+    --dynamic-config-value matching.numTaskqueueWritePartitions=1 \
     --ui-codec-endpoint "http://$TANDEM_CODEC_ADDR" \
     --log-level warn >"$LOGS/temporal.log" 2>&1 &
   echo $! >"$PIDS/temporal.pid"

@@ -137,6 +137,8 @@ func start() (*Servers, string, error) {
 			"--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
 			"--dynamic-config-value", "system.enableActivityEagerExecution=true",
 			"--dynamic-config-value", "history.transferProcessorMaxPollRPS=1000",
+			"--dynamic-config-value", "matching.numTaskqueueReadPartitions=1",
+			"--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
 		},
 		Stdout: temporalLog,
 		Stderr: temporalLog,

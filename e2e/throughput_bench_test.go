@@ -1,0 +1,244 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tandemhq/tandem/workflows"
+)
+
+// benchRuns is how many runs a throughput benchmark starts at once;
+// TANDEM_BENCH_RUNS overrides it.
+func benchRuns(fallback int) int {
+	if n, err := strconv.Atoi(os.Getenv("TANDEM_BENCH_RUNS")); err == nil && n > 0 {
+		return n
+	}
+	return fallback
+}
+
+// ticketAnswers is an instant model for ticket routing: a classification
+// with the given priority, and a short reply.
+func ticketAnswers(priority string) func(format, last string) string {
+	return func(format, _ string) string {
+		if strings.Contains(format, `"priority"`) {
+			return `{"category":"billing","priority":"` + priority + `","sentiment":"neutral","language":"en","summary":"charged twice"}`
+		}
+		return "Thank you; we are refunding the duplicate charge."
+	}
+}
+
+var benchTicket = workflows.Ticket{Subject: "Charged twice", Body: "Two charges of 49 EUR in March.", Customer: "Acme", Channel: "email"}
+
+// stepKind is one step of a workflow's shape: a local activity, an activity
+// on the workflow's own task queue, or one on another queue.
+type stepKind string
+
+const (
+	localStep stepKind = "local"
+	sameStep  stepKind = "same"
+	otherStep stepKind = "other"
+)
+
+// bareShape is the baseline for a Tandem workflow: no-op steps of the same
+// kinds, in the same order, on the same kinds of task queue.
+func bareShape(ctx workflow.Context, shape []stepKind, otherQueue string) error {
+	for _, k := range shape {
+		var f workflow.Future
+		switch k {
+		case localStep:
+			f = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx,
+				workflow.LocalActivityOptions{StartToCloseTimeout: 5 * time.Second}), noop)
+		case sameStep:
+			f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx,
+				workflow.ActivityOptions{StartToCloseTimeout: 10 * time.Second}), noop)
+		default:
+			f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx,
+				workflow.ActivityOptions{StartToCloseTimeout: 10 * time.Second, TaskQueue: otherQueue}), noop)
+		}
+		if err := f.Get(ctx, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// shapeOf reads a finished run's steps from its history.
+func shapeOf(t testing.TB, c client.Client, id, runID, ownQueue string) []stepKind {
+	var shape []stepKind
+	iter := c.GetWorkflowHistory(context.Background(), id, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		require.NoError(t, err)
+		switch {
+		case ev.GetMarkerRecordedEventAttributes().GetMarkerName() == "LocalActivity":
+			shape = append(shape, localStep)
+		case ev.GetActivityTaskScheduledEventAttributes() != nil:
+			if ev.GetActivityTaskScheduledEventAttributes().GetTaskQueue().GetName() == ownQueue {
+				shape = append(shape, sameStep)
+			} else {
+				shape = append(shape, otherStep)
+			}
+		}
+	}
+	return shape
+}
+
+// startAndWait starts n runs at once and waits for all of them; it returns
+// the wall time and how many ended in error.
+func startAndWait(t testing.TB, n int, start func(i int) (client.WorkflowRun, error)) (time.Duration, int) {
+	t0 := time.Now()
+	runs := make([]client.WorkflowRun, n)
+	for i := range n {
+		run, err := start(i)
+		require.NoError(t, err)
+		runs[i] = run
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	failed := 0
+	for _, run := range runs {
+		wg.Go(func() {
+			if err := run.Get(context.Background(), nil); err != nil {
+				mu.Lock()
+				failed++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return time.Since(t0), failed
+}
+
+// BenchmarkThroughput starts N ticket routings at once (the scripted model
+// answers instantly, and the review is not needed), then N bare workflows of
+// the same shape — the same local activities and activities, in the same
+// order, on the same kinds of task queue, with the other queue's worker as
+// bounded as Tandem's model worker — and reports both throughputs and
+// their ratio. A lost or failed run fails the benchmark.
+//
+//	go test ./e2e -run '^$' -bench Throughput -benchtime 1x
+func BenchmarkThroughput(b *testing.B) {
+	td, c := scriptedTandem(b, "throughput", ticketAnswers("normal"))
+	n := benchRuns(200)
+	ctx := context.Background()
+	input := workflows.TicketRoutingInput{Ticket: benchTicket, Model: workflows.ModelSettings{Model: "scripted", TaskQueue: td.cfg.ModelTaskQueue}}
+	probe, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: td.cfg.TaskQueue}, workflows.TicketRoutingName, input)
+	require.NoError(b, err)
+	require.NoError(b, probe.Get(ctx, nil))
+	shape := shapeOf(b, c, probe.GetID(), probe.GetRunID(), td.cfg.TaskQueue)
+	b.Logf("ticket routing's shape: %v", shape)
+
+	bare := worker.New(c, "e2e-throughput-bare", worker.Options{})
+	bare.RegisterWorkflow(bareShape)
+	bare.RegisterActivity(noop)
+	other := worker.New(c, "e2e-throughput-bare-other", worker.Options{DisableWorkflowWorker: true,
+		MaxConcurrentActivityExecutionSize: td.cfg.ModelParallel, MaxConcurrentActivityTaskPollers: max(2, td.cfg.ModelParallel)})
+	other.RegisterActivity(noop)
+	require.NoError(b, bare.Start())
+	defer bare.Stop()
+	require.NoError(b, other.Start())
+	defer other.Stop()
+
+	for i := 0; i < b.N; i++ {
+		bareWall, bareFailed := startAndWait(b, n, func(int) (client.WorkflowRun, error) {
+			return c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: "e2e-throughput-bare"}, bareShape, shape, "e2e-throughput-bare-other")
+		})
+		tandemWall, tandemFailed := startAndWait(b, n, func(int) (client.WorkflowRun, error) {
+			return c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: td.cfg.TaskQueue}, workflows.TicketRoutingName, input)
+		})
+		require.Zero(b, bareFailed+tandemFailed, "no run may be lost or fail")
+		bareRate, tandemRate := float64(n)/bareWall.Seconds(), float64(n)/tandemWall.Seconds()
+		b.ReportMetric(bareRate, "bare-runs/s")
+		b.ReportMetric(tandemRate, "tandem-runs/s")
+		b.ReportMetric(tandemRate/bareRate, "ratio")
+		b.Logf("%d runs of %d steps: bare %.1f runs/s (%s), Tandem ticket routing %.1f runs/s (%s), ratio %.2f",
+			n, len(shape), bareRate, bareWall.Round(time.Millisecond), tandemRate, tandemWall.Round(time.Millisecond), tandemRate/bareRate)
+	}
+	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkWorkerMemory starts the real worker binary, then N ticket
+// routings that each stop at a person's review (the scripted model says
+// high priority), so all N are open at once in the worker's cache, and
+// reports the worker's peak resident memory.
+//
+//	go test ./e2e -run '^$' -bench WorkerMemory -benchtime 1x
+func BenchmarkWorkerMemory(b *testing.B) {
+	td := startTandem(b)
+	model := scriptedOllama(b, ticketAnswers("high"))
+	queue := "e2e-memory-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	n := benchRuns(1000)
+
+	cmd := exec.Command(buildWorker(b))
+	cmd.Env = append(os.Environ(), "TEMPORAL_ADDRESS="+td.cfg.TemporalAddress, "TANDEM_TASK_QUEUE="+queue,
+		"TANDEM_MODEL_TASK_QUEUE="+queue+"-model", "OLLAMA_HOST="+model.URL, "TANDEM_MODEL=scripted", "TANDEM_MODEL_PARALLEL=4",
+		"TANDEM_DB="+filepath.Join(b.TempDir(), "t.db"), "TANDEM_LOG_LEVEL=warn")
+	require.NoError(b, cmd.Start())
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	time.Sleep(2 * time.Second)
+	idle := residentKB(b, cmd.Process.Pid, "VmRSS")
+
+	c := td.servers.Client(b)
+	ctx := context.Background()
+	input := workflows.TicketRoutingInput{Ticket: benchTicket, Model: workflows.ModelSettings{Model: "scripted", TaskQueue: queue + "-model"}}
+	ids := make([]string, n)
+	t0 := time.Now()
+	for i := range n {
+		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: queue}, workflows.TicketRoutingName, input)
+		require.NoError(b, err)
+		ids[i] = run.GetID()
+	}
+	waiting := 0
+	for time.Since(t0) < 10*time.Minute {
+		resp, err := c.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{
+			Query: fmt.Sprintf("TaskQueue = '%s' AND TandemWaiting = true AND ExecutionStatus = 'Running'", queue)})
+		require.NoError(b, err)
+		if waiting = int(resp.GetCount()); waiting == n {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	require.Equal(b, n, waiting, "every run reached its review")
+	peak := residentKB(b, cmd.Process.Pid, "VmHWM")
+	b.ReportMetric(float64(peak)/1024, "peak-MB")
+	b.ReportMetric(float64(peak-idle)/float64(n), "KB/run")
+	b.ReportMetric(0, "ns/op")
+	b.Logf("%d open ticket routings reached their review in %s; worker RSS idle %d MB, peak %d MB (%.0f KB a run)",
+		n, time.Since(t0).Round(time.Second), idle/1024, peak/1024, float64(peak-idle)/float64(n))
+	for _, id := range ids {
+		_ = c.TerminateWorkflow(ctx, id, "", "benchmark finished")
+	}
+}
+
+// residentKB reads a memory figure (VmRSS, VmHWM) of a process, in KB.
+func residentKB(t testing.TB, pid int, field string) int {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	require.NoError(t, err)
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
+			kb, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
+			require.NoError(t, err)
+			return kb
+		}
+	}
+	t.Fatalf("no %s in /proc/%d/status", field, pid)
+	return 0
+}
