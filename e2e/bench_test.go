@@ -44,6 +44,7 @@ func BenchmarkStep(b *testing.B) {
 	td, c := scriptedTandem(b, "bench", calculatingAgent(1<<40))
 	bare := worker.New(c, "e2e-bench-bare", worker.Options{})
 	bare.RegisterWorkflow(bareSteps)
+	bare.RegisterWorkflow(bareShape)
 	bare.RegisterActivity(noop)
 	require.NoError(b, bare.Start())
 	defer bare.Stop()
@@ -60,6 +61,17 @@ func BenchmarkStep(b *testing.B) {
 			})
 		})
 	}
+	// An agent step with a local-activity tool is an activity on another
+	// queue and a local activity: the same two, bare.
+	b.Run("bare-activity-other-queue-plus-local-activity", func(b *testing.B) {
+		var shape []stepKind
+		for range benchSteps {
+			shape = append(shape, otherStep, localStep)
+		}
+		measure(b, c, func(i int) (client.WorkflowRun, error) {
+			return c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{TaskQueue: "e2e-bench-bare"}, bareShape, shape, "e2e-bench-other")
+		})
+	})
 	for _, tool := range []string{"calculate", "send_message"} {
 		b.Run("agent-"+tool, func(b *testing.B) {
 			td2, c2 := td, c
