@@ -72,12 +72,18 @@ func calculatingAgent(steps int64) func(format, last string) string {
 // scripted server.
 func scriptedTandem(t testing.TB, name string, answer func(format, last string) string) (*tandem, client.Client) {
 	t.Helper()
+	return scriptedTandemWith(t, name, answer, 4)
+}
+
+// scriptedTandemWith is scriptedTandem with modelParallel model calls at once.
+func scriptedTandemWith(t testing.TB, name string, answer func(format, last string) string, modelParallel int) (*tandem, client.Client) {
+	t.Helper()
 	td := startTandem(t)
 	ollama := scriptedOllama(t, answer)
 	cfg := td.cfg
 	cfg.OllamaHost, cfg.Model = ollama.URL, "scripted"
 	cfg.TaskQueue, cfg.ModelTaskQueue = "e2e-"+name, "e2e-"+name+"-model"
-	cfg.ModelParallel = 4
+	cfg.ModelParallel = modelParallel
 	c := td.servers.Client(t)
 	db, err := store.Open(context.Background(), td.dbPath)
 	require.NoError(t, err)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -99,9 +100,56 @@ func shapeOf(t testing.TB, c client.Client, id, runID, ownQueue string) []stepKi
 	return shape
 }
 
+// timeSpent sums, over runs, how long each kind of step waited to start
+// and ran, from their histories, and returns it as a line per kind.
+func timeSpent(t testing.TB, c client.Client, runs []client.WorkflowRun) string {
+	type spent struct {
+		n             int
+		waited, taken time.Duration
+	}
+	by := map[string]*spent{}
+	for _, run := range runs {
+		scheduled := map[int64]time.Time{}
+		names := map[int64]string{}
+		var started time.Time
+		iter := c.GetWorkflowHistory(context.Background(), run.GetID(), run.GetRunID(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for iter.HasNext() {
+			ev, err := iter.Next()
+			require.NoError(t, err)
+			at := ev.GetEventTime().AsTime()
+			switch {
+			case ev.GetActivityTaskScheduledEventAttributes() != nil:
+				scheduled[ev.GetEventId()], names[ev.GetEventId()] = at, ev.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName()
+			case ev.GetWorkflowTaskScheduledEventAttributes() != nil:
+				scheduled[ev.GetEventId()], names[ev.GetEventId()] = at, "workflow task"
+			case ev.GetActivityTaskStartedEventAttributes() != nil:
+				started = at
+			case ev.GetWorkflowTaskStartedEventAttributes() != nil:
+				started = at
+			case ev.GetActivityTaskCompletedEventAttributes() != nil, ev.GetWorkflowTaskCompletedEventAttributes() != nil:
+				id := ev.GetActivityTaskCompletedEventAttributes().GetScheduledEventId() + ev.GetWorkflowTaskCompletedEventAttributes().GetScheduledEventId()
+				s := by[names[id]]
+				if s == nil {
+					s = &spent{}
+					by[names[id]] = s
+				}
+				s.n++
+				s.waited += started.Sub(scheduled[id])
+				s.taken += at.Sub(started)
+			}
+		}
+	}
+	var lines []string
+	for name, s := range by {
+		lines = append(lines, fmt.Sprintf("%s: waited %s, ran %s", name, (s.waited / time.Duration(s.n)).Round(10*time.Microsecond), (s.taken / time.Duration(s.n)).Round(10*time.Microsecond)))
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "; ")
+}
+
 // startAndWait starts n runs at once and waits for all of them; it returns
 // the wall time and how many ended in error.
-func startAndWait(t testing.TB, n int, start func(i int) (client.WorkflowRun, error)) (time.Duration, int) {
+func startAndWait(t testing.TB, n int, start func(i int) (client.WorkflowRun, error)) (time.Duration, int, []client.WorkflowRun) {
 	t0 := time.Now()
 	runs := make([]client.WorkflowRun, n)
 	for i := range n {
@@ -122,7 +170,7 @@ func startAndWait(t testing.TB, n int, start func(i int) (client.WorkflowRun, er
 		})
 	}
 	wg.Wait()
-	return time.Since(t0), failed
+	return time.Since(t0), failed, runs
 }
 
 // BenchmarkThroughput starts N ticket routings at once (the scripted model
@@ -134,7 +182,9 @@ func startAndWait(t testing.TB, n int, start func(i int) (client.WorkflowRun, er
 //
 //	go test ./e2e -run '^$' -bench Throughput -benchtime 1x
 func BenchmarkThroughput(b *testing.B) {
-	td, c := scriptedTandem(b, "throughput", ticketAnswers("normal"))
+	// The scripted model answers at once, so many calls may run together;
+	// the bare workflow's other queue gets the same bound.
+	td, c := scriptedTandemWith(b, "throughput", ticketAnswers("normal"), 32)
 	n := benchRuns(200)
 	ctx := context.Background()
 	input := workflows.TicketRoutingInput{Ticket: benchTicket, Model: workflows.ModelSettings{Model: "scripted", TaskQueue: td.cfg.ModelTaskQueue}}
@@ -144,7 +194,7 @@ func BenchmarkThroughput(b *testing.B) {
 	shape := shapeOf(b, c, probe.GetID(), probe.GetRunID(), td.cfg.TaskQueue)
 	b.Logf("ticket routing's shape: %v", shape)
 
-	bare := worker.New(c, "e2e-throughput-bare", worker.Options{})
+	bare := worker.New(c, "e2e-throughput-bare", worker.Options{MaxConcurrentWorkflowTaskPollers: 8, MaxConcurrentActivityTaskPollers: 8})
 	bare.RegisterWorkflow(bareShape)
 	bare.RegisterActivity(noop)
 	other := worker.New(c, "e2e-throughput-bare-other", worker.Options{DisableWorkflowWorker: true,
@@ -156,13 +206,15 @@ func BenchmarkThroughput(b *testing.B) {
 	defer other.Stop()
 
 	for i := 0; i < b.N; i++ {
-		bareWall, bareFailed := startAndWait(b, n, func(int) (client.WorkflowRun, error) {
+		bareWall, bareFailed, bareRuns := startAndWait(b, n, func(int) (client.WorkflowRun, error) {
 			return c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: "e2e-throughput-bare"}, bareShape, shape, "e2e-throughput-bare-other")
 		})
-		tandemWall, tandemFailed := startAndWait(b, n, func(int) (client.WorkflowRun, error) {
+		tandemWall, tandemFailed, tandemRuns := startAndWait(b, n, func(int) (client.WorkflowRun, error) {
 			return c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: td.cfg.TaskQueue}, workflows.TicketRoutingName, input)
 		})
 		require.Zero(b, bareFailed+tandemFailed, "no run may be lost or fail")
+		b.Logf("bare, per step: %s", timeSpent(b, c, bareRuns[:50]))
+		b.Logf("Tandem, per step: %s", timeSpent(b, c, tandemRuns[:50]))
 		bareRate, tandemRate := float64(n)/bareWall.Seconds(), float64(n)/tandemWall.Seconds()
 		b.ReportMetric(bareRate, "bare-runs/s")
 		b.ReportMetric(tandemRate, "tandem-runs/s")

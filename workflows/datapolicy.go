@@ -15,15 +15,20 @@ import (
 // run recorded at its start.
 const DataPolicyMemo = "dataPolicy"
 
-// adoptDataPolicy records the worker's data policy as the run's snapshot
-// (a local activity, so the rules are in the run's history), puts its hash
-// in the memo, and sandboxes the run when the policy sandboxes every run. It
-// returns the context the rest of the run uses.
+// adoptDataPolicy is recordDataPolicy for runs started since data policies
+// exist; runs from before replay without one.
 func adoptDataPolicy(ctx workflow.Context) (workflow.Context, policy.Policy, error) {
-	// Runs started before data policies existed replay without one.
 	if workflow.GetVersion(ctx, "data-policy", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return ctx, policy.Policy{}, nil
 	}
+	return recordDataPolicy(ctx)
+}
+
+// recordDataPolicy records the worker's data policy as the run's snapshot
+// (a local activity, so the rules are in the run's history), puts its hash
+// in the memo, and sandboxes the run when the policy sandboxes every run. It
+// returns the context the rest of the run uses.
+func recordDataPolicy(ctx workflow.Context) (workflow.Context, policy.Policy, error) {
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: 5 * time.Second,
 		Summary:             "record the data policy",

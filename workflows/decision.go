@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tandemhq/tandem/activities"
@@ -103,12 +104,25 @@ func registerDecisions(ctx workflow.Context, kind string) (*decisions, error) {
 // current details, and in the search attributes when it changed: an upsert
 // is a command and a visibility write, so repeating one costs every step.
 func (d *decisions) step(ctx workflow.Context, status, details string) {
+	d.stepWith(ctx, status, details)
+}
+
+// stepWith is step, with more search attributes set in the same upsert
+// (each upsert is one history event and one visibility write).
+func (d *decisions) stepWith(ctx workflow.Context, status, details string, also ...temporal.SearchAttributeUpdate) {
 	workflow.SetCurrentDetails(ctx, details)
-	if d.status.Step == status {
+	if d.status.Step == status && len(also) == 0 {
 		return
 	}
 	d.status.Step = status
-	setStep(ctx, status, details)
+	setStep(ctx, status, details, also...)
+}
+
+// pass moves the status Query and the run's current details to a step
+// that passes too quickly to be worth a search-attribute write.
+func (d *decisions) pass(ctx workflow.Context, status, details string) {
+	workflow.SetCurrentDetails(ctx, details)
+	d.status.Step = status
 }
 
 // validate refuses a decision that cannot be taken, before it enters history.

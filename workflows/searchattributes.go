@@ -34,9 +34,9 @@ var SearchAttributes = map[string]enumspb.IndexedValueType{
 
 // setStep records the run's current step in the Web UI (search attribute and
 // current details) and in the workflow log.
-func setStep(ctx workflow.Context, status, details string) {
+func setStep(ctx workflow.Context, status, details string, also ...temporal.SearchAttributeUpdate) {
 	workflow.SetCurrentDetails(ctx, details)
-	if err := workflow.UpsertTypedSearchAttributes(ctx, StatusKey.ValueSet(status)); err != nil {
+	if err := workflow.UpsertTypedSearchAttributes(ctx, append([]temporal.SearchAttributeUpdate{StatusKey.ValueSet(status)}, also...)...); err != nil {
 		workflow.GetLogger(ctx).Warn("Could not record the step", "status", status, "error", err)
 	}
 }

@@ -102,27 +102,30 @@ func TicketRouting(ctx workflow.Context, in TicketRoutingInput) (TicketRoutingRe
 	if err != nil {
 		return TicketRoutingResult{}, err
 	}
-	if ctx, _, err = adoptDataPolicy(ctx); err != nil {
-		return TicketRoutingResult{}, err
-	}
-	// The customer's name is personal data, and search attributes are never
-	// encrypted: newer runs leave it to the starter, which sets it only
-	// when payloads are not encrypted.
-	if workflow.GetVersion(ctx, "customer-search-attribute", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-		_ = workflow.UpsertTypedSearchAttributes(ctx,
-			KindKey.ValueSet("ticket-routing"), CustomerKey.ValueSet(in.Ticket.Customer))
+	// Runs since the data policy take every change at once, under one
+	// version marker; older runs replay the sequence they recorded.
+	current := workflow.GetVersion(ctx, "ticket-routing-policy", workflow.DefaultVersion, 1) == 1
+	withReview := true
+	if current {
+		if ctx, _, err = recordDataPolicy(ctx); err != nil {
+			return TicketRoutingResult{}, err
+		}
 	} else {
-		_ = workflow.UpsertTypedSearchAttributes(ctx, KindKey.ValueSet("ticket-routing"))
+		withReview = replayLegacyStart(ctx, in.Ticket)
 	}
-	// Runs started before human review existed replay without it.
-	withReview := workflow.GetVersion(ctx, "ticket-review", workflow.DefaultVersion, 1) >= 1
 	model, err := resolveModel(ctx, in.Model)
 	if err != nil {
 		return TicketRoutingResult{}, err
 	}
 	var result TicketRoutingResult
 
-	d.step(ctx, "classifying", "Classifying the ticket with "+model.Model)
+	// Search attributes travel together: each upsert is a history event and
+	// a visibility write.
+	if current {
+		d.stepWith(ctx, "classifying", "Classifying the ticket with "+model.Model, KindKey.ValueSet("ticket-routing"))
+	} else {
+		d.step(ctx, "classifying", "Classifying the ticket with "+model.Model)
+	}
 	classified, err := classifyTicket(ctx, model, in.Ticket)
 	switch {
 	case err == nil:
@@ -136,10 +139,13 @@ func TicketRouting(ctx workflow.Context, in TicketRoutingInput) (TicketRoutingRe
 	}
 
 	result.Route = RouteFor(result.Classification.Category, result.Classification.Priority)
-	_ = workflow.UpsertTypedSearchAttributes(ctx,
-		CategoryKey.ValueSet(result.Classification.Category), QueueKey.ValueSet(result.Route.Queue))
-
-	d.step(ctx, "drafting", "Drafting a reply for queue "+result.Route.Queue)
+	routed := []temporal.SearchAttributeUpdate{CategoryKey.ValueSet(result.Classification.Category), QueueKey.ValueSet(result.Route.Queue)}
+	if current {
+		d.stepWith(ctx, "drafting", "Drafting a reply for queue "+result.Route.Queue, routed...)
+	} else {
+		_ = workflow.UpsertTypedSearchAttributes(ctx, routed...)
+		d.step(ctx, "drafting", "Drafting a reply for queue "+result.Route.Queue)
+	}
 	draft, err := draftReply(ctx, model, in.Ticket, result.Classification)
 	if err != nil {
 		return result, err
@@ -154,18 +160,35 @@ func TicketRouting(ctx workflow.Context, in TicketRoutingInput) (TicketRoutingRe
 		}
 	}
 
-	d.step(ctx, "storing", "Storing the routed ticket")
+	passing := d.step
+	if current {
+		passing = d.pass
+	}
+	passing(ctx, "storing", "Storing the routed ticket")
 	if err := saveTicket(ctx, in.Ticket, result); err != nil {
 		return result, err
 	}
 	if withReview && result.Review.Sent {
-		d.step(ctx, "sending", "Sending the reply to "+in.Ticket.Customer)
+		passing(ctx, "sending", "Sending the reply to "+in.Ticket.Customer)
 		if err := sendReply(ctx, in.Ticket, result.Review.Reply); err != nil {
 			return result, err
 		}
 	}
 	d.step(ctx, "done", fmt.Sprintf("Routed to %s (SLA %d min)", result.Route.Queue, result.Route.SLAMinutes))
 	return result, nil
+}
+
+// replayLegacyStart replays the start of runs from before data policies:
+// the customer search attribute (before encryption kept it out) and the
+// review (before it existed), each behind its own version marker. It
+// reports whether the run reviews drafts.
+func replayLegacyStart(ctx workflow.Context, t Ticket) bool {
+	if workflow.GetVersion(ctx, "customer-search-attribute", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		_ = workflow.UpsertTypedSearchAttributes(ctx, KindKey.ValueSet("ticket-routing"), CustomerKey.ValueSet(t.Customer))
+	} else {
+		_ = workflow.UpsertTypedSearchAttributes(ctx, KindKey.ValueSet("ticket-routing"))
+	}
+	return workflow.GetVersion(ctx, "ticket-review", workflow.DefaultVersion, 1) >= 1
 }
 
 // TicketReview is what happened to a drafted reply before it went out.

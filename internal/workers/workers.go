@@ -63,7 +63,7 @@ func Start(c client.Client, cfg config.Config, db *sql.DB) (*Workers, error) {
 	}
 	model.Redaction = &activities.Redaction{Redactor: redactor, Restore: snap.Policy.Redaction.RestoreOutputs, Store: store}
 
-	main := worker.New(c, cfg.TaskQueue, worker.Options{})
+	main := worker.New(c, cfg.TaskQueue, worker.Options{MaxConcurrentWorkflowTaskPollers: 8, MaxConcurrentActivityTaskPollers: 8})
 	workflows.Register(main)
 	main.RegisterActivity(store)
 	main.RegisterActivity(&activities.Reports{Store: store, Dir: cfg.ReportsDir})
