@@ -141,7 +141,7 @@ func timeSpent(t testing.TB, c client.Client, runs []client.WorkflowRun) string 
 	}
 	var lines []string
 	for name, s := range by {
-		lines = append(lines, fmt.Sprintf("%s: waited %s, ran %s", name, (s.waited / time.Duration(s.n)).Round(10*time.Microsecond), (s.taken / time.Duration(s.n)).Round(10*time.Microsecond)))
+		lines = append(lines, fmt.Sprintf("%s: waited %s, ran %s", name, (s.waited/time.Duration(s.n)).Round(10*time.Microsecond), (s.taken/time.Duration(s.n)).Round(10*time.Microsecond)))
 	}
 	slices.Sort(lines)
 	return strings.Join(lines, "; ")
