@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,6 +16,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/client"
 
 	"github.com/tandemhq/tandem/api"
 	"github.com/tandemhq/tandem/internal/testenv"
@@ -69,7 +73,7 @@ func call(t *testing.T, srv *httptest.Server, method, path, token string, body a
 // start with the same key (the same run comes back), lists it as pending,
 // approves it over HTTP, and reads the posted result.
 func TestHTTPTriggerStartDecideAndRetry(t *testing.T) {
-	srv, _ := triggerAPI(t)
+	srv, td := triggerAPI(t)
 	key := fmt.Sprintf("erp-%d", time.Now().UnixNano())
 	start := map[string]any{"kind": "invoice", "idempotencyKey": key,
 		"input": map[string]any{"document": "INVOICE ACM-77 from Acme Office Supplies, total 119.00 EUR"}}
@@ -117,6 +121,9 @@ func TestHTTPTriggerStartDecideAndRetry(t *testing.T) {
 	assert.True(t, res.Approved)
 	assert.Equal(t, "ap.lead", res.Decision.By)
 	require.NotNil(t, res.Ledger)
+	raw, err := json.Marshal(historyEvents(t, td.servers.Client(t), id))
+	require.NoError(t, err)
+	assert.NotContains(t, string(raw), testToken, "the bearer token never enters history")
 
 	code, closed := call(t, srv, "POST", "/v1/runs/"+id+"/decision", testToken, workflows.Decision{Approve: false, By: "ap.lead", Reason: "late"})
 	assert.Equal(t, http.StatusConflict, code)
@@ -178,4 +185,16 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 		assert.Contains(t, string(doc), strings.ToLower(method)+":", "%s %s is documented", method, path)
 	}
 	assert.Equal(t, 6, routes)
+}
+
+// historyEvents is a run's raw history, as the server stores it.
+func historyEvents(t *testing.T, c client.Client, id string) []*historypb.HistoryEvent {
+	var events []*historypb.HistoryEvent
+	iter := c.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		require.NoError(t, err)
+		events = append(events, ev)
+	}
+	return events
 }
