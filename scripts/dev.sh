@@ -165,6 +165,8 @@ demo() {
   say "Handing a lost-parcel complaint to the customer-service agent"
   "$starter" agent --profile customer-service "Camille Martin's lamp (order O-20931) never arrived. Resolve it with a personal reply." || true
   decide_agents support.lead
+  say "Comparing one ticket through ticket routing and through the customer-service agent (sandboxed)"
+  "$starter" compare ticket testdata/tickets/double-charge.json -n 2
 }
 
 # decide_agents PERSON approves, as PERSON, what waiting agents ask for, until

@@ -73,14 +73,18 @@ func compare(ctx context.Context, cfg config.Config, args []string, out io.Write
 	for _, w := range ways {
 		side := Side{Way: w.Name, Runs: w.Runs}
 		for n := 1; n <= *runs; n++ {
-			fmt.Fprintf(os.Stderr, "\r\033[K%s %d of %d …", w.Name, n, *runs)
+			if stderrIsTerminal() {
+				fmt.Fprintf(os.Stderr, "\r\033[K… %s run %d of %d", w.Name, n, *runs)
+			}
 			m, err := runAndMeasure(ctx, c, cfg, dec, w, n, *answer, *timeout)
 			if err != nil {
 				return err
 			}
 			side.Measures = append(side.Measures, m)
 		}
-		fmt.Fprint(os.Stderr, "\r\033[K")
+		if stderrIsTerminal() {
+			fmt.Fprint(os.Stderr, "\r\033[K")
+		}
 		cmp.Sides = append(cmp.Sides, side.summarise())
 	}
 	if err := cmp.write(*dir); err != nil {

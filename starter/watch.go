@@ -116,7 +116,7 @@ func since(start time.Time) string {
 // progress reports on stderr, when it is a terminal, how many runs are still
 // going and for how long, until stop is called.
 func progress(total int, remaining func() int) (stop func()) {
-	if fi, err := os.Stderr.Stat(); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+	if !stderrIsTerminal() {
 		return func() {}
 	}
 	done := make(chan struct{})
@@ -135,6 +135,12 @@ func progress(total int, remaining func() int) (stop func()) {
 		}
 	}()
 	return func() { close(done) }
+}
+
+// stderrIsTerminal reports whether progress lines on stderr reach a person.
+func stderrIsTerminal() bool {
+	fi, err := os.Stderr.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // openRun parses a command's flags and its one workflow id, dials Temporal,
