@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -66,14 +67,28 @@ func Start(t testing.TB) *Servers {
 	return shared
 }
 
+// stopGroup asks a process and its children to stop, and kills them all
+// after five seconds.
+func stopGroup(cmd *exec.Cmd) {
+	pgid := -cmd.Process.Pid
+	_ = syscall.Kill(pgid, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+	}
+	_ = syscall.Kill(pgid, syscall.SIGKILL)
+	<-done
+}
+
 // Stop stops the shared servers; call it from TestMain after m.Run.
 func Stop() {
 	if shared == nil {
 		return
 	}
 	if shared.ollama != nil && shared.ollama.Process != nil {
-		_ = shared.ollama.Process.Kill()
-		_ = shared.ollama.Wait()
+		stopGroup(shared.ollama)
 	}
 	if shared.temporal != nil {
 		_ = shared.temporal.Stop()
@@ -159,6 +174,9 @@ func start() (*Servers, string, error) {
 	s.ollama.Env = append(os.Environ(), "OLLAMA_HOST="+hostPort, "OLLAMA_MODELS="+filepath.Join(logs, "models"),
 		"OLLAMA_NUM_PARALLEL=2", "OLLAMA_KEEP_ALIVE=10m")
 	s.ollama.Stdout, s.ollama.Stderr = ollamaLog, ollamaLog
+	// Its own process group, so that stopping it stops the model runners
+	// it starts too.
+	s.ollama.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := s.ollama.Start(); err != nil {
 		return nil, "", fmt.Errorf("start Ollama %s: %w", ollamaBin, err)
 	}
