@@ -23,10 +23,10 @@ import (
 
 // way is one way of doing a comparison's task: a fixed workflow or an agent.
 type way struct {
-	Name    string          `json:"name"` // "workflow" or "agent"
-	Runs    string          `json:"runs"` // what runs, such as TicketRouting or agent customer-service
-	job     func(n int) job // the n-th run's job
-	outcome func(json.RawMessage) string
+	Name    string                       // "workflow" or "agent"
+	Runs    string                       // what runs, such as TicketRouting or Agent customer-service
+	job     func(n int) job              // the n-th run's job
+	outcome func(json.RawMessage) string // a run's outcome in a few words, from its result
 }
 
 // compare runs one task through its fixed workflow and through an agent, N
