@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -104,16 +105,27 @@ func decodeError(source string, fields map[int]string, err error) error {
 	return e
 }
 
-// sectionFields are the fields of each section, for the unknown-field message.
-var sectionFields = map[string][]string{
-	"Policy":        {"version", "inference", "redaction", "agent", "retention", "sandbox"},
-	"Inference":     {"endpoints"},
-	"Redaction":     {"detectors", "custom", "restoreOutputs"},
-	"CustomPattern": {"name", "pattern"},
-	"AgentRules":    {"deny", "requireApproval", "maxSteps", "maxTokens"},
-	"Retention":     {"modelOutputs"},
-	"Sandbox":       {"default"},
-}
+// sectionFields are the YAML fields of each section of a policy, by Go type
+// name, for the unknown-field message.
+var sectionFields = func() map[string][]string {
+	out := map[string][]string{}
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for t.Kind() == reflect.Slice {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || out[t.Name()] != nil {
+			return
+		}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			out[t.Name()] = append(out[t.Name()], strings.Split(f.Tag.Get("yaml"), ",")[0])
+			walk(f.Type)
+		}
+	}
+	walk(reflect.TypeFor[Policy]())
+	return out
+}()
 
 func kindOf(goType string) string {
 	switch {
