@@ -19,7 +19,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tandemhq/tandem/internal/store"
-	"github.com/tandemhq/tandem/internal/workers"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -88,9 +87,7 @@ func scriptedTandemWith(t testing.TB, name string, answer func(format, last stri
 	db, err := store.Open(context.Background(), td.dbPath)
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
-	w, err := workers.Start(c, cfg, db)
-	require.NoError(t, err)
-	t.Cleanup(w.Stop)
+	startWorkers(t, c, cfg, db)
 	td.cfg = cfg
 	return td, c
 }

@@ -17,7 +17,6 @@ import (
 
 	"github.com/tandemhq/tandem/internal/codec"
 	"github.com/tandemhq/tandem/internal/store"
-	"github.com/tandemhq/tandem/internal/workers"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -53,10 +52,8 @@ func TestHistoryHoldsNoPlaintext(t *testing.T) {
 	cfg.TaskQueue, cfg.ModelTaskQueue = "e2e-encrypted", "e2e-encrypted-model"
 	db, err := store.Open(context.Background(), td.dbPath)
 	require.NoError(t, err)
-	defer db.Close()
-	w, err := workers.Start(enc, cfg, db)
-	require.NoError(t, err)
-	defer w.Stop()
+	t.Cleanup(func() { db.Close() })
+	startWorkers(t, enc, cfg, db)
 
 	secrets := []string{"Erika Mustermann", "DE89 3704 0044 0532 0130 00", "erika.mustermann@example.de", "Mustermann"}
 	run, err := enc.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{TaskQueue: cfg.TaskQueue,

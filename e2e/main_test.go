@@ -5,6 +5,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/internal/store"
@@ -71,10 +73,19 @@ func startTandemWith(t testing.TB, configure func(*config.Config)) *tandem {
 	require.NoError(t, store.Seed(ctx, db, filepath.Join(testenv.RepoRoot(), "testdata", "seed.sql")))
 	c := s.Client(t)
 	require.NoError(t, workers.EnsureSearchAttributes(ctx, c, cfg.Namespace))
-	w, err := workers.Start(c, cfg, db)
+	startWorkers(t, c, cfg, db)
+	return &tandem{servers: s, cfg: cfg, dbPath: cfg.DBPath}
+}
+
+// startWorkers runs Tandem's workers for cfg on client c and store db, as
+// the worker command does, until the test ends.
+func startWorkers(t testing.TB, c client.Client, cfg config.Config, db *sql.DB) {
+	t.Helper()
+	snap, err := workers.Preflight(context.Background(), cfg)
+	require.NoError(t, err)
+	w, err := workers.Start(c, cfg, db, snap)
 	require.NoError(t, err)
 	t.Cleanup(w.Stop)
-	return &tandem{servers: s, cfg: cfg, dbPath: cfg.DBPath}
 }
 
 // env is the environment a starter process needs to reach this deployment.

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
@@ -237,10 +238,16 @@ func answerPending(ctx context.Context, c client.Client, id, answer string) erro
 		if !d.Approve {
 			d.Reason = "rejected by starter compare"
 		}
-		_, err = c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: rid, UpdateName: workflows.DecisionUpdate,
+		handle, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: rid, UpdateName: workflows.DecisionUpdate,
 			Args: []any{d}, WaitForStage: client.WorkflowUpdateStageCompleted})
-		// A refusal means the run moved on meanwhile; the next look sees where to.
-		if refused := new(temporal.ApplicationError); err != nil && !errors.As(err, &refused) {
+		if err == nil {
+			err = handle.Get(ctx, nil)
+		}
+		// A refusal, or a run closed meanwhile, means it moved on; the next
+		// look sees where to.
+		var refused *temporal.ApplicationError
+		var closed *serviceerror.NotFound
+		if err != nil && !errors.As(err, &refused) && !errors.As(err, &closed) {
 			return fmt.Errorf("answer the decision %s waits for: %w", rid, err)
 		}
 	}

@@ -83,7 +83,7 @@ func run() error {
 		return err
 	}
 
-	w, err := workers.Start(c, cfg, db)
+	w, err := workers.Start(c, cfg, db, snap)
 	if err != nil {
 		return err
 	}

@@ -52,11 +52,8 @@ type reviewBatch struct {
 // fixed rules, has the model review the flagged records and a sample of the
 // rest in bounded parallel batches, and writes a report.
 func ComplianceMonitoring(ctx workflow.Context, in ComplianceInput) (ComplianceResult, error) {
-	d, err := newDecisions(ctx, "compliance")
+	ctx, d, err := beginRun(ctx, "compliance")
 	if err != nil {
-		return ComplianceResult{}, err
-	}
-	if ctx, _, err = adoptDataPolicy(ctx); err != nil {
 		return ComplianceResult{}, err
 	}
 	in = in.withDefaults(workflow.GetInfo(ctx).WorkflowStartTime)

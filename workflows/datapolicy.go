@@ -15,6 +15,18 @@ import (
 // run recorded at its start.
 const DataPolicyMemo = "dataPolicy"
 
+// beginRun starts a fixed workflow's run of kind: its status Query and
+// decide Update, then the data policy it runs under. It returns the context
+// the rest of the run uses.
+func beginRun(ctx workflow.Context, kind string) (workflow.Context, *decisions, error) {
+	d, err := newDecisions(ctx, kind)
+	if err != nil {
+		return ctx, nil, err
+	}
+	ctx, _, err = adoptDataPolicy(ctx)
+	return ctx, d, err
+}
+
 // adoptDataPolicy is recordDataPolicy for runs started since data policies
 // exist; runs from before replay without one.
 func adoptDataPolicy(ctx workflow.Context) (workflow.Context, policy.Policy, error) {

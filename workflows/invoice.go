@@ -116,11 +116,8 @@ const ErrInvalidInvoice = "InvalidInvoice"
 // fixed rules, lets the policy or a person decide, and posts it to the ledger
 // exactly once.
 func InvoiceProcessing(ctx workflow.Context, in InvoiceInput) (InvoiceResult, error) {
-	d, err := newDecisions(ctx, "invoice")
+	ctx, d, err := beginRun(ctx, "invoice")
 	if err != nil {
-		return InvoiceResult{}, err
-	}
-	if ctx, _, err = adoptDataPolicy(ctx); err != nil {
 		return InvoiceResult{}, err
 	}
 	policy := in.Policy.withDefaults()

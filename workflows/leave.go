@@ -76,11 +76,8 @@ const ErrInvalidLeave = "InvalidLeaveRequest"
 // write a note for the manager, lets the manager decide (escalating to their
 // manager when they do not), and records the outcome exactly once.
 func LeaveApproval(ctx workflow.Context, in LeaveInput) (LeaveResult, error) {
-	d, err := newDecisions(ctx, "leave")
+	ctx, d, err := beginRun(ctx, "leave")
 	if err != nil {
-		return LeaveResult{}, err
-	}
-	if ctx, _, err = adoptDataPolicy(ctx); err != nil {
 		return LeaveResult{}, err
 	}
 	_ = workflow.UpsertTypedSearchAttributes(ctx, EmployeeKey.ValueSet(in.Request.EmployeeID))

@@ -44,13 +44,9 @@ func allowedEndpoints(cfg config.Config, snap policy.Snapshot) []string {
 	return append(slices.Clone(cfg.ModelEndpoints), snap.Policy.Inference.Endpoints...)
 }
 
-// Start registers every workflow and activity, under the data policy, and
-// starts polling.
-func Start(c client.Client, cfg config.Config, db *sql.DB) (*Workers, error) {
-	snap, err := Preflight(context.Background(), cfg)
-	if err != nil {
-		return nil, err
-	}
+// Start registers every workflow and activity, under the data policy that
+// Preflight loaded, and starts polling.
+func Start(c client.Client, cfg config.Config, db *sql.DB, snap policy.Snapshot) (*Workers, error) {
 	model, err := activities.NewModel(cfg.OllamaHost, cfg.ModelTimeout)
 	if err != nil {
 		return nil, err
