@@ -51,14 +51,7 @@ var Kinds = []Kind{
 		check:    func(in any) error { return nil }},
 	{Name: "agent", Workflow: workflows.AgentName,
 		newInput: func() any { return &workflows.AgentInput{} },
-		check: func(in any) error {
-			a := in.(*workflows.AgentInput)
-			if strings.TrimSpace(a.Goal) == "" {
-				return errors.New("the agent needs a goal")
-			}
-			_, err := workflows.ProfileNamed(a.Profile)
-			return err
-		}},
+		check:    func(in any) error { return in.(*workflows.AgentInput).CheckStart() }},
 }
 
 // KindNamed finds a kind by name.
@@ -132,10 +125,14 @@ func (c *Client) Start(ctx context.Context, kind Kind, id string, input any) (ru
 	if id == "" {
 		return nil, false, errors.New("a run needs an id; derive it from an idempotency key with WorkflowID")
 	}
-	if encoded, err := json.Marshal(input); err != nil {
+	encoded, err := json.Marshal(input)
+	if err != nil {
 		return nil, false, fmt.Errorf("the %s input cannot be encoded as JSON: %w", kind.Name, err)
 	} else if len(encoded) > MaxInputBytes {
 		return nil, false, &TooLargeError{Kind: kind.Name, Bytes: len(encoded)}
+	}
+	if _, err := kind.DecodeInput(encoded); err != nil {
+		return nil, false, &InvalidInputError{Err: err}
 	}
 	if _, err := c.Temporal.DescribeWorkflowExecution(ctx, id, ""); err == nil {
 		return c.Temporal.GetWorkflow(ctx, id, ""), true, nil
@@ -174,9 +171,6 @@ func start[R any](ctx context.Context, c *Client, kindName, id string, input any
 
 // StartTicketRouting starts a ticket routing under id.
 func (c *Client) StartTicketRouting(ctx context.Context, id string, in workflows.TicketRoutingInput) (*Run[workflows.TicketRoutingResult], error) {
-	if err := in.Ticket.Validate(); err != nil {
-		return nil, err
-	}
 	return start[workflows.TicketRoutingResult](ctx, c, "ticket-routing", id, in)
 }
 
@@ -240,6 +234,13 @@ func (e *TooLargeError) Error() string {
 	return fmt.Sprintf("the %s input is %d KB, over the %d KB a run takes (Temporal refuses payloads over 2 MB); store large documents and pass their id",
 		e.Kind, e.Bytes>>10, MaxInputBytes>>10)
 }
+
+// InvalidInputError refuses an input its kind does not accept, before a run
+// starts; its text says what is wrong.
+type InvalidInputError struct{ Err error }
+
+func (e *InvalidInputError) Error() string { return e.Err.Error() }
+func (e *InvalidInputError) Unwrap() error { return e.Err }
 
 // ErrRefused wraps a decision or message a run refused; its text says why.
 var ErrRefused = errors.New("refused")

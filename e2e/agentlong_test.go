@@ -106,7 +106,7 @@ func TestAgent500StepsContinuesAsNewWithinHistoryLimits(t *testing.T) {
 	policy := workflows.AgentPolicy{Tools: []string{"calculate", "today"}, MaxSteps: 1000, MaxTokens: 10_000_000, Deadline: time.Hour}
 	start := time.Now()
 	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: "agent-long-" + fmt.Sprint(start.UnixNano()), TaskQueue: cfg.TaskQueue},
-		workflows.AgentName, workflows.AgentInput{Goal: "compute 1+1 five hundred times", Profile: "research", Policy: &policy,
+		workflows.AgentName, workflows.AgentInput{Goal: "compute 1+1 five hundred times", Profile: longRunProfile, Policy: &policy,
 			Model: workflows.ModelSettings{Model: "scripted", TaskQueue: cfg.ModelTaskQueue}})
 	require.NoError(t, err)
 	var res workflows.AgentResult
@@ -150,7 +150,7 @@ func TestManyAgentsAtOnce(t *testing.T) {
 	for i := range 8 {
 		run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{TaskQueue: td.cfg.TaskQueue,
 			ID: fmt.Sprintf("agent-many-%d-%d", time.Now().UnixNano(), i)},
-			workflows.AgentName, workflows.AgentInput{Goal: fmt.Sprintf("goal %d", i), Profile: "research", Policy: &policy,
+			workflows.AgentName, workflows.AgentInput{Goal: fmt.Sprintf("goal %d", i), Profile: longRunProfile, Policy: &policy,
 				Model: workflows.ModelSettings{Model: "scripted", TaskQueue: td.cfg.ModelTaskQueue}})
 		require.NoError(t, err)
 		runs = append(runs, run)

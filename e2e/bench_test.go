@@ -81,7 +81,7 @@ func BenchmarkStep(b *testing.B) {
 			policy := workflows.AgentPolicy{Tools: []string{tool}, MaxSteps: benchSteps, MaxTokens: 1 << 30, Deadline: time.Hour, ContextSize: 1 << 20}
 			measure(b, c2, func(i int) (client.WorkflowRun, error) {
 				return c2.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{TaskQueue: td2.cfg.TaskQueue},
-					workflows.AgentName, workflows.AgentInput{Goal: "benchmark", Profile: "research", Policy: &policy,
+					workflows.AgentName, workflows.AgentInput{Goal: "benchmark", Profile: longRunProfile, Policy: &policy,
 						Model: workflows.ModelSettings{Model: "scripted", TaskQueue: td2.cfg.ModelTaskQueue}})
 			})
 		})

@@ -38,10 +38,14 @@ func triggerAPI(t *testing.T) (*httptest.Server, *tandem) {
 		}
 		return `{}`
 	})
-	srv := httptest.NewServer((&api.Server{Client: api.NewClient(c, td.cfg.TaskQueue), Namespace: "default", Token: testToken,
-		UIURL: "http://localhost:8233"}).Handler())
+	return httptestTrigger(t, api.NewClient(c, td.cfg.TaskQueue)), td
+}
+
+// httptestTrigger serves the HTTP trigger API on c until the test ends.
+func httptestTrigger(t *testing.T, c *api.Client) *httptest.Server {
+	srv := httptest.NewServer((&api.Server{Client: c, Namespace: "default", Token: testToken, UIURL: "http://localhost:8233"}).Handler())
 	t.Cleanup(srv.Close)
-	return srv, td
+	return srv
 }
 
 func call(t *testing.T, srv *httptest.Server, method, path, token string, body any) (int, map[string]any) {

@@ -20,6 +20,9 @@ export TANDEM_SEED_FILE=${TANDEM_SEED_FILE-$ROOT/testdata/seed.sql}
 # codec endpoint the Web UI decrypts them through.
 export TANDEM_CODEC_KEY_FILE=${TANDEM_CODEC_KEY_FILE:-$STATE/codec.keys}
 export TANDEM_CODEC_ADDR=${TANDEM_CODEC_ADDR:-127.0.0.1:8089}
+# The codec endpoint decrypts only for holders of this token; the Web UI gets
+# it as the endpoint URL's path.
+export TANDEM_CODEC_TOKEN_FILE=${TANDEM_CODEC_TOKEN_FILE:-$STATE/codec.token}
 OLLAMA_VERSION=v0.6.5
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -93,7 +96,7 @@ start_temporal() {
     --dynamic-config-value history.transferProcessorMaxPollRPS=1000 \
     --dynamic-config-value matching.numTaskqueueReadPartitions=1 \
     --dynamic-config-value matching.numTaskqueueWritePartitions=1 \
-    --ui-codec-endpoint "http://$TANDEM_CODEC_ADDR" \
+    --ui-codec-endpoint "http://$TANDEM_CODEC_ADDR/${TANDEM_CODEC_TOKEN:-$(cat "$TANDEM_CODEC_TOKEN_FILE")}" \
     --log-level warn >"$LOGS/temporal.log" 2>&1 &
   echo $! >"$PIDS/temporal.pid"
   wait_for "The Temporal dev server" "$TEMPORAL_ADDRESS" 60 "$LOGS/temporal.log"
@@ -116,6 +119,9 @@ ensure_codec_key() {
   if [ -z "${TANDEM_CODEC_KEYS:-}" ] && [ ! -f "$TANDEM_CODEC_KEY_FILE" ]; then
     say "Making a payload encryption key in $TANDEM_CODEC_KEY_FILE"
     (umask 077 && printf '%s=%s\n' "$(date -u +%Y-%m)" "$(head -c 32 /dev/urandom | base64)" >"$TANDEM_CODEC_KEY_FILE")
+  fi
+  if [ -z "${TANDEM_CODEC_TOKEN:-}" ] && [ ! -f "$TANDEM_CODEC_TOKEN_FILE" ]; then
+    (umask 077 && head -c 24 /dev/urandom | base64 | tr '+/' '-_' >"$TANDEM_CODEC_TOKEN_FILE")
   fi
 }
 

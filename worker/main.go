@@ -132,7 +132,8 @@ func keepRetention(ctx context.Context, db *sql.DB, keep time.Duration, logger *
 }
 
 // serveCodec serves the codec endpoint the Web UI uses to show decrypted
-// payloads. Without TANDEM_CODEC_TOKEN it serves on loopback only.
+// payloads: only with a token, and on loopback unless TANDEM_CODEC_REMOTE
+// says otherwise.
 func serveCodec(cfg config.Config, logger *zap.Logger) (stop func(), err error) {
 	addr, token := cfg.CodecAddr, cfg.CodecToken
 	keys, err := codec.LoadKeys()
@@ -142,12 +143,15 @@ func serveCodec(cfg config.Config, logger *zap.Logger) (stop func(), err error) 
 	if keys == nil {
 		return nil, errors.New("TANDEM_CODEC_ADDR is set but there are no codec keys; set TANDEM_CODEC_KEYS or TANDEM_CODEC_KEY_FILE")
 	}
+	if token == "" {
+		return nil, errors.New("the codec endpoint decrypts payloads, so it needs a token; set TANDEM_CODEC_TOKEN or TANDEM_CODEC_TOKEN_FILE (make run makes one), or unset TANDEM_CODEC_ADDR")
+	}
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("TANDEM_CODEC_ADDR %q is not host:port", addr)
 	}
-	if ip, perr := netip.ParseAddr(host); token == "" && (perr != nil || !ip.IsLoopback()) && host != "localhost" {
-		return nil, fmt.Errorf("the codec endpoint decrypts payloads for whoever asks; serve it on loopback, or set TANDEM_CODEC_TOKEN")
+	if ip, perr := netip.ParseAddr(host); !cfg.CodecRemote && (perr != nil || !ip.IsLoopback()) && host != "localhost" {
+		return nil, fmt.Errorf("TANDEM_CODEC_ADDR %s is not a loopback address; the codec endpoint serves on loopback unless TANDEM_CODEC_REMOTE=true", addr)
 	}
 	origin := cfg.UIURL
 	if u, err := url.Parse(cfg.UIURL); err == nil {
@@ -159,6 +163,6 @@ func serveCodec(cfg config.Config, logger *zap.Logger) (stop func(), err error) 
 		return nil, fmt.Errorf("serve the codec endpoint on %s: %w", addr, err)
 	}
 	go func() { _ = srv.Serve(ln) }()
-	logger.Info("Codec endpoint for the Web UI", zap.String("address", addr), zap.String("uiOrigin", origin), zap.Bool("token", token != ""))
+	logger.Info("Codec endpoint for the Web UI", zap.String("address", addr), zap.String("uiOrigin", origin), zap.Bool("remote", cfg.CodecRemote))
 	return func() { _ = srv.Close() }, nil
 }

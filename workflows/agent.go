@@ -24,14 +24,50 @@ const (
 	AgentQuery    = "agent"   // transcript, pending approval and budget
 )
 
-// AgentInput starts an agent run. State is set only by continue-as-new.
+// AgentInput starts an agent run. Policy narrows the profile's policy (see
+// AgentPolicy.narrowedBy); it can never widen it. State is the run's own
+// continue-as-new state: a run started with it by anyone else is refused.
 type AgentInput struct {
 	Goal    string        `json:"goal"`
 	Context string        `json:"context,omitempty"`
 	Profile string        `json:"profile"`
-	Policy  *AgentPolicy  `json:"policy,omitempty"` // replaces the profile's policy
+	Policy  *AgentPolicy  `json:"policy,omitempty"`
 	Model   ModelSettings `json:"model,omitzero"`
 	State   *AgentState   `json:"state,omitempty"`
+}
+
+// CheckStart refuses, with a sentence, an agent input that no caller may
+// start a run with: no goal, an unknown profile, a policy that widens the
+// profile's, or carried-over state.
+func (in AgentInput) CheckStart() error {
+	if in.State != nil {
+		return ErrForeignState
+	}
+	_, _, err := in.profilePolicy()
+	return err
+}
+
+// ErrForeignState refuses continue-as-new state from anywhere but the run's
+// own continue-as-new.
+var ErrForeignState = errors.New("an agent run's state is carried over by its own continue-as-new only; start a run with a goal and a profile")
+
+// profilePolicy is the input's profile and the policy it runs under, before
+// the data policy's rules.
+func (in AgentInput) profilePolicy() (AgentProfile, AgentPolicy, error) {
+	if strings.TrimSpace(in.Goal) == "" {
+		return AgentProfile{}, AgentPolicy{}, errors.New("the agent needs a goal")
+	}
+	profile, err := ProfileNamed(in.Profile)
+	if err != nil {
+		return profile, AgentPolicy{}, err
+	}
+	policy := profile.Policy.withDefaults()
+	if in.Policy != nil {
+		if policy, err = policy.narrowedBy(*in.Policy); err != nil {
+			return profile, policy, err
+		}
+	}
+	return profile, policy, policy.validate()
 }
 
 // AgentMessage is a person's message to a running agent.
@@ -209,30 +245,24 @@ func startAgent(ctx workflow.Context, d *decisions, in AgentInput, st *AgentStat
 			st.record(t)
 		}
 	}()
+	invalid := func(err error) error {
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidAgent, nil)
+	}
 	if in.State != nil {
+		info := workflow.GetInfo(ctx)
+		if info.ContinuedExecutionRunID == "" || in.State.RunKey != info.WorkflowExecution.ID {
+			return invalid(ErrForeignState)
+		}
 		*st = *in.State
 		st.Runs++
 		st.Policy = st.Policy.underDataPolicy(rules)
 		return nil
 	}
-	invalid := func(err error) error {
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidAgent, nil)
-	}
-	if strings.TrimSpace(in.Goal) == "" {
-		return invalid(errors.New("the agent needs a goal"))
-	}
-	profile, err := ProfileNamed(in.Profile)
+	profile, policy, err := in.profilePolicy()
 	if err != nil {
 		return invalid(err)
 	}
-	policy := profile.Policy
-	if in.Policy != nil {
-		policy = *in.Policy
-	}
-	policy = policy.withDefaults().underDataPolicy(rules)
-	if err := policy.validate(); err != nil {
-		return invalid(err)
-	}
+	policy = policy.underDataPolicy(rules)
 	model, err := resolveModel(ctx, in.Model)
 	if err != nil {
 		return err

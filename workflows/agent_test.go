@@ -307,6 +307,7 @@ func (s *agentSuite) TestContinueAsNewCarriesACompactedTranscript() {
 
 	// The next run picks up where this one stopped.
 	s.SetupTest()
+	s.env.SetContinuedExecutionRunID("default-test-run-id")
 	s.play(step("finish", `{"answer":"done","sources":[]}`))
 	res := s.run(next)
 	s.Equal("finished", res.Outcome)
@@ -316,7 +317,8 @@ func (s *agentSuite) TestContinueAsNewCarriesACompactedTranscript() {
 
 func (s *agentSuite) TestAPromptThatStillDoesNotFitEndsTheRun() {
 	s.play(activities.DecideResult{NeedsCompaction: true, PromptTokens: 5000})
-	st := &AgentState{RunKey: "r", Model: ModelSettings{Model: "m", TaskQueue: "q"}, Policy: mustProfile("research").Policy.withDefaults(),
+	s.env.SetContinuedExecutionRunID("previous-run")
+	st := &AgentState{RunKey: "default-test-workflow-id", Model: ModelSettings{Model: "m", TaskQueue: "q"}, Policy: mustProfile("research").Policy.withDefaults(),
 		StartedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), CallsPerTool: map[string]int{}, CompactedAt: 0, LastKeep: 0}
 	s.env.SetStartTime(st.StartedAt)
 	s.env.OnActivity(s.agent.Compact, mock.Anything, mock.Anything).Return(activities.CompactResult{Summary: "s"}, nil).Maybe()
@@ -336,7 +338,8 @@ func (s *agentSuite) TestAPromptThatStillDoesNotFitIsCompactedHarderOnce() {
 			return activities.CompactResult{Summary: "s"}, nil
 		}).Once()
 	in := research("x")
-	in.State = &AgentState{RunKey: "r", Model: ModelSettings{Model: "m", TaskQueue: "q"}, Policy: mustProfile("research").Policy.withDefaults(),
+	s.env.SetContinuedExecutionRunID("previous-run")
+	in.State = &AgentState{RunKey: "default-test-workflow-id", Model: ModelSettings{Model: "m", TaskQueue: "q"}, Policy: mustProfile("research").Policy.withDefaults(),
 		StartedAt: time.Now(), CallsPerTool: map[string]int{}, CompactedAt: 0, LastKeep: 4}
 	s.env.SetStartTime(in.State.StartedAt)
 	s.env.ExecuteWorkflow(Agent, in)
@@ -363,6 +366,7 @@ func (s *agentSuite) TestBadInputFailsWithASentence() {
 		{Goal: "", Profile: "research"}:    "the agent needs a goal",
 		{Goal: "x", Profile: "astrologer"}: `agent profile "astrologer" is not one of customer-service, research, operations`,
 		{Goal: "x", Profile: "research", Policy: &AgentPolicy{Tools: []string{"launch_rocket"}}}: `the policy names tool "launch_rocket", which is not in the catalogue`,
+		{Goal: "x", Profile: "research", State: &AgentState{RunKey: "default-test-workflow-id"}}: ErrForeignState.Error(),
 	} {
 		s.SetupTest()
 		s.env.ExecuteWorkflow(Agent, *in)
@@ -389,6 +393,53 @@ func (s *agentSuite) TestTheQueryShowsTranscriptPendingApprovalAndBudget() {
 	s.Equal([]ToolCount{{Tool: "today", Calls: 1}}, view.Budget.Calls)
 	s.Require().Len(view.Recent, 1)
 	s.Equal("today", view.Recent[0].Tool)
+}
+
+// TestACallerCannotWidenTheProfilesPolicy replays the attack of a start
+// request that lists refunds without approval, names its own approver and
+// lifts the budgets: each widening is refused with a sentence before any
+// step runs.
+func (s *agentSuite) TestACallerCannotWidenTheProfilesPolicy() {
+	for _, c := range []struct {
+		policy AgentPolicy
+		want   string
+	}{
+		{AgentPolicy{Tools: []string{"search_docs", "issue_refund"}},
+			"the run asks for tool issue_refund, which the profile does not allow; a run may narrow its agent's tools, never add to them"},
+		{AgentPolicy{Approvers: []string{"mallory"}},
+			"the run names approvers mallory; approvers come from the agent profile and the worker's data policy, never from a run"},
+		{AgentPolicy{MaxSteps: -1}, "maxSteps is -1; give a positive number, or leave it out for the profile's"},
+		{AgentPolicy{MaxSteps: 100}, "the run asks for maxSteps 100, over the profile's 8; a run may narrow its agent's powers, never widen them"},
+		{AgentPolicy{MaxTokens: 1 << 30}, "the run asks for maxTokens 1073741824, over the profile's 30000; a run may narrow its agent's powers, never widen them"},
+		{AgentPolicy{Deadline: 48 * time.Hour}, "the run asks for a deadline of 48h0m0s, over the profile's 10m0s; a run may narrow its agent's powers, never widen them"},
+	} {
+		s.SetupTest()
+		s.env.ExecuteWorkflow(Agent, AgentInput{Goal: "x", Profile: "research", Policy: &c.policy})
+		var appErr *temporal.ApplicationError
+		s.Require().True(errors.As(s.env.GetWorkflowError(), &appErr), "policy %+v", c.policy)
+		s.Equal(c.want, appErr.Message())
+		s.Empty(s.calls)
+	}
+	// The customer-service profile's approvals stay when a run lists no
+	// approvals of its own, and an emptied list cannot remove them.
+	s.SetupTest()
+	s.play(step("issue_refund", `{"orderId":"O-1","amount":5,"reason":"x"}`), step("finish", `{"answer":"no refund","sources":[]}`))
+	decideAfter(s.env, time.Minute, Decision{Approve: false, By: "support.lead", Reason: "no"})
+	res := s.run(AgentInput{Goal: "refund", Profile: "customer-service", Policy: &AgentPolicy{NeedApproval: []string{}, MaxSteps: 3}})
+	s.Empty(s.calls, "the refund waited for a person, who said no")
+	s.Equal("rejected", res.Events[0].Kind)
+	s.Equal(3, res.Budget.MaxSteps)
+}
+
+// TestARunNarrowsItsProfile keeps a subset of the tools and lowers a
+// budget: the model is offered only what is left.
+func (s *agentSuite) TestARunNarrowsItsProfile() {
+	s.play(step("search_docs", `{"query":"refund"}`), step("finish", `{"answer":"done","sources":[]}`))
+	res := s.run(AgentInput{Goal: "x", Profile: "customer-service",
+		Policy: &AgentPolicy{Tools: []string{"search_docs", "read_doc"}, NeedApproval: []string{"read_doc"}, MaxSteps: 4}})
+	s.Equal("finished", res.Outcome)
+	s.Equal([]string{"search_docs", "read_doc"}, s.asked[0])
+	s.Equal(4, res.Budget.MaxSteps)
 }
 
 func mustProfile(name string) AgentProfile {

@@ -1,7 +1,11 @@
 package workflows
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -119,6 +123,103 @@ func (p AgentPolicy) withDefaults() AgentPolicy {
 		p.KeepTurns = 4
 	}
 	return p
+}
+
+// narrowedBy applies what a run's caller asked for to the profile's policy.
+// A caller may narrow an agent's powers, never widen them: a subset of the
+// profile's tools, more tools that need approval, lower budgets, a shorter
+// approval timeout. The approvers and whom to escalate to come from the
+// profile and the worker's data policy alone. Operational settings that grant
+// no power (mode, context size, invalid calls in a row, turns kept when
+// compacting) are the caller's to choose. Anything else is refused with a
+// sentence.
+func (p AgentPolicy) narrowedBy(req AgentPolicy) (AgentPolicy, error) {
+	widen := func(what string, asked, allowed any) error {
+		return fmt.Errorf("the run asks for %s %v, over the profile's %v; a run may narrow its agent's powers, never widen them", what, asked, allowed)
+	}
+	for _, t := range append(slices.Clone(req.Tools), req.NeedApproval...) {
+		if _, ok := toolNamed(t); !ok {
+			return p, fmt.Errorf("the policy names tool %q, which is not in the catalogue", t)
+		}
+	}
+	for _, t := range req.Tools {
+		if !slices.Contains(p.Tools, t) {
+			return p, fmt.Errorf("the run asks for tool %s, which the profile does not allow; a run may narrow its agent's tools, never add to them", t)
+		}
+	}
+	for _, f := range []struct {
+		name  string
+		value int
+	}{{"maxSteps", req.MaxSteps}, {"maxTokens", req.MaxTokens}, {"contextSize", req.ContextSize},
+		{"maxInvalid", req.MaxInvalid}, {"keepTurns", req.KeepTurns}} {
+		if f.value < 0 {
+			return p, fmt.Errorf("%s is %d; give a positive number, or leave it out for the profile's", f.name, f.value)
+		}
+	}
+	if req.Deadline < 0 || req.ApprovalTimeout < 0 {
+		return p, errors.New("the deadline and the approval timeout must be positive durations, or left out for the profile's")
+	}
+	if len(req.Approvers) > 0 && !sameSet(req.Approvers, p.Approvers) {
+		return p, fmt.Errorf("the run names approvers %s; approvers come from the agent profile and the worker's data policy, never from a run", strings.Join(req.Approvers, ", "))
+	}
+	if len(req.EscalateTo) > 0 && !sameSet(req.EscalateTo, p.EscalateTo) {
+		return p, fmt.Errorf("the run names %s to escalate to; escalation comes from the agent profile and the worker's data policy, never from a run", strings.Join(req.EscalateTo, ", "))
+	}
+	switch {
+	case req.MaxSteps > p.MaxSteps:
+		return p, widen("maxSteps", req.MaxSteps, p.MaxSteps)
+	case req.MaxTokens > p.MaxTokens:
+		return p, widen("maxTokens", req.MaxTokens, p.MaxTokens)
+	case req.Deadline > p.Deadline:
+		return p, widen("a deadline of", req.Deadline, p.Deadline)
+	case req.ApprovalTimeout > p.ApprovalTimeout:
+		return p, widen("an approval timeout of", req.ApprovalTimeout, p.ApprovalTimeout)
+	}
+	for _, tool := range slices.Sorted(maps.Keys(req.MaxCallsPerTool)) {
+		n := req.MaxCallsPerTool[tool]
+		limit, limited := p.MaxCallsPerTool[tool]
+		if n < 0 {
+			return p, fmt.Errorf("maxCallsPerTool[%s] is %d; give a positive number", tool, n)
+		}
+		if limited && n > limit {
+			return p, widen("maxCallsPerTool["+tool+"]", n, limit)
+		}
+	}
+
+	out := p
+	if len(req.Tools) > 0 {
+		out.Tools = slices.Clone(req.Tools)
+	}
+	out.NeedApproval = slices.Clone(p.NeedApproval)
+	for _, t := range req.NeedApproval {
+		if !slices.Contains(out.NeedApproval, t) {
+			out.NeedApproval = append(out.NeedApproval, t)
+		}
+	}
+	out.MaxSteps = cmp.Or(req.MaxSteps, p.MaxSteps)
+	out.MaxTokens = cmp.Or(req.MaxTokens, p.MaxTokens)
+	out.Deadline = cmp.Or(req.Deadline, p.Deadline)
+	out.ApprovalTimeout = cmp.Or(req.ApprovalTimeout, p.ApprovalTimeout)
+	out.MaxCallsPerTool = maps.Clone(p.MaxCallsPerTool)
+	for tool, n := range req.MaxCallsPerTool {
+		if out.MaxCallsPerTool == nil {
+			out.MaxCallsPerTool = map[string]int{}
+		}
+		out.MaxCallsPerTool[tool] = n
+	}
+	out.OnApprovalTimeout = cmp.Or(req.OnApprovalTimeout, p.OnApprovalTimeout)
+	out.Mode = cmp.Or(req.Mode, p.Mode)
+	out.ContextSize = cmp.Or(req.ContextSize, p.ContextSize)
+	out.MaxInvalid = cmp.Or(req.MaxInvalid, p.MaxInvalid)
+	out.KeepTurns = cmp.Or(req.KeepTurns, p.KeepTurns)
+	return out, nil
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(slices.Compact(a), slices.Compact(b))
 }
 
 // validate reports the first thing wrong with a policy, as one sentence.

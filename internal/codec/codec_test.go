@@ -1,7 +1,9 @@
 package codec
 
 import (
+	"bytes"
 	"encoding/base64"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
+	"google.golang.org/protobuf/encoding/protojson"
 )
 
 func key(b byte) string {
@@ -100,6 +103,33 @@ func TestServerCORSAndToken(t *testing.T) {
 	resp, err = http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
+
+	// The Web UI without sign-in reaches it with the token as the path.
+	resp, err = http.Post(srv.URL+"/t0ken/decode", "application/json", strings.NewReader(body))
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	resp, err = http.Post(srv.URL+"/wrong/decode", "application/json", strings.NewReader(body))
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+}
+
+// TestServerWithoutATokenDecryptsForNoOne: the endpoint fails closed.
+func TestServerWithoutATokenDecryptsForNoOne(t *testing.T) {
+	k, _ := ParseKeys("k1=" + key(1))
+	enc, err := k.Encode([]*commonpb.Payload{payload(t, "Camille Martin's ticket")})
+	require.NoError(t, err)
+	body, err := protojson.Marshal(&commonpb.Payloads{Payloads: enc})
+	require.NoError(t, err)
+	srv := httptest.NewServer((&Server{Keys: k}).Handler())
+	defer srv.Close()
+	for _, path := range []string{"/decode", "//decode", "/decode/decode"} {
+		resp, err := http.Post(srv.URL+path, "application/json", bytes.NewReader(body))
+		require.NoError(t, err)
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, path)
+		assert.NotContains(t, string(out), "Camille", path)
+	}
 }
 
 func TestLockedRefusesEncryptedPayloads(t *testing.T) {

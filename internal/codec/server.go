@@ -9,12 +9,16 @@ import (
 )
 
 // Server is the codec endpoint the Temporal Web UI calls to show decoded
-// payloads: POST /encode and /decode, with CORS for the UI's origin and a
-// bearer token when one is set.
+// payloads: POST /encode and /decode, with CORS for the UI's origin. It
+// decrypts for no one without the token: as a bearer token (the UI's
+// "pass access token" setting, or any HTTP client), or as the first path
+// segment of the endpoint URL (http://host:port/TOKEN), which is how a
+// Web UI without sign-in is wired to it. A server without a token refuses
+// every request.
 type Server struct {
 	Keys     *Keys
 	UIOrigin string // the Web UI's origin, like http://localhost:8233
-	Token    string // empty: no token (serve on loopback only)
+	Token    string
 }
 
 // Handler returns the codec endpoint.
@@ -32,13 +36,33 @@ func (s *Server) Handler() http.Handler {
 			w.WriteHeader(http.StatusOK)
 			return
 		}
-		if s.Token != "" {
-			token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(s.Token)) != 1 {
-				http.Error(w, "missing or wrong bearer token", http.StatusUnauthorized)
-				return
-			}
+		path, ok := s.authorized(r)
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="tandem-codec"`)
+			http.Error(w, "missing or wrong codec token; send Authorization: Bearer <TANDEM_CODEC_TOKEN>, or use the endpoint URL with the token as its path", http.StatusUnauthorized)
+			return
 		}
+		r.URL.Path = path
 		codec.ServeHTTP(w, r)
 	})
+}
+
+// authorized checks the request's token and returns the path left once a
+// token in the path is taken off.
+func (s *Server) authorized(r *http.Request) (string, bool) {
+	if s.Token == "" {
+		return "", false
+	}
+	if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && s.matches(bearer) {
+		return r.URL.Path, true
+	}
+	first, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	if s.matches(first) {
+		return "/" + rest, true
+	}
+	return "", false
+}
+
+func (s *Server) matches(token string) bool {
+	return subtle.ConstantTimeCompare([]byte(token), []byte(s.Token)) == 1
 }

@@ -38,7 +38,8 @@ type Config struct {
 	TriggerAddr     string        // TANDEM_TRIGGER_ADDR: where the HTTP trigger API listens
 	TriggerToken    string        // TANDEM_TRIGGER_TOKEN: the HTTP trigger API's bearer token
 	CodecAddr       string        // TANDEM_CODEC_ADDR: where the worker serves the Web UI's codec endpoint; empty: nowhere
-	CodecToken      string        // TANDEM_CODEC_TOKEN: the codec endpoint's bearer token
+	CodecToken      string        // TANDEM_CODEC_TOKEN, or the file TANDEM_CODEC_TOKEN_FILE names: the codec endpoint's token
+	CodecRemote     bool          // TANDEM_CODEC_REMOTE=true: serve the codec endpoint off loopback too
 	PolicyFile      string        // TANDEM_POLICY_FILE: the data policy (YAML); empty: the built-in default
 }
 
@@ -65,7 +66,8 @@ func FromEnv() Config {
 		TriggerAddr:     env("TANDEM_TRIGGER_ADDR", "127.0.0.1:8088"),
 		TriggerToken:    env("TANDEM_TRIGGER_TOKEN", ""),
 		CodecAddr:       env("TANDEM_CODEC_ADDR", ""),
-		CodecToken:      env("TANDEM_CODEC_TOKEN", ""),
+		CodecToken:      env("TANDEM_CODEC_TOKEN", fileText(env("TANDEM_CODEC_TOKEN_FILE", ""))),
+		CodecRemote:     env("TANDEM_CODEC_REMOTE", "") == "true",
 		PolicyFile:      env("TANDEM_POLICY_FILE", ""),
 	}
 }
@@ -146,6 +148,19 @@ func env(key, fallback string) string {
 		return strings.TrimSpace(v)
 	}
 	return fallback
+}
+
+// fileText is a small secret file's text, trimmed; empty when there is no
+// such file (the setting that needs it then says what is missing).
+func fileText(path string) string {
+	if path == "" {
+		return ""
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
 
 func envInt(key string, fallback int) int {
