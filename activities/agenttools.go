@@ -171,13 +171,13 @@ func (t *Tools) WriteTool(ctx context.Context, call ToolCall) (ToolResult, error
 		if err := decodeArgs(call, &a); err != nil {
 			return ToolResult{}, err
 		}
-		var email string
-		err := t.Store.DB.QueryRowContext(ctx, `SELECT email FROM customers WHERE id = ?`, a.CustomerID).Scan(&email)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ToolResult{Observation: fmt.Sprintf("no customer %s; nothing was sent", a.CustomerID)}, nil
+		contact, err := t.Store.contactFor(ctx, a.CustomerID)
+		if errors.Is(err, errNoCustomer) {
+			return ToolResult{Observation: fmt.Sprintf("no customer %s with an address on file; nothing was sent", a.CustomerID)}, nil
 		} else if err != nil {
-			return ToolResult{}, fmt.Errorf("look up customer %s: %w", a.CustomerID, err)
+			return ToolResult{}, err
 		}
+		email := contact.Email
 		if err := t.Store.Notify(ctx, Notification{IdempotencyKey: key, Recipients: []string{email}, Subject: a.Subject,
 			Body: a.Body, WorkflowID: call.RunKey}); err != nil {
 			return ToolResult{}, err

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -232,6 +233,7 @@ func (m *Model) chatOnce(ctx context.Context, model string, messages []Message, 
 		out     strings.Builder
 		metrics api.Metrics
 		tokens  int
+		done    bool
 	)
 	err := m.client.Chat(ctx, req, func(r api.ChatResponse) error {
 		out.WriteString(r.Message.Content)
@@ -240,12 +242,19 @@ func (m *Model) chatOnce(ctx context.Context, model string, messages []Message, 
 			activity.RecordHeartbeat(ctx, tokens)
 		}
 		if r.Done {
-			metrics = r.Metrics
+			metrics, done = r.Metrics, true
 		}
 		return nil
 	})
+	if err == nil && !done {
+		err = errCutOff
+	}
 	return out.String(), metrics, err
 }
+
+// errCutOff is a stream that ended before the model said it was done: the
+// answer is incomplete, whatever it looks like.
+var errCutOff = errors.New("the answer stream ended before the model finished")
 
 // guard refuses to send anything to a model server that is not local,
 // before any data leaves the worker.

@@ -20,6 +20,7 @@ const (
 	ErrModelBusy           = "ModelBusy"           // retryable: 503, Ollama's queue is full
 	ErrModelServer         = "ModelServerError"    // retryable: other 5xx
 	ErrModelTimeout        = "ModelTimeout"        // retryable: the call exceeded its bound
+	ErrModelCutOff         = "ModelAnswerCutOff"   // retryable: the answer stream ended before the model finished
 	ErrModelNotFound       = "ModelNotFound"       // non-retryable: pull or import the model
 	ErrModelBadRequest     = "ModelBadRequest"     // non-retryable: the request is wrong
 	ErrModelContextTooLong = "ModelContextTooLong" // non-retryable: prompt exceeds num_ctx
@@ -47,6 +48,10 @@ func (m *Model) classify(ctx context.Context, err error, model string) error {
 			model, m.timeout), ErrModelTimeout, err)
 	case errors.Is(err, context.Canceled):
 		return err
+	case errors.Is(err, errCutOff):
+		return temporal.NewApplicationError(fmt.Sprintf(
+			"the Ollama server at %s stopped in the middle of an answer from %s; the call will be retried", m.host, model),
+			ErrModelCutOff, err)
 	case isUnreachable(err):
 		return temporal.NewApplicationError(fmt.Sprintf(
 			"the Ollama server at %s is not answering; start it with `ollama serve` or set OLLAMA_HOST", m.host),

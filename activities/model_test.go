@@ -36,6 +36,7 @@ type fakeAnswer struct {
 	status int           // HTTP status; 0 means 200
 	body   string        // content (200) or error message
 	delay  time.Duration // wait before answering
+	cutOff bool          // the stream ends after the first chunk, without done
 }
 
 func newFakeOllama(t *testing.T, answers ...fakeAnswer) *fakeOllama {
@@ -90,6 +91,9 @@ func (f *fakeOllama) chat(w http.ResponseWriter, r *http.Request) {
 	half := len(a.body) / 2
 	for _, part := range []string{a.body[:half], a.body[half:]} {
 		_ = enc.Encode(map[string]any{"model": req["model"], "message": map[string]string{"role": "assistant", "content": part}, "done": false})
+		if a.cutOff {
+			return
+		}
 	}
 	_ = enc.Encode(map[string]any{"model": req["model"], "message": map[string]string{"role": "assistant", "content": ""},
 		"done": true, "done_reason": "stop", "prompt_eval_count": 11, "eval_count": 7,
@@ -223,6 +227,22 @@ func TestChatErrorsAreClassified(t *testing.T) {
 			assert.Equal(t, c.nonRetryable, appErr.NonRetryable())
 			assert.Contains(t, appErr.Message(), c.wantMessage)
 		})
+	}
+}
+
+// TestChatAStreamCutOffIsRetried: Ollama stopping in the middle of an
+// answer leaves a prefix that can look like JSON; it is an incomplete answer,
+// retried, never repaired or taken as the answer.
+func TestChatAStreamCutOffIsRetried(t *testing.T) {
+	for _, body := range []string{`{"category": "billing", "summary": "x"}`, `"free text that was cut"`} {
+		f := newFakeOllama(t, fakeAnswer{body: body, cutOff: true})
+		req := structuredRequest()
+		_, err := runChat(t, newTestModel(t, f), req)
+		appErr := applicationError(t, err)
+		assert.Equal(t, ErrModelCutOff, appErr.Type())
+		assert.False(t, appErr.NonRetryable())
+		assert.Contains(t, appErr.Message(), "stopped in the middle of an answer")
+		assert.Len(t, f.chats, 1, "no repair turn for a cut-off answer")
 	}
 }
 

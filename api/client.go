@@ -4,17 +4,25 @@
 package api
 
 import (
+	"cmp"
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
+	"maps"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
+	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tandemhq/tandem/internal/sandbox"
@@ -34,18 +42,19 @@ type Kind struct {
 var Kinds = []Kind{
 	{Name: "ticket-routing", Workflow: workflows.TicketRoutingName,
 		newInput: func() any { return &workflows.TicketRoutingInput{} },
-		check:    func(in any) error { return in.(*workflows.TicketRoutingInput).Ticket.Validate() }},
+		check:    func(in any) error { return in.(*workflows.TicketRoutingInput).Check() }},
 	{Name: "invoice", Workflow: workflows.InvoiceProcessingName,
 		newInput: func() any { return &workflows.InvoiceInput{} },
 		check: func(in any) error {
 			if i := in.(*workflows.InvoiceInput); strings.TrimSpace(i.Document) == "" && i.DocumentID == "" {
 				return errors.New("the invoice is empty; give its text as document, or a stored document's id as documentId")
 			}
-			return nil
+			return in.(*workflows.InvoiceInput).Policy.Check()
 		}},
 	{Name: "leave", Workflow: workflows.LeaveApprovalName,
 		newInput: func() any { return &workflows.LeaveInput{} },
-		check:    func(in any) error { return nil }}, // dates are checked against the run's own clock
+		// Dates are checked against the run's own clock.
+		check: func(in any) error { return in.(*workflows.LeaveInput).Policy.Check() }},
 	{Name: "compliance", Workflow: workflows.ComplianceMonitoringName,
 		newInput: func() any { return &workflows.ComplianceInput{} },
 		check:    func(in any) error { return nil }},
@@ -84,6 +93,7 @@ func (k Kind) DecodeInput(raw json.RawMessage) (any, error) {
 type Client struct {
 	Temporal  client.Client
 	TaskQueue string // the Tandem worker's task queue, "tandem" by default
+	StartedBy string // who starts runs through it, in each run's memo; "api" by default
 }
 
 // NewClient returns a Tandem client on an open Temporal client.
@@ -109,19 +119,55 @@ type Run[R any] struct {
 // instead of failing it.
 const MaxInputBytes = 1 << 20
 
-var unsafeID = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+// MaxKeyLength bounds an idempotency key.
+const MaxKeyLength = 200
 
 // WorkflowID is the run id an idempotency key maps to: the same key always
-// names the same run.
+// names the same run, two different keys never do, and the id shows
+// nothing of the key (keys often carry names or document numbers).
 func WorkflowID(kind, idempotencyKey string) string {
-	return kind + "-" + strings.Trim(unsafeID.ReplaceAllString(idempotencyKey, "-"), "-")
+	sum := sha256.Sum256([]byte(idempotencyKey))
+	return kind + "-" + hex.EncodeToString(sum[:12])
+}
+
+// NewKey returns a fresh random idempotency key, for a run that no retry
+// needs to find again.
+func NewKey() string {
+	return rand.Text()
+}
+
+// CheckKey refuses, with a sentence, an idempotency key that cannot name a run.
+func CheckKey(key string) error {
+	switch {
+	case strings.TrimSpace(key) == "":
+		return errors.New("an idempotency key is required (idempotencyKey or the Idempotency-Key header); a retry with the same key returns the same run")
+	case len(key) > MaxKeyLength:
+		return fmt.Errorf("the idempotency key is %d characters; keep it to %d", len(key), MaxKeyLength)
+	case !utf8.ValidString(key) || strings.IndexFunc(key, unicode.IsControl) >= 0:
+		return errors.New("the idempotency key has control characters or is not UTF-8; use printable text")
+	}
+	return nil
+}
+
+// StartOptions are what a caller adds to a run besides its input.
+type StartOptions struct {
+	Memo map[string]any // shown in the Web UI's run details
+	// SearchAttributes are set besides kind, sandbox and input digest.
+	SearchAttributes []temporal.SearchAttributeUpdate
 }
 
 // Start starts a run of kind with input under id, or returns the run already
-// started under that id (existing is then true): starting twice never starts
-// a second run. A context from sandbox.With starts a sandboxed run (the
+// started under that id with the same input (existing is then true):
+// starting twice never starts a second run, and the same id with another
+// input is refused with a ConflictError. The input is checked as its kind
+// requires first. A context from sandbox.With starts a sandboxed run (the
 // Temporal client needs sandbox.Propagator).
 func (c *Client) Start(ctx context.Context, kind Kind, id string, input any) (run client.WorkflowRun, existing bool, err error) {
+	return c.StartWith(ctx, kind, id, input, StartOptions{})
+}
+
+// StartWith is Start with a caller's memo and search attributes.
+func (c *Client) StartWith(ctx context.Context, kind Kind, id string, input any, opts StartOptions) (run client.WorkflowRun, existing bool, err error) {
 	if id == "" {
 		return nil, false, errors.New("a run needs an id; derive it from an idempotency key with WorkflowID")
 	}
@@ -134,27 +180,73 @@ func (c *Client) Start(ctx context.Context, kind Kind, id string, input any) (ru
 	if _, err := kind.DecodeInput(encoded); err != nil {
 		return nil, false, &InvalidInputError{Err: err}
 	}
-	if _, err := c.Temporal.DescribeWorkflowExecution(ctx, id, ""); err == nil {
-		return c.Temporal.GetWorkflow(ctx, id, ""), true, nil
+	digest := inputDigest(id, encoded)
+	if desc, err := c.Temporal.DescribeWorkflowExecution(ctx, id, ""); err == nil {
+		return c.existing(ctx, kind, id, digest, desc.GetWorkflowExecutionInfo().GetSearchAttributes())
 	}
+	memo := map[string]any{"kind": kind.Name, "startedBy": cmp.Or(c.StartedBy, "api"), "sandbox": sandbox.On(ctx)}
+	maps.Copy(memo, opts.Memo)
+	attrs := append([]temporal.SearchAttributeUpdate{workflows.KindKey.ValueSet(kind.Name),
+		workflows.SandboxKey.ValueSet(sandbox.On(ctx)), workflows.InputDigestKey.ValueSet(digest)}, opts.SearchAttributes...)
 	run, err = c.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:        id,
 		TaskQueue: c.TaskQueue,
-		// A start racing with another under the same id joins it.
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		// A start that loses a race with another under the same id fails,
+		// and is answered below like a retry.
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		TypedSearchAttributes: temporal.NewSearchAttributes(workflows.KindKey.ValueSet(kind.Name),
-			workflows.SandboxKey.ValueSet(sandbox.On(ctx))),
-		Memo: map[string]any{"kind": kind.Name, "startedBy": "api", "sandbox": sandbox.On(ctx)},
+		TypedSearchAttributes:    temporal.NewSearchAttributes(attrs...),
+		Memo:                     memo,
 	}, kind.Workflow, input)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
-		return c.Temporal.GetWorkflow(ctx, id, ""), true, nil
+		desc, derr := c.Temporal.DescribeWorkflowExecution(ctx, id, "")
+		if derr != nil {
+			return nil, false, fmt.Errorf("start %s %s: %w", kind.Name, id, derr)
+		}
+		return c.existing(ctx, kind, id, digest, desc.GetWorkflowExecutionInfo().GetSearchAttributes())
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("start %s %s: %w", kind.Name, id, err)
 	}
 	return run, false, nil
+}
+
+// existing returns the run already under id when it was started with the
+// same input, and a ConflictError when it was not.
+func (c *Client) existing(ctx context.Context, kind Kind, id, digest string, attrs *commonpb.SearchAttributes) (client.WorkflowRun, bool, error) {
+	if got := digestOf(attrs); got != digest {
+		return nil, false, &ConflictError{Kind: kind.Name, ID: id}
+	}
+	return c.Temporal.GetWorkflow(ctx, id, ""), true, nil
+}
+
+// inputDigest identifies a run's input without revealing it: a SHA-256 of
+// the id and the input's JSON.
+func inputDigest(id string, encoded []byte) string {
+	h := sha256.New()
+	h.Write([]byte(id))
+	h.Write([]byte{0})
+	h.Write(encoded)
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+func digestOf(attrs *commonpb.SearchAttributes) string {
+	p := attrs.GetIndexedFields()[workflows.InputDigestKey.GetName()]
+	if p == nil {
+		return ""
+	}
+	var s string
+	_ = converter.GetDefaultDataConverter().FromPayload(p, &s)
+	return s
+}
+
+// ConflictError refuses a start whose idempotency key names a run that was
+// started with another input.
+type ConflictError struct{ Kind, ID string }
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("the idempotency key names %s run %s, which was started with another input; use a new key for a new %s", e.Kind, e.ID, e.Kind)
 }
 
 func start[R any](ctx context.Context, c *Client, kindName, id string, input any) (*Run[R], error) {

@@ -97,8 +97,8 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if strings.TrimSpace(req.IdempotencyKey) == "" {
-		writeError(w, http.StatusBadRequest, "an idempotency key is required (idempotencyKey or the Idempotency-Key header); a retry with the same key returns the same run")
+	if err := CheckKey(req.IdempotencyKey); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	if len(req.Input) == 0 {
@@ -112,11 +112,22 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request) {
 	}
 	id := WorkflowID(kind.Name, req.IdempotencyKey)
 	run, existing, err := s.Client.Start(sandbox.With(r.Context(), req.Sandbox), kind, id, input)
-	var tooLarge *TooLargeError
-	if errors.As(err, &tooLarge) {
+	var (
+		tooLarge *TooLargeError
+		invalid  *InvalidInputError
+		conflict *ConflictError
+	)
+	switch {
+	case errors.As(err, &tooLarge):
 		writeError(w, http.StatusRequestEntityTooLarge, err.Error())
 		return
-	} else if err != nil {
+	case errors.As(err, &invalid):
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	case errors.As(err, &conflict):
+		writeError(w, http.StatusConflict, err.Error())
+		return
+	case err != nil:
 		s.serverError(w, err)
 		return
 	}
@@ -222,12 +233,19 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
+	if err == nil {
+		if _, more := dec.Token(); !errors.Is(more, io.EOF) {
+			err = errTrailingData
+		}
+	}
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the request is over %d KB; store large documents and send their id", MaxRequestBytes>>10))
 	case errors.Is(err, io.EOF):
 		writeError(w, http.StatusBadRequest, "the request has no JSON body")
+	case errors.Is(err, errTrailingData):
+		writeError(w, http.StatusBadRequest, "the request has data after its JSON body; send exactly one JSON object")
 	case err != nil:
 		writeError(w, http.StatusBadRequest, "the request is not valid JSON for this endpoint: "+err.Error())
 	default:
@@ -235,6 +253,8 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	}
 	return false
 }
+
+var errTrailingData = errors.New("data after the JSON body")
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")

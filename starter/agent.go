@@ -45,7 +45,7 @@ func runAgent(ctx context.Context, cfg config.Config, args []string, out io.Writ
 	defer c.Close()
 	results := make([]workflows.AgentResult, 1)
 	result := func(i int) any { return &results[i] }
-	outcomes, err := startAll(ctx, c, cfg, []job{{sandbox: *sandboxed, source: *profile, id: workflowID("agent", *profile), workflow: workflows.AgentName,
+	outcomes, err := startAll(ctx, c, cfg, []job{{sandbox: *sandboxed, source: *profile,
 		kind: "agent", input: workflows.AgentInput{Goal: goal, Context: *extra, Profile: *profile, Model: modelSettings(cfg)},
 		memo: map[string]any{"profile": *profile}}}, false, result)
 	if err != nil {

@@ -106,7 +106,7 @@ func comparisonWays(cfg config.Config, kind, source string, sandboxed bool) ([]w
 	id := func(w string, n int) string { return fmt.Sprintf("compare-%s-%s-%s-%d", kind, stamp, w, n) }
 	agentJob := func(profile, goal string) func(n int) job {
 		return func(n int) job {
-			return job{sandbox: sandboxed, source: source, id: id("agent", n), workflow: workflows.AgentName, kind: "agent",
+			return job{sandbox: sandboxed, source: source, key: id("agent", n), kind: "agent",
 				input: workflows.AgentInput{Goal: goal, Profile: profile, Model: modelSettings(cfg)},
 				memo:  map[string]any{"profile": profile, "comparison": stamp}}
 		}
@@ -121,7 +121,7 @@ func comparisonWays(cfg config.Config, kind, source string, sandboxed bool) ([]w
 		return []way{
 			{Name: "workflow", Runs: workflows.TicketRoutingName, outcome: ticketOutcome,
 				job: func(n int) job {
-					return job{sandbox: sandboxed, source: source, id: id("workflow", n), workflow: workflows.TicketRoutingName, kind: "ticket-routing",
+					return job{sandbox: sandboxed, source: source, key: id("workflow", n), kind: "ticket-routing",
 						input: workflows.TicketRoutingInput{Ticket: t, Model: modelSettings(cfg)}, memo: map[string]any{"comparison": stamp}}
 				}},
 			{Name: "agent", Runs: "Agent customer-service", outcome: agentOutcome, job: agentJob("customer-service", goal)},
@@ -135,7 +135,7 @@ func comparisonWays(cfg config.Config, kind, source string, sandboxed bool) ([]w
 		return []way{
 			{Name: "workflow", Runs: workflows.InvoiceProcessingName, outcome: invoiceOutcome,
 				job: func(n int) job {
-					return job{sandbox: sandboxed, source: source, id: id("workflow", n), workflow: workflows.InvoiceProcessingName, kind: "invoice",
+					return job{sandbox: sandboxed, source: source, key: id("workflow", n), kind: "invoice",
 						input: workflows.InvoiceInput{Document: string(data), Model: modelSettings(cfg)}, memo: map[string]any{"comparison": stamp}}
 				}},
 			{Name: "agent", Runs: "Agent operations", outcome: agentOutcome, job: agentJob("operations", goal)},

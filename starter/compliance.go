@@ -41,8 +41,8 @@ func compliance(ctx context.Context, cfg config.Config, args []string, out io.Wr
 	if !in.From.IsZero() && !in.To.IsZero() && !in.From.Before(in.To) {
 		return usageError{fmt.Errorf("--from %s is not before --to %s", *from, *to)}
 	}
-	return runJobs(ctx, cfg, []job{{sandbox: *sandboxed, source: "compliance", id: workflowID("compliance", ""),
-		workflow: workflows.ComplianceMonitoringName, kind: "compliance", input: in}}, *wait, *asJSON, out, printCompliance)
+	return runJobs(ctx, cfg, []job{{sandbox: *sandboxed, source: "compliance",
+		kind: "compliance", input: in}}, *wait, *asJSON, out, printCompliance)
 }
 
 func parseTime(flag, s string) (time.Time, error) {

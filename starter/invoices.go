@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 
 	"github.com/tandemhq/tandem/internal/config"
@@ -38,8 +37,8 @@ func processInvoice(ctx context.Context, cfg config.Config, args []string, out i
 			}
 			data = []byte(text)
 		}
-		jobs[i] = job{sandbox: *sandboxed, source: source, id: workflowID("invoice", strings.TrimSuffix(filepath.Base(source), filepath.Ext(source))),
-			workflow: workflows.InvoiceProcessingName, kind: "invoice",
+		jobs[i] = job{sandbox: *sandboxed, source: source,
+			kind: "invoice",
 			input: workflows.InvoiceInput{Document: string(data), Model: modelSettings(cfg),
 				Policy: workflows.InvoicePolicy{AutoApproveBelow: *autoApproveBelow}}}
 	}

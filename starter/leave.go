@@ -31,7 +31,7 @@ func requestLeave(ctx context.Context, cfg config.Config, args []string, out io.
 		if err != nil {
 			return usageError{err}
 		}
-		jobs[i] = job{sandbox: *sandboxed, source: source, id: workflowID("leave", req.EmployeeID), workflow: workflows.LeaveApprovalName, kind: "leave",
+		jobs[i] = job{sandbox: *sandboxed, source: source, kind: "leave",
 			input: workflows.LeaveInput{Request: req, Model: modelSettings(cfg)}}
 	}
 	return runJobs(ctx, cfg, jobs, *wait, *asJSON, out, printLeave)

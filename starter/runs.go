@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +16,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
 
+	"github.com/tandemhq/tandem/api"
 	"github.com/tandemhq/tandem/internal/codec"
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/internal/sandbox"
@@ -23,12 +26,11 @@ import (
 
 // job is one workflow run the starter starts.
 type job struct {
-	source   string // the file or name the input came from
-	id       string // workflow id
-	workflow string // workflow type name
-	kind     string // TandemKind search attribute
-	input    any
-	memo     map[string]any // shown in the Web UI's run details
+	source string // the file or name the input came from
+	key    string // idempotency key; empty: a fresh one
+	kind   string // the api.Kind's name
+	input  any
+	memo   map[string]any // shown in the Web UI's run details
 	// personal search attributes (customer, employee), set only when
 	// payloads are not encrypted: search attributes never are
 	personal []temporal.SearchAttributeUpdate
@@ -47,24 +49,29 @@ type outcome struct {
 // or stops at a pending decision; result decodes a completed run's result.
 func startAll(ctx context.Context, c client.Client, cfg config.Config, jobs []job, wait bool, result func(i int) any) ([]outcome, error) {
 	outcomes := make([]outcome, len(jobs))
+	tc := &api.Client{Temporal: c, TaskQueue: cfg.TaskQueue, StartedBy: "starter"}
+	encrypted := false
+	if keys, _ := codec.LoadKeys(); keys != nil {
+		encrypted = true
+	}
 	for i, j := range jobs {
-		memo := map[string]any{"model": cfg.Model, "modelTaskQueue": cfg.ModelTaskQueue, "startedBy": "starter"}
-		for k, v := range j.memo {
-			memo[k] = v
-		}
-		attrs := []temporal.SearchAttributeUpdate{workflows.KindKey.ValueSet(j.kind), workflows.SandboxKey.ValueSet(j.sandbox)}
-		if keys, _ := codec.LoadKeys(); keys == nil {
-			attrs = append(attrs, j.personal...)
-		}
-		memo["sandbox"] = j.sandbox
-		run, err := c.ExecuteWorkflow(sandbox.With(ctx, j.sandbox), client.StartWorkflowOptions{
-			ID:                    j.id,
-			TaskQueue:             cfg.TaskQueue,
-			TypedSearchAttributes: temporal.NewSearchAttributes(attrs...),
-			Memo:                  memo,
-		}, j.workflow, j.input)
+		kind, err := api.KindNamed(j.kind)
 		if err != nil {
-			return nil, fmt.Errorf("start %s for %s: %w", j.workflow, j.source, err)
+			return nil, err
+		}
+		memo := map[string]any{"model": cfg.Model, "modelTaskQueue": cfg.ModelTaskQueue}
+		maps.Copy(memo, j.memo)
+		opts := api.StartOptions{Memo: memo}
+		if !encrypted {
+			opts.SearchAttributes = j.personal
+		}
+		id := api.WorkflowID(kind.Name, cmp.Or(j.key, api.NewKey()))
+		run, _, err := tc.StartWith(sandbox.With(ctx, j.sandbox), kind, id, j.input, opts)
+		var invalid *api.InvalidInputError
+		if errors.As(err, &invalid) {
+			return nil, usageError{fmt.Errorf("%s: %w", j.source, err)}
+		} else if err != nil {
+			return nil, fmt.Errorf("start %s for %s: %w", kind.Name, j.source, err)
 		}
 		outcomes[i] = outcome{job: j, run: run}
 	}
@@ -168,31 +175,6 @@ func errorSentence(err error) string {
 		return "the run timed out: " + timeoutErr.Error()
 	}
 	return err.Error()
-}
-
-// workflowID names a run after its kind, a business key and the time.
-func workflowID(kind, key string) string {
-	id := kind
-	if s := slug(key); s != "" {
-		id += "-" + s
-	}
-	return id + "-" + strings.ToLower(fmt.Sprintf("%x", time.Now().UnixNano())[6:])
-}
-
-func slug(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
-		if b.Len() >= 24 {
-			break
-		}
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
-			b.WriteByte('-')
-		}
-	}
-	return strings.Trim(b.String(), "-")
 }
 
 // runJobs starts the jobs and, with wait, prints each outcome: printed by

@@ -29,7 +29,7 @@ func routeTicket(ctx context.Context, cfg config.Config, args []string, out io.W
 		if err != nil {
 			return usageError{err}
 		}
-		jobs[i] = job{sandbox: *sandboxed, source: name, id: workflowID("ticket", t.Customer), workflow: workflows.TicketRoutingName, kind: "ticket-routing",
+		jobs[i] = job{sandbox: *sandboxed, source: name, kind: "ticket-routing",
 			input:    workflows.TicketRoutingInput{Ticket: t, Model: modelSettings(cfg)},
 			personal: []temporal.SearchAttributeUpdate{workflows.CustomerKey.ValueSet(t.Customer)}}
 	}

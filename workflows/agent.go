@@ -178,7 +178,7 @@ func Agent(ctx workflow.Context, in AgentInput) (AgentResult, error) {
 	if err := serveAgent(ctx, d, in, st); err != nil {
 		return AgentResult{}, err
 	}
-	ctx, rules, err := adoptDataPolicy(ctx)
+	ctx, rules, err := recordDataPolicy(ctx)
 	if err != nil {
 		return AgentResult{}, err
 	}

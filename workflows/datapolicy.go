@@ -23,17 +23,8 @@ func beginRun(ctx workflow.Context, kind string) (workflow.Context, *decisions, 
 	if err != nil {
 		return ctx, nil, err
 	}
-	ctx, _, err = adoptDataPolicy(ctx)
+	ctx, _, err = recordDataPolicy(ctx)
 	return ctx, d, err
-}
-
-// adoptDataPolicy is recordDataPolicy for runs started since data policies
-// exist; runs from before replay without one.
-func adoptDataPolicy(ctx workflow.Context) (workflow.Context, policy.Policy, error) {
-	if workflow.GetVersion(ctx, "data-policy", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-		return ctx, policy.Policy{}, nil
-	}
-	return recordDataPolicy(ctx)
 }
 
 // recordDataPolicy records the worker's data policy as the run's snapshot

@@ -120,6 +120,9 @@ func InvoiceProcessing(ctx workflow.Context, in InvoiceInput) (InvoiceResult, er
 	if err != nil {
 		return InvoiceResult{}, err
 	}
+	if err := in.Policy.Check(); err != nil {
+		return InvoiceResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidInvoice, nil)
+	}
 	policy := in.Policy.withDefaults()
 	var result InvoiceResult
 
@@ -204,8 +207,14 @@ func (p InvoicePolicy) withDefaults() InvoicePolicy {
 	if p.POTolerance > 0 {
 		def.POTolerance = p.POTolerance
 	}
-	if len(p.Decision.Approvers) > 0 {
-		def.Decision = p.Decision
+	for _, d := range []struct{ from, into *time.Duration }{
+		{&p.Decision.RemindEvery, &def.Decision.RemindEvery},
+		{&p.Decision.EscalateAfter, &def.Decision.EscalateAfter},
+		{&p.Decision.Deadline, &def.Decision.Deadline},
+	} {
+		if *d.from > 0 {
+			*d.into = *d.from
+		}
 	}
 	return def
 }

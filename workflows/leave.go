@@ -81,6 +81,9 @@ func LeaveApproval(ctx workflow.Context, in LeaveInput) (LeaveResult, error) {
 		return LeaveResult{}, err
 	}
 	_ = workflow.UpsertTypedSearchAttributes(ctx, EmployeeKey.ValueSet(in.Request.EmployeeID))
+	if err := in.Policy.Check(); err != nil {
+		return LeaveResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidLeave, nil)
+	}
 	policy := in.Policy.withDefaults()
 	req := in.Request
 	start, end, err := req.Dates(workflow.Now(ctx))
@@ -150,9 +153,12 @@ func LeaveApproval(ctx workflow.Context, in LeaveInput) (LeaveResult, error) {
 	return result, nil
 }
 
+// defaultNoticeDays is HR's notice for annual and unpaid leave.
+const defaultNoticeDays = 14
+
 func (p LeavePolicy) withDefaults() LeavePolicy {
 	if p.NoticeDays == 0 {
-		p.NoticeDays = 14
+		p.NoticeDays = defaultNoticeDays
 	}
 	if p.RemindEvery == 0 {
 		p.RemindEvery = 24 * time.Hour

@@ -163,11 +163,26 @@ func (s *leaveSuite) TestEscalatesToTheManagersManager() {
 func (s *leaveSuite) TestDeadlineFollowsThePolicy() {
 	s.expectFacts(lenaFacts())
 	s.expectNote()
-	s.env.ExecuteWorkflow(LeaveApproval, LeaveInput{Request: request(), Policy: LeavePolicy{Deadline: 72 * time.Hour, OnDeadline: "approve"}})
+	s.env.ExecuteWorkflow(LeaveApproval, LeaveInput{Request: request(), Policy: LeavePolicy{Deadline: 72 * time.Hour}})
 	var res LeaveResult
 	s.Require().NoError(s.env.GetWorkflowResult(&res))
-	s.True(res.Approved)
-	s.Equal(Decision{Approve: true, By: "deadline", Reason: "no decision within 72h0m0s"}, res.Decision)
+	s.False(res.Approved)
+	s.Equal(Decision{Approve: false, By: "deadline", Reason: "no decision within 72h0m0s"}, res.Decision)
+}
+
+// TestARunCannotLoosenHRsPolicy: approval on deadline and shorter notice
+// are HR's to set, not a caller's.
+func (s *leaveSuite) TestARunCannotLoosenHRsPolicy() {
+	for policy, want := range map[LeavePolicy]string{
+		{OnDeadline: "approve"}: "a run cannot approve itself when its deadline passes; leave onDeadline out, or set it to reject",
+		{NoticeDays: 1}:         "noticeDays 1 is under HR's 14; a run may ask for more notice, never less",
+	} {
+		s.SetupTest()
+		s.env.ExecuteWorkflow(LeaveApproval, LeaveInput{Request: request(), Policy: policy})
+		var appErr *temporal.ApplicationError
+		s.Require().True(errors.As(s.env.GetWorkflowError(), &appErr))
+		s.Equal(want, appErr.Message())
+	}
 }
 
 func (s *leaveSuite) TestBadRequestsFailWithOneSentence() {

@@ -17,19 +17,23 @@ var (
 	EmployeeKey = temporal.NewSearchAttributeKeyKeyword("TandemEmployee")
 	WaitingKey  = temporal.NewSearchAttributeKeyBool("TandemWaiting")
 	SandboxKey  = temporal.NewSearchAttributeKeyBool("TandemSandbox")
+	// InputDigestKey identifies a run's input (a hash), so that a start
+	// under a taken idempotency key with another input is refused.
+	InputDigestKey = temporal.NewSearchAttributeKeyKeyword("TandemInputDigest")
 )
 
 // SearchAttributes lists every search attribute above with its type, for the
 // worker to register on the namespace at start.
 var SearchAttributes = map[string]enumspb.IndexedValueType{
-	KindKey.GetName():     enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-	StatusKey.GetName():   enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-	CustomerKey.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-	CategoryKey.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-	QueueKey.GetName():    enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-	EmployeeKey.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-	WaitingKey.GetName():  enumspb.INDEXED_VALUE_TYPE_BOOL,
-	SandboxKey.GetName():  enumspb.INDEXED_VALUE_TYPE_BOOL,
+	KindKey.GetName():        enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	StatusKey.GetName():      enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	CustomerKey.GetName():    enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	CategoryKey.GetName():    enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	QueueKey.GetName():       enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	EmployeeKey.GetName():    enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	WaitingKey.GetName():     enumspb.INDEXED_VALUE_TYPE_BOOL,
+	SandboxKey.GetName():     enumspb.INDEXED_VALUE_TYPE_BOOL,
+	InputDigestKey.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 }
 
 // setStep records the run's current step in the Web UI (search attribute and

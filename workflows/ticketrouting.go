@@ -18,10 +18,12 @@ const TicketRoutingName = "TicketRouting"
 
 // Ticket is a support ticket as it arrives.
 type Ticket struct {
-	Subject  string `json:"subject"`
-	Body     string `json:"body"`
-	Customer string `json:"customer"`
-	Channel  string `json:"channel"` // email, chat, phone, web
+	Subject    string `json:"subject"`
+	Body       string `json:"body"`
+	Customer   string `json:"customer"`             // the name the customer gave
+	Channel    string `json:"channel"`              // email, chat, phone, web
+	Email      string `json:"email,omitempty"`      // the address the ticket came from, if any
+	CustomerID string `json:"customerId,omitempty"` // the customer's id, when the channel knows it
 }
 
 // TicketRoutingInput starts a ticket routing.
@@ -92,26 +94,29 @@ func (t Ticket) Validate() error {
 	return fmt.Errorf("the ticket's channel %q is not one of %s", t.Channel, strings.Join(TicketChannels, ", "))
 }
 
-// TicketRouting reads a support ticket with the model, routes it by a fixed
-// table, drafts a reply in the customer's language, and stores the outcome.
-func TicketRouting(ctx workflow.Context, in TicketRoutingInput) (TicketRoutingResult, error) {
+// Check refuses, with a sentence, an input that cannot be routed or that
+// names its own reviewers.
+func (in TicketRoutingInput) Check() error {
 	if err := in.Ticket.Validate(); err != nil {
+		return err
+	}
+	return in.Review.checkNarrows()
+}
+
+// TicketRouting reads a support ticket with the model, routes it by a fixed
+// table, drafts a reply in the customer's language, has a person review the
+// risky ones, stores the outcome and sends the reply to the customer's
+// address.
+func TicketRouting(ctx workflow.Context, in TicketRoutingInput) (TicketRoutingResult, error) {
+	if err := in.Check(); err != nil {
 		return TicketRoutingResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidTicket, nil)
 	}
 	d, err := registerDecisions(ctx, "ticket-routing")
 	if err != nil {
 		return TicketRoutingResult{}, err
 	}
-	// Runs since the data policy take every change at once, under one
-	// version marker; older runs replay the sequence they recorded.
-	current := workflow.GetVersion(ctx, "ticket-routing-policy", workflow.DefaultVersion, 1) == 1
-	withReview := true
-	if current {
-		if ctx, _, err = recordDataPolicy(ctx); err != nil {
-			return TicketRoutingResult{}, err
-		}
-	} else {
-		withReview = replayLegacyStart(ctx, in.Ticket)
+	if ctx, _, err = recordDataPolicy(ctx); err != nil {
+		return TicketRoutingResult{}, err
 	}
 	model, err := resolveModel(ctx, in.Model)
 	if err != nil {
@@ -119,13 +124,7 @@ func TicketRouting(ctx workflow.Context, in TicketRoutingInput) (TicketRoutingRe
 	}
 	var result TicketRoutingResult
 
-	// Search attributes travel together: each upsert is a history event and
-	// a visibility write.
-	if current {
-		d.stepWith(ctx, "classifying", "Classifying the ticket with "+model.Model, KindKey.ValueSet("ticket-routing"))
-	} else {
-		d.step(ctx, "classifying", "Classifying the ticket with "+model.Model)
-	}
+	d.stepWith(ctx, "classifying", "Classifying the ticket with "+model.Model, KindKey.ValueSet("ticket-routing"))
 	classified, err := classifyTicket(ctx, model, in.Ticket)
 	switch {
 	case err == nil:
@@ -139,13 +138,8 @@ func TicketRouting(ctx workflow.Context, in TicketRoutingInput) (TicketRoutingRe
 	}
 
 	result.Route = RouteFor(result.Classification.Category, result.Classification.Priority)
-	routed := []temporal.SearchAttributeUpdate{CategoryKey.ValueSet(result.Classification.Category), QueueKey.ValueSet(result.Route.Queue)}
-	if current {
-		d.stepWith(ctx, "drafting", "Drafting a reply for queue "+result.Route.Queue, routed...)
-	} else {
-		_ = workflow.UpsertTypedSearchAttributes(ctx, routed...)
-		d.step(ctx, "drafting", "Drafting a reply for queue "+result.Route.Queue)
-	}
+	d.stepWith(ctx, "drafting", "Drafting a reply for queue "+result.Route.Queue,
+		CategoryKey.ValueSet(result.Classification.Category), QueueKey.ValueSet(result.Route.Queue))
 	draft, err := draftReply(ctx, model, in.Ticket, result.Classification)
 	if err != nil {
 		return result, err
@@ -153,24 +147,22 @@ func TicketRouting(ctx workflow.Context, in TicketRoutingInput) (TicketRoutingRe
 	result.DraftReply = draft.Text
 	result.ModelCalls = append(result.ModelCalls, draft.Call)
 
-	if withReview {
-		result.Review = reviewReply(ctx, d, in, result)
-		if result.Review.Sent {
-			result.DraftReply = result.Review.Reply
-		}
+	contact, err := resolveCustomer(ctx, in.Ticket)
+	if err != nil {
+		return result, err
+	}
+	result.Review = reviewReply(ctx, d, in, result, contact)
+	if result.Review.Sent {
+		result.DraftReply = result.Review.Reply
 	}
 
-	passing := d.step
-	if current {
-		passing = d.pass
-	}
-	passing(ctx, "storing", "Storing the routed ticket")
+	d.pass(ctx, "storing", "Storing the routed ticket")
 	if err := saveTicket(ctx, in.Ticket, result); err != nil {
 		return result, err
 	}
-	if withReview && result.Review.Sent {
-		passing(ctx, "sending", "Sending the reply to "+in.Ticket.Customer)
-		if err := sendReply(ctx, in.Ticket, result.Review.Reply); err != nil {
+	if result.Review.Sent {
+		d.pass(ctx, "sending", "Sending the reply to "+contact.Email)
+		if err := sendReply(ctx, in.Ticket, contact, result.Review.Reply); err != nil {
 			return result, err
 		}
 	}
@@ -178,42 +170,59 @@ func TicketRouting(ctx workflow.Context, in TicketRoutingInput) (TicketRoutingRe
 	return result, nil
 }
 
-// replayLegacyStart replays the start of runs from before data policies:
-// the customer search attribute (before encryption kept it out) and the
-// review (before it existed), each behind its own version marker. It
-// reports whether the run reviews drafts.
-func replayLegacyStart(ctx workflow.Context, t Ticket) bool {
-	if workflow.GetVersion(ctx, "customer-search-attribute", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-		_ = workflow.UpsertTypedSearchAttributes(ctx, KindKey.ValueSet("ticket-routing"), CustomerKey.ValueSet(t.Customer))
-	} else {
-		_ = workflow.UpsertTypedSearchAttributes(ctx, KindKey.ValueSet("ticket-routing"))
-	}
-	return workflow.GetVersion(ctx, "ticket-review", workflow.DefaultVersion, 1) >= 1
+// resolveCustomer finds the address a reply goes to (a short read of the
+// store, run as a local activity).
+func resolveCustomer(ctx workflow.Context, t Ticket) (activities.CustomerContact, error) {
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second,
+		Summary: "resolve the customer's address"})
+	var store *activities.Store
+	var contact activities.CustomerContact
+	err := workflow.ExecuteLocalActivity(lctx, store.ResolveCustomer,
+		activities.CustomerQuery{ID: t.CustomerID, Email: t.Email, Name: t.Customer}).Get(ctx, &contact)
+	return contact, err
 }
 
 // TicketReview is what happened to a drafted reply before it went out.
 type TicketReview struct {
-	Required bool      `json:"required"` // high priority or negative sentiment
-	Decision *Decision `json:"decision,omitempty"`
-	Edited   bool      `json:"edited"`
-	Sent     bool      `json:"sent"`
-	Reply    string    `json:"reply,omitempty"` // the reply as sent
+	Required  bool      `json:"required"`
+	Why       []string  `json:"why,omitempty"`       // why a person reviews it
+	Recipient string    `json:"recipient,omitempty"` // where the reply goes, as the reviewer saw it
+	Decision  *Decision `json:"decision,omitempty"`
+	Edited    bool      `json:"edited"`
+	Sent      bool      `json:"sent"`
+	Reply     string    `json:"reply,omitempty"`   // the reply as sent
+	Unsent    string    `json:"unsent,omitempty"` // why no reply went out without a person saying no
 }
 
 // reviewReply sends low-risk drafts straight out and puts the others to a
-// person, who approves, edits or rejects them.
-func reviewReply(ctx workflow.Context, d *decisions, in TicketRoutingInput, res TicketRoutingResult) *TicketReview {
+// person, who approves, edits or rejects them. A reply the model could not
+// classify is always reviewed; a reply with no deliverable address is never
+// queued.
+func reviewReply(ctx workflow.Context, d *decisions, in TicketRoutingInput, res TicketRoutingResult, contact activities.CustomerContact) *TicketReview {
 	c := res.Classification
-	review := &TicketReview{Required: c.Priority == "high" || c.Priority == "urgent" || c.Sentiment == "negative"}
-	if !review.Required {
+	review := &TicketReview{Recipient: contact.Recipient()}
+	if contact.Email == "" {
+		review.Unsent = "no deliverable address: the ticket gives no email and no customer record matches; the reply waits in queue " + res.Route.Queue
+		return review
+	}
+	if c.Priority == "high" || c.Priority == "urgent" {
+		review.Why = append(review.Why, c.Priority+" priority")
+	}
+	if c.Sentiment == "negative" {
+		review.Why = append(review.Why, "negative sentiment")
+	}
+	if res.ClassifiedBy != "model" {
+		review.Why = append(review.Why, "the model could not classify the ticket, so the route and the reply are a fallback")
+	}
+	if review.Required = len(review.Why) > 0; !review.Required {
 		review.Sent, review.Reply = true, res.DraftReply
 		return review
 	}
-	policy := in.Review
-	if len(policy.Approvers) == 0 {
-		policy = DefaultTicketReviewPolicy
+	policy := DefaultTicketReviewPolicy
+	if in.Review.Deadline > 0 {
+		policy.Deadline = in.Review.Deadline
 	}
-	question := fmt.Sprintf("Send this %s-priority reply to %s (%s)? Draft: %s", c.Priority, in.Ticket.Customer, c.Sentiment, res.DraftReply)
+	question := fmt.Sprintf("Send this reply to %s? Review because: %s. Draft: %s", review.Recipient, strings.Join(review.Why, "; "), res.DraftReply)
 	dec := d.ask(ctx, question, true, policy)
 	review.Decision = &dec
 	switch {
@@ -266,11 +275,11 @@ func saveTicket(ctx workflow.Context, t Ticket, res TicketRoutingResult) error {
 	return workflow.ExecuteActivity(withStore(ctx, "store ticket in queue "+res.Route.Queue), store.SaveTicket, record).Get(ctx, nil)
 }
 
-func sendReply(ctx workflow.Context, t Ticket, reply string) error {
+func sendReply(ctx workflow.Context, t Ticket, to activities.CustomerContact, reply string) error {
 	id := workflow.GetInfo(ctx).WorkflowExecution.ID
 	var store *activities.Store
-	return workflow.ExecuteActivity(withStore(ctx, "send the reply to "+t.Customer), store.Notify, activities.Notification{
-		IdempotencyKey: id + "/reply", Recipients: []string{t.Customer}, Subject: "Re: " + t.Subject, Body: reply, WorkflowID: id,
+	return workflow.ExecuteActivity(withStore(ctx, "send the reply to "+to.Email), store.Notify, activities.Notification{
+		IdempotencyKey: id + "/reply", Recipients: []string{to.Email}, Subject: "Re: " + t.Subject, Body: reply, WorkflowID: id,
 	}).Get(ctx, nil)
 }
 

@@ -38,6 +38,13 @@ func (s *ticketRoutingSuite) SetupTest() {
 	settings.Model, settings.ModelTaskQueue = "worker-model", "worker-models"
 	s.env.RegisterActivity(settings)
 	s.sent = nil
+	s.env.OnActivity(s.store.ResolveCustomer, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, q activities.CustomerQuery) (activities.CustomerContact, error) {
+			if q.Name == "Acme" {
+				return activities.CustomerContact{ID: "C-9", Name: "Acme", Email: "billing@acme.example", OnFile: true, MatchedBy: "name"}, nil
+			}
+			return activities.CustomerContact{Name: q.Name, MatchedBy: "none"}, nil
+		}).Maybe()
 	s.env.OnActivity(s.store.Notify, mock.Anything, mock.Anything).Return(func(_ context.Context, n activities.Notification) error {
 		if strings.HasSuffix(n.IdempotencyKey, "/reply") {
 			s.sent = append(s.sent, n)
@@ -109,7 +116,7 @@ func (s *ticketRoutingSuite) TestClassifiesRoutesDraftsAndStores() {
 	s.True(stored.ReplySent)
 	s.Equal("support.agent", stored.ReviewedBy)
 	s.Require().Len(s.sent, 1)
-	s.Equal([]string{"Acme"}, s.sent[0].Recipients)
+	s.Equal([]string{"billing@acme.example"}, s.sent[0].Recipients, "the reply goes to the address on file, not to a name")
 	s.Equal("Guten Tag, wir prüfen die doppelte Abbuchung.", s.sent[0].Body)
 }
 
@@ -176,6 +183,32 @@ func (s *ticketRoutingSuite) TestInvalidModelAnswerGoesToTriage() {
 	s.Equal(testTicket.Subject, res.Classification.Summary)
 	s.Contains(res.ClassifiedBy, "fallback: model m gave no usable answer")
 	s.Len(res.ModelCalls, 1, "only the draft call produced an answer")
+	s.True(res.Review.Required, "a fallback never goes straight to the customer")
+	s.Contains(res.Review.Why, "the model could not classify the ticket, so the route and the reply are a fallback")
+	s.False(res.Review.Sent, "nobody reviewed it before the deadline")
+	s.Empty(s.sent)
+}
+
+// TestAReplyWithNoAddressIsNotQueued: a ticket whose customer has no
+// address on file and that came from no address leaves its reply unsent,
+// without asking anyone to approve a message that cannot be delivered.
+func (s *ticketRoutingSuite) TestAReplyWithNoAddressIsNotQueued() {
+	in := testInput()
+	in.Ticket.Customer = "Walk-in Customer"
+	s.env.OnActivity(s.model.Chat, mock.Anything, isPurpose("classify ticket")).Return(classification("billing", "low"), nil).Once()
+	s.env.OnActivity(s.model.Chat, mock.Anything, isPurpose("draft reply")).Return(draft("Hello"), nil).Once()
+	var stored activities.TicketRecord
+	s.env.OnActivity(s.store.SaveTicket, mock.Anything, mock.Anything).
+		Run(func(args mock.Arguments) { stored = args.Get(1).(activities.TicketRecord) }).Return(nil).Once()
+	s.env.ExecuteWorkflow(TicketRouting, in)
+	s.Require().NoError(s.env.GetWorkflowError())
+	var res TicketRoutingResult
+	s.Require().NoError(s.env.GetWorkflowResult(&res))
+	s.False(res.Review.Sent)
+	s.Nil(res.Review.Decision)
+	s.Contains(res.Review.Unsent, "no deliverable address")
+	s.False(stored.ReplySent)
+	s.Empty(s.sent)
 }
 
 func (s *ticketRoutingSuite) TestMissingModelFailsTheRun() {

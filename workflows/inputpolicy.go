@@ -1,0 +1,55 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+)
+
+// A run's input may carry business settings (thresholds, timings), and a
+// caller may use them to be stricter than the business's defaults, never
+// looser: who decides comes from the defaults alone, thresholds may only
+// go down, and no decision approves itself when a deadline passes.
+
+// checkNarrows refuses a decision policy from a run's input that names its
+// own deciders or approves on its deadline.
+func (p DecisionPolicy) checkNarrows() error {
+	switch {
+	case len(p.Approvers) > 0 || len(p.EscalateTo) > 0:
+		return errors.New("a run cannot name who decides it; approvers and escalation come from the business policy on the worker")
+	case p.OnDeadline == "approve":
+		return errors.New("a run cannot approve itself when its deadline passes; leave onDeadline out, or set it to reject")
+	case p.RemindEvery < 0 || p.EscalateAfter < 0 || p.Deadline < 0:
+		return errors.New("decision timings must be positive durations, or left out for the defaults")
+	}
+	return nil
+}
+
+// Check refuses, with a sentence, an invoice policy looser than the
+// default: a higher auto-approval threshold or PO tolerance, its own
+// approvers, or approval on deadline.
+func (p InvoicePolicy) Check() error {
+	def := DefaultInvoicePolicy
+	switch {
+	case p.AutoApproveBelow < 0 || p.POTolerance < 0:
+		return errors.New("autoApproveBelow and poTolerance cannot be negative")
+	case p.AutoApproveBelow > def.AutoApproveBelow:
+		return fmt.Errorf("autoApproveBelow %.2f is over the business's %.2f; a run may lower it, never raise it", p.AutoApproveBelow, def.AutoApproveBelow)
+	case p.POTolerance > def.POTolerance:
+		return fmt.Errorf("poTolerance %.3f is over the business's %.3f; a run may lower it, never raise it", p.POTolerance, def.POTolerance)
+	}
+	return p.Decision.checkNarrows()
+}
+
+// Check refuses, with a sentence, a leave policy looser than HR's: less
+// notice, or approval on deadline.
+func (p LeavePolicy) Check() error {
+	switch {
+	case p.NoticeDays < 0 || p.RemindEvery < 0 || p.EscalateAfter < 0 || p.Deadline < 0:
+		return errors.New("leave policy numbers and durations cannot be negative")
+	case p.NoticeDays > 0 && p.NoticeDays < defaultNoticeDays:
+		return fmt.Errorf("noticeDays %d is under HR's %d; a run may ask for more notice, never less", p.NoticeDays, defaultNoticeDays)
+	case p.OnDeadline == "approve":
+		return errors.New("a run cannot approve itself when its deadline passes; leave onDeadline out, or set it to reject")
+	}
+	return nil
+}
