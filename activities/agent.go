@@ -171,20 +171,21 @@ func (a *Agent) decideWithTools(ctx context.Context, req DecideRequest, messages
 		return res, err
 	}
 	call.Redacted = redaction.replaced
+	hb := a.Model.keepHeartbeating(ctx, "agent step")
+	defer hb.stop()
 	var msg api.Message
-	err = a.Model.client.Chat(ctx, &api.ChatRequest{
-		Model: req.Model, Messages: toAPI(messages), Tools: tools, Stream: new(bool),
-		Options: map[string]any{"temperature": temp, "seed": seed, "num_predict": 600, "num_ctx": contextSize},
-	}, func(r api.ChatResponse) error {
-		msg.Content += r.Message.Content
-		msg.ToolCalls = append(msg.ToolCalls, r.Message.ToolCalls...)
-		if r.Done {
-			call.add(r.Metrics)
-		}
-		return nil
+	err = a.Model.persist(ctx, hb, req.Model, func(ctx context.Context) error {
+		var metrics api.Metrics
+		var err error
+		msg, metrics, err = a.Model.exchange(ctx, &api.ChatRequest{
+			Model: req.Model, Messages: toAPI(messages), Tools: tools, Stream: new(bool),
+			Options: map[string]any{"temperature": temp, "seed": seed, "num_predict": 600, "num_ctx": contextSize},
+		})
+		call.add(metrics)
+		return err
 	})
 	if err != nil {
-		return res, a.Model.classify(ctx, err, req.Model)
+		return res, err
 	}
 	res.Call = call
 	if len(msg.ToolCalls) == 0 {

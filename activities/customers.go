@@ -103,4 +103,3 @@ func (s *Store) contactFor(ctx context.Context, id string) (CustomerContact, err
 	}
 	return c, nil
 }
-

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -92,6 +93,9 @@ type Model struct {
 	client    *api.Client
 	timeout   time.Duration
 	heartbeat time.Duration
+	// persistFor bounds how long one attempt waits out a failing model
+	// server before it hands the failure to Temporal's retry.
+	persistFor time.Duration
 
 	digests sync.Map // model name -> digest
 
@@ -111,10 +115,11 @@ func NewModel(host string, timeout time.Duration) (*Model, error) {
 		return nil, fmt.Errorf("OLLAMA_HOST %q is not a URL; set it like http://127.0.0.1:11434", host)
 	}
 	return &Model{
-		host:      host,
-		client:    api.NewClient(u, &http.Client{}),
-		timeout:   timeout,
-		heartbeat: 5 * time.Second,
+		host:       host,
+		client:     api.NewClient(u, &http.Client{}),
+		timeout:    timeout,
+		heartbeat:  5 * time.Second,
+		persistFor: 24 * time.Hour,
 	}, nil
 }
 
@@ -142,10 +147,8 @@ func (m *Model) Chat(ctx context.Context, req ChatRequest) (ChatResult, error) {
 	if est := estimateTokens(req.Messages); est > opts.ContextSize {
 		return ChatResult{}, contextTooLong(req.Model, est, opts.ContextSize)
 	}
-	ctx, cancel := context.WithTimeout(ctx, m.timeout)
-	defer cancel()
-	stop := m.keepHeartbeating(ctx, req.Purpose)
-	defer stop()
+	hb := m.keepHeartbeating(ctx, req.Purpose)
+	defer hb.stop()
 
 	call := ModelCall{Purpose: req.Purpose, Model: req.Model, Digest: m.digest(ctx, req.Model)}
 	redaction := m.Redaction.begin(ctx)
@@ -159,10 +162,17 @@ func (m *Model) Chat(ctx context.Context, req ChatRequest) (ChatResult, error) {
 		maxRepairs = *req.MaxRepairs
 	}
 	for attempt := 0; ; attempt++ {
-		text, metrics, err := m.chatOnce(ctx, req.Model, messages, req.Schema, opts)
+		var (
+			text    string
+			metrics api.Metrics
+		)
+		err := m.persist(ctx, hb, req.Model, func(ctx context.Context) (err error) {
+			text, metrics, err = m.chatOnce(ctx, req.Model, messages, req.Schema, opts)
+			return err
+		})
 		call.add(metrics)
 		if err != nil {
-			return ChatResult{}, m.classify(ctx, err, req.Model)
+			return ChatResult{}, err
 		}
 		if len(req.Schema) == 0 {
 			return ChatResult{Text: redaction.restoreText(text), Call: call}, nil
@@ -196,10 +206,8 @@ func (m *Model) Embed(ctx context.Context, req EmbedRequest) (EmbedResult, error
 	if err := m.guard(ctx); err != nil {
 		return EmbedResult{}, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, m.timeout)
-	defer cancel()
-	stop := m.keepHeartbeating(ctx, "embed")
-	defer stop()
+	hb := m.keepHeartbeating(ctx, "embed")
+	defer hb.stop()
 	redaction := m.Redaction.begin(ctx)
 	texts := make([]string, len(req.Texts))
 	for i, t := range req.Texts {
@@ -208,9 +216,13 @@ func (m *Model) Embed(ctx context.Context, req EmbedRequest) (EmbedResult, error
 			return EmbedResult{}, err
 		}
 	}
-	resp, err := m.client.Embed(ctx, &api.EmbedRequest{Model: req.Model, Input: texts})
+	var resp *api.EmbedResponse
+	err := m.persist(ctx, hb, req.Model, func(ctx context.Context) (err error) {
+		resp, err = m.client.Embed(ctx, &api.EmbedRequest{Model: req.Model, Input: texts})
+		return err
+	})
 	if err != nil {
-		return EmbedResult{}, m.classify(ctx, err, req.Model)
+		return EmbedResult{}, err
 	}
 	call := ModelCall{Purpose: "embed", Model: req.Model, Digest: m.digest(ctx, req.Model), Redacted: redaction.replaced,
 		PromptTokens: resp.PromptEvalCount, LoadDuration: resp.LoadDuration, TotalDuration: resp.TotalDuration}
@@ -218,7 +230,7 @@ func (m *Model) Embed(ctx context.Context, req EmbedRequest) (EmbedResult, error
 }
 
 func (m *Model) chatOnce(ctx context.Context, model string, messages []Message, format json.RawMessage, opts ModelOptions) (string, api.Metrics, error) {
-	req := &api.ChatRequest{
+	msg, metrics, err := m.exchange(ctx, &api.ChatRequest{
 		Model:    model,
 		Messages: toAPI(messages),
 		Format:   format,
@@ -228,15 +240,25 @@ func (m *Model) chatOnce(ctx context.Context, model string, messages []Message, 
 			"num_predict": opts.MaxTokens,
 			"num_ctx":     opts.ContextSize,
 		},
-	}
+	})
+	return msg.Content, metrics, err
+}
+
+// exchange sends one chat request and streams the answer in, heartbeating
+// as tokens arrive: the one place a chat request goes over the wire, for
+// structured and free-text answers and for native tool calls alike. A
+// stream that ends before the model says it is done is an error.
+func (m *Model) exchange(ctx context.Context, req *api.ChatRequest) (api.Message, api.Metrics, error) {
 	var (
-		out     strings.Builder
+		msg     api.Message
+		content strings.Builder
 		metrics api.Metrics
 		tokens  int
 		done    bool
 	)
 	err := m.client.Chat(ctx, req, func(r api.ChatResponse) error {
-		out.WriteString(r.Message.Content)
+		content.WriteString(r.Message.Content)
+		msg.ToolCalls = append(msg.ToolCalls, r.Message.ToolCalls...)
 		tokens++
 		if activity.IsActivity(ctx) && tokens%16 == 0 {
 			activity.RecordHeartbeat(ctx, tokens)
@@ -249,7 +271,8 @@ func (m *Model) chatOnce(ctx context.Context, model string, messages []Message, 
 	if err == nil && !done {
 		err = errCutOff
 	}
-	return out.String(), metrics, err
+	msg.Content = content.String()
+	return msg, metrics, err
 }
 
 // errCutOff is a stream that ended before the model said it was done: the
@@ -266,11 +289,39 @@ func (m *Model) guard(ctx context.Context) error {
 	return nil
 }
 
-// keepHeartbeating heartbeats every m.heartbeat until stop is called, so a
-// cold model load, which sends no tokens, does not look like a dead worker.
-func (m *Model) keepHeartbeating(ctx context.Context, purpose string) (stop func()) {
+// heartbeat reports an activity's progress every m.heartbeat, so a cold
+// model load, which sends no tokens, or a wait for the server does not look
+// like a dead worker. Its details say what the call is waiting for.
+type heartbeat struct {
+	purpose string
+	mu      sync.Mutex
+	waiting string // why the call is waiting, while it waits for the server
+	stop    func()
+}
+
+// HeartbeatWaiting starts the details a model call heartbeats while it waits
+// for an unreachable or busy model server, so that status readers can tell.
+const HeartbeatWaiting = "waiting for the model server: "
+
+func (h *heartbeat) details() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.waiting != "" {
+		return HeartbeatWaiting + h.waiting
+	}
+	return "waiting for the model: " + h.purpose
+}
+
+func (h *heartbeat) wait(why string) {
+	h.mu.Lock()
+	h.waiting = why
+	h.mu.Unlock()
+}
+
+func (m *Model) keepHeartbeating(ctx context.Context, purpose string) *heartbeat {
+	h := &heartbeat{purpose: purpose, stop: func() {}}
 	if !activity.IsActivity(ctx) {
-		return func() {}
+		return h
 	}
 	done := make(chan struct{})
 	go func() {
@@ -283,11 +334,57 @@ func (m *Model) keepHeartbeating(ctx context.Context, purpose string) (stop func
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				activity.RecordHeartbeat(ctx, "waiting for the model: "+purpose)
+				activity.RecordHeartbeat(ctx, h.details())
 			}
 		}
 	}()
-	return func() { close(done) }
+	h.stop = func() { close(done) }
+	return h
+}
+
+// transient are the model errors a wait can fix.
+var transient = []string{ErrModelUnreachable, ErrModelBusy, ErrModelServer, ErrModelCutOff}
+
+// persist calls the model server through try, each try bounded by
+// m.timeout. While the server is unreachable, busy, failing or cutting
+// answers off, it waits and tries again, heartbeating why, within
+// m.persistFor and the activity's deadline (the data policy's
+// models.retryFor). A waiting call so keeps its worker slot, and the calls
+// queued behind it keep their order: the oldest is served first when the
+// server is back, and none fails for an outage shorter than the budget.
+func (m *Model) persist(ctx context.Context, hb *heartbeat, model string, try func(ctx context.Context) error) error {
+	first, pause := time.Now(), time.Second
+	for n := 1; ; n++ {
+		tctx, cancel := context.WithTimeout(ctx, m.timeout)
+		err := try(tctx)
+		if err != nil {
+			err = m.classify(tctx, err, model)
+		}
+		cancel()
+		var appErr *temporal.ApplicationError
+		if err == nil || !errors.As(err, &appErr) || !slices.Contains(transient, appErr.Type()) {
+			hb.wait("")
+			return err
+		}
+		deadline, ok := ctx.Deadline()
+		if !ok || time.Since(first)+pause > m.persistFor || time.Until(deadline) < pause+m.timeout/10 {
+			return err
+		}
+		why := fmt.Sprintf("%s (since %s, try %d); retrying", appErr.Message(), first.UTC().Format(time.TimeOnly), n)
+		hb.wait(why)
+		if activity.IsActivity(ctx) {
+			activity.RecordHeartbeat(ctx, hb.details())
+			if n == 1 {
+				activity.GetLogger(ctx).Warn("Model server failing; the call waits and retries", "model", model, "error", appErr.Message())
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 15*time.Second)
+	}
 }
 
 // digest returns the digest of model on the server, or "" when the server

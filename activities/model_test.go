@@ -1,10 +1,13 @@
 package activities
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -30,6 +33,9 @@ type fakeOllama struct {
 	chats   []map[string]any // the requests it received
 	embeds  []string         // the texts it was asked to embed
 	server  *httptest.Server
+	// toolCall, when set, is the function call every non-streamed answer
+	// makes (native tool calling).
+	toolCall string
 }
 
 type fakeAnswer struct {
@@ -87,6 +93,11 @@ func (f *fakeOllama) chat(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	enc := json.NewEncoder(w)
+	if f.toolCall != "" {
+		_ = enc.Encode(map[string]any{"model": req["model"], "done": true, "prompt_eval_count": 40, "eval_count": 9,
+			"message": map[string]any{"role": "assistant", "content": "", "tool_calls": []json.RawMessage{json.RawMessage(`{"function":` + f.toolCall + `}`)}}})
+		return
+	}
 	// Stream the content in two chunks, then the final message with metrics.
 	half := len(a.body) / 2
 	for _, part := range []string{a.body[:half], a.body[half:]} {
@@ -126,7 +137,60 @@ func runChat(t *testing.T, m *Model, req ChatRequest) (ChatResult, error) {
 func newTestModel(t *testing.T, f *fakeOllama) *Model {
 	m, err := NewModel(f.server.URL, 5*time.Second)
 	require.NoError(t, err)
+	m.persistFor = 0 // a failing server is reported at once; TestChatWaitsOutAnOutage waits
 	return m
+}
+
+// runInWorkflow runs a model activity once (no Temporal retry) under a
+// heartbeat timeout, and counts its heartbeats.
+func runInWorkflow[R any](t *testing.T, activities any, fn any, arg any, heartbeatTimeout time.Duration) (R, []string, error) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterActivity(activities)
+	var mu sync.Mutex
+	var beats []string
+	env.SetOnActivityHeartbeatListener(func(_ *activity.Info, details converter.EncodedValues) {
+		var d any
+		_ = details.Get(&d)
+		mu.Lock()
+		beats = append(beats, fmt.Sprint(d))
+		mu.Unlock()
+	})
+	env.ExecuteWorkflow(func(ctx workflow.Context) (R, error) {
+		ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+			StartToCloseTimeout: time.Minute,
+			HeartbeatTimeout:    heartbeatTimeout,
+			RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
+		})
+		var res R
+		err := workflow.ExecuteActivity(ctx, fn, arg).Get(ctx, &res)
+		return res, err
+	})
+	var res R
+	err := env.GetWorkflowError()
+	if err == nil {
+		require.NoError(t, env.GetWorkflowResult(&res))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return res, beats, err
+}
+
+// TestChatWaitsOutAnOutage: a model server that answers 503 and then
+// refuses connections is waited out inside one attempt, heartbeating why,
+// and the call succeeds once the server answers.
+func TestChatWaitsOutAnOutage(t *testing.T) {
+	f := newFakeOllama(t,
+		fakeAnswer{status: 503, body: "server busy"},
+		fakeAnswer{status: 502, body: "bad gateway"},
+		fakeAnswer{body: `{"category": "billing", "summary": "back"}`})
+	m := newTestModel(t, f)
+	m.persistFor, m.heartbeat = time.Minute, 50*time.Millisecond
+	res, beats, err := runInWorkflow[ChatResult](t, m, m.Chat, structuredRequest(), 2*time.Second)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"category":"billing","summary":"back"}`, string(res.Answer))
+	assert.Len(t, f.chats, 3)
+	assert.Contains(t, strings.Join(beats, "\n"), HeartbeatWaiting+"the Ollama server at "+f.server.URL+" is busy")
 }
 
 // applicationError unwraps the activity error into its application error.
@@ -244,6 +308,26 @@ func TestChatAStreamCutOffIsRetried(t *testing.T) {
 		assert.Contains(t, appErr.Message(), "stopped in the middle of an answer")
 		assert.Len(t, f.chats, 1, "no repair turn for a cut-off answer")
 	}
+}
+
+// TestChatWithToolsHeartbeatsWhileTheModelIsSlow: the native tool-calling
+// path goes through the same envelope, so a model slower than the heartbeat
+// timeout still answers in one attempt.
+func TestChatWithToolsHeartbeatsWhileTheModelIsSlow(t *testing.T) {
+	f := newFakeOllama(t)
+	f.toolCall = `{"name":"lookup_order","arguments":{"orderId":"O-20931"}}`
+	f.answers = []fakeAnswer{{delay: 600 * time.Millisecond}}
+	m := newTestModel(t, f)
+	m.heartbeat = 30 * time.Millisecond
+	a := &Agent{Model: m, Store: seededStore(t)}
+	require.NoError(t, a.Store.SaveAgentFrame(context.Background(), AgentFrame{RunKey: "r", Goal: "g", Instructions: "i",
+		Tools: []ToolSpec{{Name: "lookup_order", Description: "Read an order.", Args: LookupOrderSchema}}}))
+	res, beats, err := runInWorkflow[DecideResult](t, a, a.Decide,
+		DecideRequest{RunKey: "r", Model: "tiny", Mode: "tools", Allowed: []string{"lookup_order"}}, 200*time.Millisecond)
+	require.NoError(t, err)
+	assert.Equal(t, "lookup_order", res.Tool)
+	assert.GreaterOrEqual(t, len(beats), 2, "heartbeats while the model thinks")
+	assert.Len(t, f.chats, 1, "one attempt")
 }
 
 func TestChatServerUnreachable(t *testing.T) {

@@ -368,6 +368,9 @@ func (c *Client) update(ctx context.Context, id, name string, arg any) error {
 	if strings.Contains(msg, "already completed") {
 		return fmt.Errorf("%w: run %s is already closed; there is nothing left to decide", ErrRefused, id)
 	}
+	if strings.Contains(msg, "aborted by closing workflow") {
+		return fmt.Errorf("%w: run %s is already decided and closing; there is nothing left to decide", ErrRefused, id)
+	}
 	return fmt.Errorf("%w: %s", ErrRefused, msg)
 }
 

@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tandemhq/tandem/activities"
+	"go.temporal.io/api/workflowservice/v1"
 	"io"
 	"strings"
 
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 
+	"github.com/tandemhq/tandem/api"
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/internal/temporalclient"
 	"github.com/tandemhq/tandem/workflows"
@@ -57,7 +60,7 @@ func decide(verb string) func(ctx context.Context, cfg config.Config, args []str
 			if *asJSON {
 				writeJSON(out, map[string]any{"workflowId": id, "decision": dec})
 			} else {
-				fmt.Fprintf(out, "%s: %sd by %s\n", id, strings.TrimSuffix(verb, "e"), dec.By)
+				fmt.Fprintf(out, "%s: %s by %s\n", id, map[string]string{"approve": "approved", "reject": "rejected", "edit": "approved with an edit"}[verb], dec.By)
 			}
 			return nil
 		}
@@ -78,18 +81,8 @@ func sendDecision(ctx context.Context, c client.Client, cfg config.Config, id st
 	if st := desc.GetWorkflowExecutionInfo().GetStatus(); st.String() != "Running" {
 		return usageError{fmt.Errorf("run %s is already closed (%s); there is nothing left to decide", id, st)}
 	}
-	handle, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID:   id,
-		UpdateName:   workflows.DecisionUpdate,
-		Args:         []any{dec},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err == nil {
-		var st workflows.Status
-		err = handle.Get(ctx, &st)
-	}
-	if err != nil {
-		return usageError{fmt.Errorf("run %s refused the decision: %s", id, errorSentence(err))}
+	if err := api.NewClient(c, cfg.TaskQueue).Decide(ctx, id, dec); err != nil {
+		return usageError{fmt.Errorf("run %s refused the decision: %s", id, strings.TrimPrefix(err.Error(), api.ErrRefused.Error()+": "))}
 	}
 	return nil
 }
@@ -128,6 +121,7 @@ func showRun(ctx context.Context, c client.Client, cfg config.Config, id string,
 	var raw json.RawMessage
 	var pending *workflows.PendingDecision
 	var runErr error
+	var waits []string
 	if wait {
 		pending, runErr = waitForRun(ctx, c, run, &raw)
 	} else {
@@ -138,6 +132,7 @@ func showRun(ctx context.Context, c client.Client, cfg config.Config, id string,
 		if desc.GetWorkflowExecutionInfo().GetStatus().String() != "Running" {
 			runErr = run.Get(ctx, &raw)
 		}
+		waits = modelWaits(desc)
 	}
 	st, qerr := queryStatus(ctx, c, id, "")
 	if pending == nil && qerr == nil {
@@ -146,6 +141,9 @@ func showRun(ctx context.Context, c client.Client, cfg config.Config, id string,
 	link := cfg.WorkflowURL(run.GetID(), run.GetRunID())
 	if asJSON {
 		line := map[string]any{"workflowId": id, "runId": run.GetRunID(), "url": link, "status": st}
+		if len(waits) > 0 {
+			line["modelWaits"] = waits
+		}
 		if runErr != nil {
 			line["error"] = errorSentence(runErr)
 		} else if len(raw) > 0 {
@@ -161,6 +159,9 @@ func showRun(ctx context.Context, c client.Client, cfg config.Config, id string,
 		printResult(out, st.Kind, id, raw)
 	default:
 		fmt.Fprintf(out, "%s  (%s)\n  step: %s\n", id, st.Kind, st.Step)
+		for _, w := range waits {
+			fmt.Fprintf(out, "  model: %s\n", w)
+		}
 		if pending != nil {
 			fmt.Fprintf(out, "  waiting for %s since %s: %s\n", strings.Join(pending.Approvers, " or "),
 				pending.Since.UTC().Format("2006-01-02 15:04 UTC"), oneLine(pending.Question, 200))
@@ -168,6 +169,33 @@ func showRun(ctx context.Context, c client.Client, cfg config.Config, id string,
 	}
 	fmt.Fprintf(out, "  %s\n", link)
 	return runFailed(id, runErr)
+}
+
+// modelWaits says, for each model call of the run that is waiting out a
+// failing model server or being retried, what it waits for.
+func modelWaits(desc *workflowservice.DescribeWorkflowExecutionResponse) []string {
+	dec, err := newPayloadDecoder()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, pa := range desc.GetPendingActivities() {
+		if !modelActivities[pa.GetActivityType().GetName()] {
+			continue
+		}
+		var details string
+		if raw := dec.first(pa.GetHeartbeatDetails()); raw != nil {
+			_ = json.Unmarshal(raw, &details)
+		}
+		switch {
+		case strings.HasPrefix(details, activities.HeartbeatWaiting):
+			out = append(out, details)
+		case pa.GetAttempt() > 1:
+			why := pa.GetLastFailure().GetMessage()
+			out = append(out, fmt.Sprintf("%s call on attempt %d, retrying after: %s", pa.GetActivityType().GetName(), pa.GetAttempt(), why))
+		}
+	}
+	return out
 }
 
 // runFailed is the starter's one-sentence error for a failed run.

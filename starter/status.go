@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.uber.org/zap"
 
+	"github.com/tandemhq/tandem/api"
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/internal/temporalclient"
 	"github.com/tandemhq/tandem/workflows"
@@ -29,7 +30,7 @@ func status(ctx context.Context, cfg config.Config, args []string, out io.Writer
 // list shows Tandem runs, filtered with a Temporal visibility query.
 func list(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
 	fs := newFlagSet("list", "", &cfg)
-	kind := fs.String("kind", "", "only runs of this kind: ticket-routing, invoice, leave, compliance")
+	kind := fs.String("kind", "", "only runs of this kind: ticket-routing, invoice, leave, compliance, agent")
 	waiting := fs.Bool("waiting", false, "only runs waiting for a person's decision")
 	statusFilter := fs.String("status", "", "only runs with this status: Running, Completed, Failed, …")
 	idsOnly := fs.Bool("ids", false, "print workflow ids only, one a line")
@@ -37,6 +38,11 @@ func list(ctx context.Context, cfg config.Config, args []string, out io.Writer) 
 	limit := fs.Int("limit", 50, "at most this many runs")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *kind != "" {
+		if _, err := api.KindNamed(*kind); err != nil {
+			return usageError{err}
+		}
 	}
 	query := listQuery(*kind, *waiting, *statusFilter)
 	c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())

@@ -52,7 +52,17 @@ func recordDataPolicy(ctx workflow.Context) (workflow.Context, policy.Policy, er
 	if err := workflow.UpsertMemo(ctx, memo); err != nil {
 		return ctx, policy.Policy{}, err
 	}
-	return ctx, snap.Policy, nil
+	return workflow.WithValue(ctx, runPolicyKey{}, snap.Policy), snap.Policy, nil
+}
+
+// runPolicyKey holds, in a workflow context, the data policy the run
+// recorded; it is the same value on replay, read from history.
+type runPolicyKey struct{}
+
+// runPolicy is the data policy the run recorded at its start.
+func runPolicy(ctx workflow.Context) policy.Policy {
+	p, _ := ctx.Value(runPolicyKey{}).(policy.Policy)
+	return p
 }
 
 // dataAgentRules are the data policy's rules for every agent.

@@ -50,19 +50,23 @@ func resolveModel(ctx workflow.Context, in ModelSettings) (ModelSettings, error)
 }
 
 // withModel returns a context for one model call on the model task queue.
-// The activity bounds the call itself; these timeouts bound the attempt and
-// detect a dead worker through heartbeats.
+// A call is bounded by time, not attempts: the data policy's
+// models.retryFor (30 minutes by default) covers its wait in the queue, the
+// activity waiting out a failing server, and Temporal's retries, so an
+// outage shorter than that delays runs and fails none. Heartbeats detect a
+// dead worker.
 func withModel(ctx workflow.Context, m ModelSettings, summary string) workflow.Context {
+	budget := runPolicy(ctx).ModelRetryFor()
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		TaskQueue:           m.TaskQueue,
-		StartToCloseTimeout: 10 * time.Minute,
-		HeartbeatTimeout:    30 * time.Second,
-		Summary:             summary,
+		TaskQueue:              m.TaskQueue,
+		ScheduleToCloseTimeout: budget,
+		StartToCloseTimeout:    budget,
+		HeartbeatTimeout:       30 * time.Second,
+		Summary:                summary,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        2 * time.Second,
 			BackoffCoefficient:     2,
 			MaximumInterval:        time.Minute,
-			MaximumAttempts:        6,
 			NonRetryableErrorTypes: activities.NonRetryableModelErrors,
 		},
 	})

@@ -31,8 +31,29 @@ type Policy struct {
 	Inference Inference  `yaml:"inference" json:"inference"`
 	Redaction Redaction  `yaml:"redaction" json:"redaction"`
 	Agent     AgentRules `yaml:"agent" json:"agent"`
+	Models    Models     `yaml:"models" json:"models"`
 	Retention Retention  `yaml:"retention" json:"retention"`
 	Sandbox   Sandbox    `yaml:"sandbox" json:"sandbox"`
+}
+
+// Models says how long a model call may keep being retried.
+type Models struct {
+	// RetryFor bounds a model call, its retries and its wait in the queue
+	// included; an Ollama outage shorter than this delays runs, and does
+	// not fail them. 0 means DefaultModelRetryFor.
+	RetryFor Duration `yaml:"retryFor" json:"retryFor"`
+}
+
+// DefaultModelRetryFor is how long a model call is retried when the policy
+// does not say.
+const DefaultModelRetryFor = 30 * time.Minute
+
+// ModelRetryFor is the policy's bound on a model call and its retries.
+func (p Policy) ModelRetryFor() time.Duration {
+	if p.Models.RetryFor <= 0 {
+		return DefaultModelRetryFor
+	}
+	return time.Duration(p.Models.RetryFor)
 }
 
 // Inference says where model calls may go.
