@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"github.com/tandemhq/tandem/internal/text"
 	"strings"
 
 	"github.com/ollama/ollama/api"
@@ -371,9 +372,9 @@ func RenderTurn(t Turn) string {
 	case "invalid":
 		return fmt.Sprintf("Step %d: your call of %s was invalid: %s", t.Step, t.Tool, t.Observation)
 	case "denied", "rejected":
-		return fmt.Sprintf("Step %d: %s %s was refused: %s", t.Step, t.Tool, clip(string(t.Args), 300), t.Observation)
+		return fmt.Sprintf("Step %d: %s %s was refused: %s", t.Step, t.Tool, text.Shorten(string(t.Args), 300), t.Observation)
 	}
-	return fmt.Sprintf("Step %d: %s %s → %s", t.Step, t.Tool, clip(string(t.Args), 300), t.Observation)
+	return fmt.Sprintf("Step %d: %s %s → %s", t.Step, t.Tool, text.Shorten(string(t.Args), 300), t.Observation)
 }
 
 // decisionSchema is the answer schema of one agent step: a thought and an
@@ -417,12 +418,4 @@ func toolsJSON(tools []ToolSpec) []byte {
 	out = append(out, tool{"function", function{"finish", "give the final answer", FinishSchema}})
 	b, _ := json.Marshal(out)
 	return b
-}
-
-// clip shortens s to n bytes, marking the cut.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
@@ -34,14 +36,16 @@ func TestInvoiceFacts(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, facts.Vendor)
 	assert.Equal(t, "V-ACME", facts.Vendor.ID, "found by tax id, ignoring case and spaces")
-	assert.False(t, facts.AlreadyPosted)
+	assert.Equal(t, "taxId", facts.VendorMatchedBy)
+	assert.Empty(t, facts.DuplicateBy)
 	require.NotNil(t, facts.PurchaseOrder)
-	assert.Equal(t, 250.0, facts.PurchaseOrder.Amount)
+	assert.Equal(t, "250.00", facts.PurchaseOrder.Amount.StringFixed(2))
 
 	facts, err = s.InvoiceFacts(ctx, InvoiceFactsRequest{VendorName: "Initech Hardware", InvoiceNumber: "INI-2024-0042"})
 	require.NoError(t, err)
 	assert.Equal(t, "V-INITECH", facts.Vendor.ID, "found by name")
-	assert.True(t, facts.AlreadyPosted)
+	assert.Equal(t, "name", facts.VendorMatchedBy)
+	assert.Equal(t, "number", facts.DuplicateBy)
 	assert.Nil(t, facts.PurchaseOrder)
 
 	facts, err = s.InvoiceFacts(ctx, InvoiceFactsRequest{VendorName: "Umbrella Logistics"})
@@ -54,10 +58,58 @@ func TestInvoiceFacts(t *testing.T) {
 	assert.Nil(t, facts.PurchaseOrder)
 }
 
+// TestDuplicatesAreFoundByDocumentAndByNumber: the same document posts once
+// whatever a model reads in it, and an unknown vendor's number is still
+// matched by tax id; an empty number never matches.
+func TestDuplicatesAreFoundByDocumentAndByNumber(t *testing.T) {
+	s := seededStore(t)
+	ctx := context.Background()
+	_, err := s.PostInvoice(ctx, LedgerPosting{IdempotencyKey: "k1", Kind: "invoice", VendorID: "V-ACME", InvoiceNumber: "ACM-9",
+		Amount: decimal.RequireFromString("10.00"), Currency: "EUR", ContentHash: "hash-1", ApprovedBy: "ap.clerk", WorkflowID: "w1"})
+	require.NoError(t, err)
+
+	facts, err := s.InvoiceFacts(ctx, InvoiceFactsRequest{VendorName: "garbled", InvoiceNumber: "other", ContentHash: "hash-1"})
+	require.NoError(t, err)
+	assert.Equal(t, "document", facts.DuplicateBy)
+	assert.Equal(t, "w1", facts.PostedBy)
+
+	facts, err = s.InvoiceFacts(ctx, InvoiceFactsRequest{VendorName: "Acme Office Supplies Ltd", VendorTaxID: "DE-811 234 567", InvoiceNumber: "ACM-9"})
+	require.NoError(t, err)
+	assert.Equal(t, "number", facts.DuplicateBy, "matched through the tax id")
+
+	facts, err = s.InvoiceFacts(ctx, InvoiceFactsRequest{VendorName: "Acme Office Supplies", InvoiceNumber: ""})
+	require.NoError(t, err)
+	assert.Empty(t, facts.DuplicateBy, "an empty number matches nothing")
+
+	facts, err = s.InvoiceFacts(ctx, InvoiceFactsRequest{VendorTaxID: "DE811234567", DocumentType: "credit_note", RefersTo: "ACM-9", InvoiceNumber: "CN-1"})
+	require.NoError(t, err)
+	require.NotNil(t, facts.CreditedInvoice)
+	assert.Equal(t, "10.00", facts.CreditedInvoice.Amount.StringFixed(2))
+	assert.Empty(t, facts.DuplicateBy, "a credit note's number is its own")
+}
+
+// TestTheLedgerKeepsExactMinorUnits: a JPY amount posts as yen, a KWD one
+// as fils, and an amount finer than its currency is refused.
+func TestTheLedgerKeepsExactMinorUnits(t *testing.T) {
+	s := seededStore(t)
+	ctx := context.Background()
+	for i, c := range []struct{ amount, currency string }{{"1500", "JPY"}, {"12.345", "KWD"}, {"-34.51", "EUR"}} {
+		e, err := s.PostInvoice(ctx, LedgerPosting{IdempotencyKey: fmt.Sprint("m", i), Kind: "invoice", VendorID: "V-ACME",
+			InvoiceNumber: fmt.Sprint("N-", i), Amount: decimal.RequireFromString(c.amount), Currency: c.currency, ApprovedBy: "x", WorkflowID: "w"})
+		require.NoError(t, err)
+		assert.True(t, decimal.RequireFromString(c.amount).Equal(e.Amount), "%s %s came back as %s", c.amount, c.currency, e.Amount)
+	}
+	assert.Equal(t, 1500, count(t, s.DB, `SELECT amount_minor FROM ledger WHERE idempotency_key = 'm0'`))
+	assert.Equal(t, 12345, count(t, s.DB, `SELECT amount_minor FROM ledger WHERE idempotency_key = 'm1'`))
+	_, err := s.PostInvoice(ctx, LedgerPosting{IdempotencyKey: "m9", Kind: "invoice", VendorID: "V-ACME", InvoiceNumber: "N-9",
+		Amount: decimal.RequireFromString("10.005"), Currency: "EUR", ApprovedBy: "x", WorkflowID: "w"})
+	assert.ErrorContains(t, err, "10.005 has more than the 2 minor digits of EUR")
+}
+
 func TestPostInvoiceExactlyOnce(t *testing.T) {
 	s := seededStore(t)
 	ctx := context.Background()
-	p := LedgerPosting{IdempotencyKey: "invoice-1", VendorID: "V-ACME", InvoiceNumber: "ACM-1", Amount: 245.14,
+	p := LedgerPosting{IdempotencyKey: "invoice-1", VendorID: "V-ACME", InvoiceNumber: "ACM-1", Amount: decimal.RequireFromString("245.14"),
 		Currency: "EUR", ApprovedBy: "ap.clerk", WorkflowID: "invoice-1"}
 	first, err := s.PostInvoice(ctx, p)
 	require.NoError(t, err)

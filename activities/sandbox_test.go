@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -19,7 +20,7 @@ func TestSandboxRecordsSideEffectsInsteadOfPerformingThem(t *testing.T) {
 	s := tools.Store
 	ctx := sandbox.With(context.Background(), true)
 
-	entry, err := s.PostInvoice(ctx, LedgerPosting{IdempotencyKey: "inv-1", VendorID: "V-ACME", InvoiceNumber: "X-1", Amount: 10, Currency: "EUR", WorkflowID: "inv-1"})
+	entry, err := s.PostInvoice(ctx, LedgerPosting{IdempotencyKey: "inv-1", VendorID: "V-ACME", InvoiceNumber: "X-1", Amount: decimal.NewFromInt(10), Currency: "EUR", WorkflowID: "inv-1"})
 	require.NoError(t, err)
 	assert.True(t, entry.Sandbox)
 	rec, err := s.RecordLeave(ctx, LeaveOutcome{IdempotencyKey: "leave-1", EmployeeID: "E-101", Type: "annual", Start: day(30), End: day(31),
@@ -30,7 +31,7 @@ func TestSandboxRecordsSideEffectsInsteadOfPerformingThem(t *testing.T) {
 	res, err := tools.WriteTool(ctx, ToolCall{RunKey: "agent-1", Step: 1, Name: "issue_refund", Args: json.RawMessage(`{"orderId":"O-20931","amount":59,"reason":"lost"}`)})
 	require.NoError(t, err)
 	assert.Contains(t, res.Observation, "sandbox: issue_refund")
-	_, err = s.PostInvoice(ctx, LedgerPosting{IdempotencyKey: "inv-1", VendorID: "V-ACME", InvoiceNumber: "X-1", Amount: 10, Currency: "EUR", WorkflowID: "inv-1"})
+	_, err = s.PostInvoice(ctx, LedgerPosting{IdempotencyKey: "inv-1", VendorID: "V-ACME", InvoiceNumber: "X-1", Amount: decimal.NewFromInt(10), Currency: "EUR", WorkflowID: "inv-1"})
 	require.NoError(t, err, "a retried sandboxed post succeeds")
 
 	assert.Equal(t, 0, count(t, s.DB, `SELECT count(*) FROM ledger WHERE idempotency_key = 'inv-1'`))

@@ -83,10 +83,38 @@ func (k Kind) DecodeInput(raw json.RawMessage) (any, error) {
 	if err := dec.Decode(in); err != nil {
 		return nil, fmt.Errorf("the input is not a valid %s input: %v", k.Name, err)
 	}
+	var generic any
+	if err := json.Unmarshal(raw, &generic); err == nil {
+		if err := plainStrings("", generic); err != nil {
+			return nil, err
+		}
+	}
 	if err := k.check(in); err != nil {
 		return nil, err
 	}
 	return in, nil
+}
+
+// plainStrings refuses control and text-direction characters in every
+// string of a decoded JSON value, naming the field by its path.
+func plainStrings(path string, v any) error {
+	switch v := v.(type) {
+	case string:
+		return workflows.PlainText(cmp.Or(path, "the input"), v)
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			if err := plainStrings(strings.TrimPrefix(path+"."+k, "."), v[k]); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for i, item := range v {
+			if err := plainStrings(fmt.Sprintf("%s[%d]", path, i), item); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Client starts and drives Tandem runs through a Temporal client.

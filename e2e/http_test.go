@@ -32,7 +32,7 @@ const testToken = "e2e-secret-token-0123456789"
 func triggerAPI(t *testing.T) (*httptest.Server, *tandem) {
 	td, c := scriptedTandem(t, "http", func(format, last string) string {
 		if strings.Contains(format, `"vendorName"`) {
-			return `{"vendorName":"Acme Office Supplies","vendorTaxId":"DE811234567","invoiceNumber":"ACM-77","issueDate":"2026-11-02",` +
+			return `{"documentType":"invoice","refersTo":"","vendorName":"Acme Office Supplies","vendorTaxId":"DE811234567","invoiceNumber":"ACM-77","issueDate":"2026-11-02",` +
 				`"dueDate":"2026-12-02","currency":"EUR","lines":[{"description":"paper","quantity":1,"unitPrice":100,"amount":100}],` +
 				`"subtotal":100,"tax":19,"total":119,"poNumber":""}`
 		}
@@ -84,7 +84,7 @@ func TestHTTPTriggerStartDecideAndRetry(t *testing.T) {
 
 	code, first := call(t, srv, "POST", "/v1/runs", testToken, start)
 	require.Equal(t, http.StatusCreated, code, first)
-	assert.Equal(t, "invoice-"+key, first["workflowId"])
+	assert.Equal(t, api.WorkflowID("invoice", key), first["workflowId"])
 	code, again := call(t, srv, "POST", "/v1/runs", testToken, start)
 	require.Equal(t, http.StatusOK, code, again)
 	assert.Equal(t, first["runId"], again["runId"], "a retried start returns the same run")
@@ -132,6 +132,28 @@ func TestHTTPTriggerStartDecideAndRetry(t *testing.T) {
 	code, closed := call(t, srv, "POST", "/v1/runs/"+id+"/decision", testToken, workflows.Decision{Approve: false, By: "ap.lead", Reason: "late"})
 	assert.Equal(t, http.StatusConflict, code)
 	assert.Contains(t, closed["error"], "already closed")
+
+	// The same key with another input is a conflict, not the other run.
+	other := map[string]any{"kind": "invoice", "idempotencyKey": key,
+		"input": map[string]any{"document": "INVOICE ACM-78 from Acme Office Supplies, total 5.00 EUR"}}
+	code, conflict := call(t, srv, "POST", "/v1/runs", testToken, other)
+	assert.Equal(t, http.StatusConflict, code)
+	assert.Equal(t, "the idempotency key names invoice run "+id+", which was started with another input; use a new key for a new invoice", conflict["error"])
+}
+
+// TestIdempotencyKeysThatLookAlikeNameDifferentRuns: keys that a slug would
+// merge ("F Col", "F-Col") start two runs.
+func TestIdempotencyKeysThatLookAlikeNameDifferentRuns(t *testing.T) {
+	srv, _ := triggerAPI(t)
+	stamp := fmt.Sprint(time.Now().UnixNano())
+	ids := map[string]bool{}
+	for _, key := range []string{"F Col " + stamp, "F-Col " + stamp, "f col " + stamp} {
+		code, out := call(t, srv, "POST", "/v1/runs", testToken, map[string]any{"kind": "ticket-routing", "idempotencyKey": key,
+			"input": map[string]any{"ticket": map[string]any{"subject": "Hello " + key, "body": "b", "customer": "c", "channel": "web"}}})
+		require.Equal(t, http.StatusCreated, code, out)
+		ids[out["workflowId"].(string)] = true
+	}
+	assert.Len(t, ids, 3)
 }
 
 // TestHTTPTriggerRefusesBadRequests checks each refusal: a 4xx with one sentence.
@@ -157,6 +179,18 @@ func TestHTTPTriggerRefusesBadRequests(t *testing.T) {
 			"input": map[string]any{"goal": "x", "profile": "research", "temperature": 2}}, 400, `unknown field "temperature"`},
 		{"too large", "POST", "/v1/runs", testToken, `{"kind":"invoice","idempotencyKey":"k","input":{"document":"` + strings.Repeat("x", 2<<20) + `"}}`,
 			413, "the request is over 1024 KB"},
+		{"data after the body", "POST", "/v1/runs", testToken, `{"kind":"invoice","idempotencyKey":"k","input":{"document":"x"}} {"kind":"agent"}`,
+			400, "the request has data after its JSON body; send exactly one JSON object"},
+		{"key too long", "POST", "/v1/runs", testToken, map[string]any{"kind": "invoice", "idempotencyKey": strings.Repeat("k", 3000),
+			"input": map[string]any{"document": "x"}}, 400, "the idempotency key is 3000 characters; keep it to 200"},
+		{"subject too long", "POST", "/v1/runs", testToken, map[string]any{"kind": "ticket-routing", "idempotencyKey": "k",
+			"input": map[string]any{"ticket": map[string]any{"subject": strings.Repeat("s", 5000), "body": "b", "customer": "c", "channel": "web"}}},
+			400, "the ticket's subject is 5000 characters; keep it to 200"},
+		{"bidi override", "POST", "/v1/runs", testToken, map[string]any{"kind": "ticket-routing", "idempotencyKey": "k",
+			"input": map[string]any{"ticket": map[string]any{"subject": "refund \u202egnp.exe", "body": "b", "customer": "c", "channel": "web"}}},
+			400, `ticket.subject has a control or text-direction character (U+202E); send plain text`},
+		{"control character", "POST", "/v1/runs", testToken, map[string]any{"kind": "agent", "idempotencyKey": "k",
+			"input": map[string]any{"goal": "x\u001b[2J", "profile": "research"}}, 400, `goal has a control or text-direction character (U+001B)`},
 		{"unknown run", "GET", "/v1/runs/invoice-nope", testToken, nil, 404, "there is no run invoice-nope"},
 		{"decide unknown run", "POST", "/v1/runs/invoice-nope/decision", testToken, workflows.Decision{Approve: true, By: "x"}, 404, "there is no run invoice-nope"},
 	}

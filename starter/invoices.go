@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/shopspring/decimal"
+	"github.com/tandemhq/tandem/internal/money"
 	"io"
 	"strings"
 
@@ -17,12 +19,20 @@ func processInvoice(ctx context.Context, cfg config.Config, args []string, out i
 	sandboxed := fs.Bool("sandbox", false, "record side effects (ledger, outbox, refunds, balances) instead of performing them")
 	asJSON := fs.Bool("json", false, "print results as JSON lines")
 	wait := fs.Bool("wait", true, "wait until each run completes or waits for a person")
-	autoApproveBelow := fs.Float64("auto-approve-below", 0, "auto-approve clean invoices below this total (default: the workflow's policy, 1000)")
+	autoApproveBelow := fs.String("auto-approve-below", "", "post without a person below this total (at most the business's 1000)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
 		return usageError{errors.New("invoice needs at least one invoice text file, or - to read one from stdin")}
+	}
+	var policy workflows.InvoicePolicy
+	if *autoApproveBelow != "" {
+		limit, err := decimal.NewFromString(*autoApproveBelow)
+		if err != nil {
+			return usageError{fmt.Errorf("--auto-approve-below %q is not an amount; write it like 250 or 99.50", *autoApproveBelow)}
+		}
+		policy.AutoApproveBelow = limit
 	}
 	jobs := make([]job, fs.NArg())
 	for i, name := range fs.Args() {
@@ -37,10 +47,8 @@ func processInvoice(ctx context.Context, cfg config.Config, args []string, out i
 			}
 			data = []byte(text)
 		}
-		jobs[i] = job{sandbox: *sandboxed, source: source,
-			kind: "invoice",
-			input: workflows.InvoiceInput{Document: string(data), Model: modelSettings(cfg),
-				Policy: workflows.InvoicePolicy{AutoApproveBelow: *autoApproveBelow}}}
+		jobs[i] = job{sandbox: *sandboxed, source: source, kind: "invoice",
+			input: workflows.InvoiceInput{Document: string(data), Model: modelSettings(cfg), Policy: policy}}
 	}
 	return runJobs(ctx, cfg, jobs, *wait, *asJSON, out, printInvoice)
 }
@@ -64,9 +72,13 @@ func printInvoice(out io.Writer, source, id string, res workflows.InvoiceResult)
 		}
 		fmt.Fprintf(out, "  %s %-15s %s\n", mark, c.Name, oneLine(c.Detail, 100))
 	}
-	if res.Ledger != nil {
-		fmt.Fprintf(out, "  ledger: %s %s · %.2f %s · approved by %s\n", res.Ledger.VendorID, res.Ledger.InvoiceNumber,
-			res.Ledger.Amount, res.Ledger.Currency, res.Ledger.ApprovedBy)
+	if l := res.Ledger; l != nil {
+		posted := "posted"
+		if l.Sandbox {
+			posted = "sandbox, not posted"
+		}
+		fmt.Fprintf(out, "  ledger: %s %s %s · %s · approved by %s (%s)\n", l.Kind, l.VendorID, l.InvoiceNumber,
+			money.Format(l.Amount, l.Currency), l.ApprovedBy, posted)
 	}
 	if len(res.ModelCalls) > 0 {
 		fmt.Fprintf(out, "  model: %s\n", modelCallsLine(res.ModelCalls))

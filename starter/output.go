@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/tandemhq/tandem/internal/text"
 	"io"
 	"strings"
 	"time"
@@ -45,14 +46,9 @@ func modelCallsLine(calls []activities.ModelCall) string {
 		calls[0].Model, digest, len(calls), prompt, output, total.Round(time.Millisecond))
 }
 
-// oneLine flattens s to one line of at most n characters.
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
-}
+// oneLine flattens s to one line of at most n characters, escaped for the
+// terminal.
+func oneLine(s string, n int) string { return text.OneLine(s, n) }
 
 // minutes prints a duration in minutes the way people say it: 45m, 4h, 3d.
 func minutes(n int) string {

@@ -7,15 +7,16 @@ INSERT OR IGNORE INTO vendors (id, name, tax_id, active) VALUES
     ('V-INITECH', 'Initech Hardware',     'US98-7654321', 1),
     ('V-UMBRELLA','Umbrella Logistics',   'NL004495445B01', 0);
 
-INSERT OR IGNORE INTO purchase_orders (number, vendor_id, amount, currency) VALUES
-    ('PO-1001', 'V-ACME',    250.00,   'EUR'),
-    ('PO-2001', 'V-GLOBEX',  12000.00, 'EUR'),
-    ('PO-3001', 'V-INITECH', 1800.00,  'USD'),
-    ('PO-3002', 'V-ACME',    900.00,   'EUR');
+-- Amounts are whole minor units (cents).
+INSERT OR IGNORE INTO purchase_orders (number, vendor_id, amount_minor, currency) VALUES
+    ('PO-1001', 'V-ACME',    25000,   'EUR'),
+    ('PO-2001', 'V-GLOBEX',  1200000, 'EUR'),
+    ('PO-3001', 'V-INITECH', 180000,  'USD'),
+    ('PO-3002', 'V-ACME',    90000,   'EUR');
 
 -- Already posted: the duplicate sample repeats this invoice.
-INSERT OR IGNORE INTO ledger (idempotency_key, vendor_id, invoice_number, amount, currency, approved_by, workflow_id, posted_at) VALUES
-    ('seed-ledger-1', 'V-INITECH', 'INI-2024-0042', 1785.00, 'USD', 'ap.lead', 'seed', datetime('now', '-20 days'));
+INSERT OR IGNORE INTO ledger (idempotency_key, vendor_id, invoice_number, amount_minor, currency, approved_by, workflow_id, posted_at) VALUES
+    ('seed-ledger-1', 'V-INITECH', 'INI-2024-0042', 178500, 'USD', 'ap.lead', 'seed', datetime('now', '-20 days'));
 
 INSERT OR IGNORE INTO employees (id, name, team, role, manager_id) VALUES
     ('E-CEO',  'Morgan Diaz',   'management',  'executive', NULL),

@@ -12,7 +12,9 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tandemhq/tandem/activities"
+	"github.com/tandemhq/tandem/internal/money"
 	"github.com/tandemhq/tandem/internal/schema"
+	"github.com/tandemhq/tandem/internal/text"
 )
 
 // AgentName is the workflow type name of the agent.
@@ -355,7 +357,8 @@ func (st *AgentState) act(ctx workflow.Context, d *decisions, dec activities.Dec
 	args, approvedBy := dec.Args, ""
 	if slices.Contains(st.Policy.NeedApproval, tool.Name) {
 		d.editCheck = func(edit string) error { return checkArgs(tool.Args, json.RawMessage(edit)) }
-		answer := d.ask(ctx, fmt.Sprintf("Allow %s %s? The agent says: %s", tool.Name, dec.Args, dec.Thought), true, st.Policy.approvalPolicy())
+		answer := d.ask(ctx, Question{Text: fmt.Sprintf("Allow %s %s? The agent says: %s", tool.Name, dec.Args, dec.Thought), AllowEdit: true},
+			st.Policy.approvalPolicy())
 		d.editCheck = nil
 		if !answer.Approve {
 			st.Events = append(st.Events, PolicyEvent{Step: st.Turn + 1, Tool: tool.Name, Kind: "rejected", By: answer.By, Reason: answer.Reason})
@@ -427,7 +430,7 @@ func draftMessage(ctx workflow.Context, st *AgentState, args json.RawMessage) (a
 	}
 	st.Tokens += res.Call.PromptTokens + res.Call.OutputTokens
 	st.ModelCalls++
-	return activities.ToolResult{Observation: "draft (not sent): " + truncate(res.Text, activities.MaxObservation)}, nil
+	return activities.ToolResult{Observation: "draft (not sent): " + text.Shorten(res.Text, activities.MaxObservation)}, nil
 }
 
 // runChildTool hands the call to a fixed workflow as a child, and reports
@@ -474,7 +477,7 @@ func runChildTool(ctx workflow.Context, st *AgentState, tool Tool, args json.Raw
 
 // childSummary is a child workflow's result in one short observation.
 func childSummary(tool string, raw json.RawMessage) string {
-	var text string
+	var summary string
 	switch tool {
 	case "route_ticket":
 		var r TicketRoutingResult
@@ -483,26 +486,26 @@ func childSummary(tool string, raw json.RawMessage) string {
 		if r.Review != nil && r.Review.Sent {
 			sent = "reply sent"
 		}
-		text = fmt.Sprintf("ticket classified %s/%s, routed to %s (SLA %d min), %s", r.Classification.Category,
+		summary = fmt.Sprintf("ticket classified %s/%s, routed to %s (SLA %d min), %s", r.Classification.Category,
 			r.Classification.Priority, r.Route.Queue, r.Route.SLAMinutes, sent)
 	case "process_invoice":
 		var r InvoiceResult
 		_ = decodeArgs(raw, &r)
-		text = fmt.Sprintf("invoice approved=%t by %s (%s)", r.Approved, r.Decision.By, r.Decision.Reason)
+		summary = fmt.Sprintf("invoice approved=%t by %s (%s)", r.Approved, r.Decision.By, r.Decision.Reason)
 		if r.Ledger != nil {
-			text += fmt.Sprintf("; posted %.2f %s", r.Ledger.Amount, r.Ledger.Currency)
+			summary += "; posted " + money.Format(r.Ledger.Amount, r.Ledger.Currency)
 		}
 	case "request_leave":
 		var r LeaveResult
 		_ = decodeArgs(raw, &r)
-		text = fmt.Sprintf("leave of %d days approved=%t by %s (%s)", r.Days, r.Approved, r.Decision.By, r.Decision.Reason)
+		summary = fmt.Sprintf("leave of %d days approved=%t by %s (%s)", r.Days, r.Approved, r.Decision.By, r.Decision.Reason)
 	case "run_compliance":
 		var r ComplianceResult
 		_ = decodeArgs(raw, &r)
-		text = fmt.Sprintf("compliance report %s: %d records, %d rule hits, %d model findings; written to %s",
+		summary = fmt.Sprintf("compliance report %s: %d records, %d rule hits, %d model findings; written to %s",
 			r.Report.ID, r.Report.RecordsChecked, len(r.Report.Hits), len(r.Report.Findings), r.Location.Markdown)
 	}
-	return truncate(text, activities.MaxObservation)
+	return text.Shorten(summary, activities.MaxObservation)
 }
 
 // invalid records a call whose arguments do not match its tool's schema; the
@@ -618,14 +621,7 @@ func decodeArgs(args json.RawMessage, v any) error {
 	return json.Unmarshal(args, v)
 }
 
-func oneLineArgs(args json.RawMessage) string { return truncate(string(args), 80) }
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
-}
+func oneLineArgs(args json.RawMessage) string { return text.Shorten(string(args), 80) }
 
 func appendNew(list []string, items ...string) []string {
 	for _, it := range items {

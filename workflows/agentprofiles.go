@@ -147,6 +147,12 @@ func (p AgentPolicy) narrowedBy(req AgentPolicy) (AgentPolicy, error) {
 			return p, fmt.Errorf("the run asks for tool %s, which the profile does not allow; a run may narrow its agent's tools, never add to them", t)
 		}
 	}
+	if len(req.Approvers) > 0 && !sameSet(req.Approvers, p.Approvers) {
+		return p, fmt.Errorf("the run names approvers %s; approvers come from the agent profile and the worker's data policy, never from a run", strings.Join(req.Approvers, ", "))
+	}
+	if len(req.EscalateTo) > 0 && !sameSet(req.EscalateTo, p.EscalateTo) {
+		return p, fmt.Errorf("the run names %s to escalate to; escalation comes from the agent profile and the worker's data policy, never from a run", strings.Join(req.EscalateTo, ", "))
+	}
 	for _, f := range []struct {
 		name  string
 		value int
@@ -159,12 +165,6 @@ func (p AgentPolicy) narrowedBy(req AgentPolicy) (AgentPolicy, error) {
 	if req.Deadline < 0 || req.ApprovalTimeout < 0 {
 		return p, errors.New("the deadline and the approval timeout must be positive durations, or left out for the profile's")
 	}
-	if len(req.Approvers) > 0 && !sameSet(req.Approvers, p.Approvers) {
-		return p, fmt.Errorf("the run names approvers %s; approvers come from the agent profile and the worker's data policy, never from a run", strings.Join(req.Approvers, ", "))
-	}
-	if len(req.EscalateTo) > 0 && !sameSet(req.EscalateTo, p.EscalateTo) {
-		return p, fmt.Errorf("the run names %s to escalate to; escalation comes from the agent profile and the worker's data policy, never from a run", strings.Join(req.EscalateTo, ", "))
-	}
 	switch {
 	case req.MaxSteps > p.MaxSteps:
 		return p, widen("maxSteps", req.MaxSteps, p.MaxSteps)
@@ -175,7 +175,7 @@ func (p AgentPolicy) narrowedBy(req AgentPolicy) (AgentPolicy, error) {
 	case req.ApprovalTimeout > p.ApprovalTimeout:
 		return p, widen("an approval timeout of", req.ApprovalTimeout, p.ApprovalTimeout)
 	}
-	for _, tool := range slices.Sorted(maps.Keys(req.MaxCallsPerTool)) {
+	for _, tool := range sortedKeys(req.MaxCallsPerTool) {
 		n := req.MaxCallsPerTool[tool]
 		limit, limited := p.MaxCallsPerTool[tool]
 		if n < 0 {
@@ -200,12 +200,12 @@ func (p AgentPolicy) narrowedBy(req AgentPolicy) (AgentPolicy, error) {
 	out.MaxTokens = cmp.Or(req.MaxTokens, p.MaxTokens)
 	out.Deadline = cmp.Or(req.Deadline, p.Deadline)
 	out.ApprovalTimeout = cmp.Or(req.ApprovalTimeout, p.ApprovalTimeout)
-	out.MaxCallsPerTool = maps.Clone(p.MaxCallsPerTool)
-	for tool, n := range req.MaxCallsPerTool {
-		if out.MaxCallsPerTool == nil {
-			out.MaxCallsPerTool = map[string]int{}
-		}
-		out.MaxCallsPerTool[tool] = n
+	out.MaxCallsPerTool = map[string]int{}
+	for _, tool := range sortedKeys(p.MaxCallsPerTool) {
+		out.MaxCallsPerTool[tool] = p.MaxCallsPerTool[tool]
+	}
+	for _, tool := range sortedKeys(req.MaxCallsPerTool) {
+		out.MaxCallsPerTool[tool] = req.MaxCallsPerTool[tool]
 	}
 	out.OnApprovalTimeout = cmp.Or(req.OnApprovalTimeout, p.OnApprovalTimeout)
 	out.Mode = cmp.Or(req.Mode, p.Mode)
@@ -213,6 +213,14 @@ func (p AgentPolicy) narrowedBy(req AgentPolicy) (AgentPolicy, error) {
 	out.MaxInvalid = cmp.Or(req.MaxInvalid, p.MaxInvalid)
 	out.KeepTurns = cmp.Or(req.KeepTurns, p.KeepTurns)
 	return out, nil
+}
+
+// sortedKeys are a map's keys in order, so that workflow code that walks a
+// map does so the same way on every replay.
+func sortedKeys(m map[string]int) []string {
+	// The keys are sorted before anyone sees them.
+	//workflowcheck:ignore
+	return slices.Sorted(maps.Keys(m))
 }
 
 func sameSet(a, b []string) bool {

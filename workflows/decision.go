@@ -39,9 +39,21 @@ type DecisionPolicy struct {
 	OnDeadline    string        `json:"onDeadline,omitempty"`    // "reject" (default) or "approve"
 }
 
+// Question is what a run asks a person: one line, the full text of what
+// would happen (a message body, a recipient, an amount and order), and the
+// checks behind it, passed and failed.
+type Question struct {
+	Text      string  `json:"question"`
+	Details   string  `json:"details,omitempty"`
+	Checks    []Check `json:"checks,omitempty"`
+	AllowEdit bool    `json:"allowEdit"`
+}
+
 // PendingDecision is what a person is being asked.
 type PendingDecision struct {
 	Question  string    `json:"question"`
+	Details   string    `json:"details,omitempty"`
+	Checks    []Check   `json:"checks,omitempty"`
 	Approvers []string  `json:"approvers"`
 	Since     time.Time `json:"since"`
 	Deadline  time.Time `json:"deadline,omitzero"`
@@ -56,6 +68,7 @@ type Status struct {
 	Step     string           `json:"step"`
 	Pending  *PendingDecision `json:"pending,omitempty"`
 	Decision *Decision        `json:"decision,omitempty"`
+	Checks   []Check          `json:"checks,omitempty"` // every check so far, passed and failed
 }
 
 // decisions holds a run's status and its pending decision, and serves the
@@ -156,21 +169,22 @@ func (d *decisions) validate(ctx workflow.Context, dec Decision) error {
 // ask puts a question to the policy's approvers and waits for their
 // decision, sending reminders and escalating as the policy says. When the
 // deadline passes first, the policy's OnDeadline decides, by "deadline".
-func (d *decisions) ask(ctx workflow.Context, question string, allowEdit bool, p DecisionPolicy) Decision {
+func (d *decisions) ask(ctx workflow.Context, q Question, p DecisionPolicy) Decision {
 	start := workflow.Now(ctx)
 	d.answer = nil // a new question
-	pending := &PendingDecision{Question: question, Approvers: p.Approvers, Since: start, AllowEdit: allowEdit}
+	question := q.Text
+	pending := &PendingDecision{Question: q.Text, Details: q.Details, Checks: q.Checks, Approvers: p.Approvers, Since: start, AllowEdit: q.AllowEdit}
 	if p.Deadline > 0 {
 		pending.Deadline = start.Add(p.Deadline)
 	}
 	d.status.Pending = pending
-	d.step(ctx, "waiting-for-decision", "Waiting for "+strings.Join(p.Approvers, " or ")+": "+question)
+	d.step(ctx, "waiting-for-decision", "Waiting for "+strings.Join(p.Approvers, " or ")+": "+question+pending.describe())
 	_ = workflow.UpsertTypedSearchAttributes(ctx, WaitingKey.ValueSet(true))
 	defer func() {
 		d.status.Pending = nil
 		_ = workflow.UpsertTypedSearchAttributes(ctx, WaitingKey.ValueSet(false))
 	}()
-	d.notify(ctx, "decision", p.Approvers, question)
+	d.notify(ctx, "decision", p.Approvers, question+pending.describe())
 
 	nextReminder := time.Time{}
 	if p.RemindEvery > 0 {
@@ -210,6 +224,34 @@ func (d *decisions) ask(ctx workflow.Context, question string, allowEdit bool, p
 			d.notify(ctx, "reminder", pending.Approvers, question)
 		}
 	}
+}
+
+// describe is the pending decision's details and checks as Markdown, for
+// the Web UI's current details and the approvers' notification.
+func (p *PendingDecision) describe() string {
+	var b strings.Builder
+	if p.Details != "" {
+		b.WriteString("\n\n" + p.Details)
+	}
+	if len(p.Checks) > 0 {
+		b.WriteString("\n\nChecks:")
+		for _, c := range p.Checks {
+			b.WriteString("\n- " + c.Line())
+		}
+	}
+	return b.String()
+}
+
+// Line is a check in one line: passed or failed, its name and detail.
+func (c Check) Line() string {
+	mark := "✔"
+	switch {
+	case !c.Passed && c.Hard:
+		mark = "✘ (no approval overrides this)"
+	case !c.Passed:
+		mark = "✘"
+	}
+	return fmt.Sprintf("%s %s: %s", mark, c.Name, c.Detail)
 }
 
 // sendNotification writes a notification to the outbox, once per run,

@@ -3,6 +3,8 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"unicode"
+	"unicode/utf8"
 )
 
 // A run's input may carry business settings (thresholds, timings), and a
@@ -30,12 +32,12 @@ func (p DecisionPolicy) checkNarrows() error {
 func (p InvoicePolicy) Check() error {
 	def := DefaultInvoicePolicy
 	switch {
-	case p.AutoApproveBelow < 0 || p.POTolerance < 0:
+	case p.AutoApproveBelow.IsNegative() || p.POTolerance.IsNegative():
 		return errors.New("autoApproveBelow and poTolerance cannot be negative")
-	case p.AutoApproveBelow > def.AutoApproveBelow:
-		return fmt.Errorf("autoApproveBelow %.2f is over the business's %.2f; a run may lower it, never raise it", p.AutoApproveBelow, def.AutoApproveBelow)
-	case p.POTolerance > def.POTolerance:
-		return fmt.Errorf("poTolerance %.3f is over the business's %.3f; a run may lower it, never raise it", p.POTolerance, def.POTolerance)
+	case p.AutoApproveBelow.GreaterThan(def.AutoApproveBelow):
+		return fmt.Errorf("autoApproveBelow %s is over the business's %s; a run may lower it, never raise it", p.AutoApproveBelow, def.AutoApproveBelow)
+	case p.POTolerance.GreaterThan(def.POTolerance):
+		return fmt.Errorf("poTolerance %s is over the business's %s; a run may lower it, never raise it", p.POTolerance, def.POTolerance)
 	}
 	return p.Decision.checkNarrows()
 }
@@ -50,6 +52,27 @@ func (p LeavePolicy) Check() error {
 		return fmt.Errorf("noticeDays %d is under HR's %d; a run may ask for more notice, never less", p.NoticeDays, defaultNoticeDays)
 	case p.OnDeadline == "approve":
 		return errors.New("a run cannot approve itself when its deadline passes; leave onDeadline out, or set it to reject")
+	}
+	return nil
+}
+
+// PlainText refuses, with a sentence naming the field, text with control
+// characters (other than tab and line breaks) or text-direction overrides,
+// which can make what a person approves read differently from what runs.
+func PlainText(field, s string) error {
+	for _, r := range s {
+		if (unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t') ||
+			(r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) {
+			return fmt.Errorf("%s has a control or text-direction character (U+%04X); send plain text", field, r)
+		}
+	}
+	return nil
+}
+
+// maxLength refuses text over n characters, naming the field.
+func maxLength(what, s string, n int) error {
+	if c := utf8.RuneCountInString(s); c > n {
+		return fmt.Errorf("%s is %d characters; keep it to %d", what, c, n)
 	}
 	return nil
 }

@@ -1,14 +1,20 @@
 package workflows
 
 import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/shopspring/decimal"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tandemhq/tandem/activities"
+	"github.com/tandemhq/tandem/internal/money"
 	"github.com/tandemhq/tandem/internal/schema"
 )
 
@@ -27,15 +33,15 @@ type InvoiceInput struct {
 // InvoicePolicy is what the business decided before automating: when an
 // invoice may post without a person, and who decides the rest.
 type InvoicePolicy struct {
-	AutoApproveBelow float64        `json:"autoApproveBelow,omitempty"` // default 1000
-	POTolerance      float64        `json:"poTolerance,omitempty"`      // fraction of the PO amount; default 0.02
+	AutoApproveBelow decimal.Decimal `json:"autoApproveBelow,omitzero"` // in the invoice's currency; default 1000
+	POTolerance      decimal.Decimal `json:"poTolerance,omitzero"`      // fraction of the PO amount; default 0.02
 	Decision         DecisionPolicy `json:"decision,omitzero"`
 }
 
 // DefaultInvoicePolicy is the policy of runs whose input sets none.
 var DefaultInvoicePolicy = InvoicePolicy{
-	AutoApproveBelow: 1000,
-	POTolerance:      0.02,
+	AutoApproveBelow: decimal.NewFromInt(1000),
+	POTolerance:      decimal.RequireFromString("0.02"),
 	Decision: DecisionPolicy{
 		Approvers:     []string{"ap.clerk", "ap.lead"},
 		EscalateTo:    []string{"finance.controller"},
@@ -46,33 +52,45 @@ var DefaultInvoicePolicy = InvoicePolicy{
 	},
 }
 
-// Invoice is what the model extracts from an invoice document.
+// Invoice is what the model extracts from an invoice document. Amounts are
+// exact decimals.
 type Invoice struct {
-	VendorName    string        `json:"vendorName"`
-	VendorTaxID   string        `json:"vendorTaxId"`
-	InvoiceNumber string        `json:"invoiceNumber"`
-	IssueDate     string        `json:"issueDate"` // YYYY-MM-DD
-	DueDate       string        `json:"dueDate"`   // YYYY-MM-DD
-	Currency      string        `json:"currency"`
-	Lines         []InvoiceLine `json:"lines"`
-	Subtotal      float64       `json:"subtotal"`
-	Tax           float64       `json:"tax"`
-	Total         float64       `json:"total"`
-	PONumber      string        `json:"poNumber"`
+	DocumentType  string          `json:"documentType"` // invoice or credit_note
+	RefersTo      string          `json:"refersTo"`     // a credit note: the number of the invoice it credits
+	VendorName    string          `json:"vendorName"`
+	VendorTaxID   string          `json:"vendorTaxId"`
+	InvoiceNumber string          `json:"invoiceNumber"`
+	IssueDate     string          `json:"issueDate"` // YYYY-MM-DD
+	DueDate       string          `json:"dueDate"`   // YYYY-MM-DD
+	Currency      string          `json:"currency"`
+	Lines         []InvoiceLine   `json:"lines"`
+	Subtotal      decimal.Decimal `json:"subtotal"`
+	Tax           decimal.Decimal `json:"tax"`
+	Total         decimal.Decimal `json:"total"`
+	PONumber      string          `json:"poNumber"`
 }
 
 // InvoiceLine is one line item.
 type InvoiceLine struct {
-	Description string  `json:"description"`
-	Quantity    float64 `json:"quantity"`
-	UnitPrice   float64 `json:"unitPrice"`
-	Amount      float64 `json:"amount"`
+	Description string          `json:"description"`
+	Quantity    decimal.Decimal `json:"quantity"`
+	UnitPrice   decimal.Decimal `json:"unitPrice"`
+	Amount      decimal.Decimal `json:"amount"`
 }
 
+// The document types invoice processing tells apart.
+const (
+	DocumentInvoice    = "invoice"
+	DocumentCreditNote = "credit_note"
+)
+
 // InvoiceCurrencies are the currencies invoices may be in.
-var InvoiceCurrencies = []string{"EUR", "USD", "GBP", "CHF", "SEK", "DKK", "PLN"}
+var InvoiceCurrencies = []string{"EUR", "USD", "GBP", "CHF", "SEK", "DKK", "PLN", "JPY"}
 
 var invoiceSchema = schema.Object(
+	schema.Prop("documentType", schema.Enum("invoice, or credit_note for a credit note that refunds an earlier invoice",
+		DocumentInvoice, DocumentCreditNote)),
+	schema.Prop("refersTo", schema.OptionalString("a credit note: the number of the invoice it credits; empty otherwise", 40)),
 	schema.Prop("vendorName", schema.OptionalString("the vendor's legal name", 120)),
 	schema.Prop("vendorTaxId", schema.OptionalString("the vendor's VAT or tax id", 40)),
 	schema.Prop("invoiceNumber", schema.OptionalString("the invoice number", 40)),
@@ -152,28 +170,30 @@ func InvoiceProcessing(ctx workflow.Context, in InvoiceInput) (InvoiceResult, er
 		result.ModelCalls = append(result.ModelCalls, *extraction.call)
 	}
 
-	d.step(ctx, "validating", "Checking arithmetic, dates, vendor, duplicates and PO")
+	d.step(ctx, "validating", "Checking amounts, arithmetic, dates, vendor, duplicates and PO")
 	var facts activities.InvoiceFacts
 	if inv != nil {
 		result.Invoice = inv
 		var store *activities.Store
-		req := activities.InvoiceFactsRequest{VendorName: inv.VendorName, VendorTaxID: inv.VendorTaxID,
-			InvoiceNumber: inv.InvoiceNumber, PONumber: inv.PONumber}
+		req := activities.InvoiceFactsRequest{VendorName: inv.VendorName, VendorTaxID: inv.VendorTaxID, InvoiceNumber: inv.InvoiceNumber,
+			PONumber: inv.PONumber, ContentHash: contentHash(text), DocumentType: inv.DocumentType, RefersTo: inv.RefersTo}
 		if err := workflow.ExecuteActivity(withStore(ctx, "look up vendor, ledger and PO"), store.InvoiceFacts, req).Get(ctx, &facts); err != nil {
 			return result, err
 		}
 		result.Checks = append(result.Checks, validateInvoice(*inv, facts, policy)...)
 	}
+	result.Checks = append(result.Checks, instructionsCheck(text))
+	d.status.Checks = result.Checks
 
 	hard, failed := firstFailures(result.Checks)
 	switch {
 	case hard != nil:
 		result.Decision = Decision{By: "policy", Reason: hard.Detail}
-	case failed == nil && inv.Total < policy.AutoApproveBelow:
+	case failed == nil && inv.DocumentType == DocumentInvoice && inv.Total.LessThan(policy.AutoApproveBelow):
 		result.Decision = Decision{Approve: true, By: "policy",
-			Reason: fmt.Sprintf("every check passed and the total is below %.2f", policy.AutoApproveBelow)}
+			Reason: fmt.Sprintf("every check passed and the total is below %s", money.Format(policy.AutoApproveBelow, inv.Currency))}
 	default:
-		result.Decision = d.ask(ctx, invoiceQuestion(inv, failed), false, policy.Decision)
+		result.Decision = d.ask(ctx, Question{Text: invoiceQuestion(inv, result.Checks), Checks: result.Checks}, policy.Decision)
 	}
 	result.Approved = result.Decision.Approve
 	if !result.Approved {
@@ -182,7 +202,7 @@ func InvoiceProcessing(ctx workflow.Context, in InvoiceInput) (InvoiceResult, er
 	}
 
 	d.step(ctx, "posting", "Posting to the ledger")
-	entry, err := postInvoice(ctx, inv, facts, result.Decision)
+	entry, err := postInvoice(ctx, inv, facts, result.Decision, contentHash(text))
 	if isErrorType(err, activities.ErrDuplicateInvoice) {
 		// Another run posted the same invoice after this one was validated.
 		dup := Check{Name: "duplicate", Hard: true, Detail: rootMessage(err)}
@@ -195,16 +215,16 @@ func InvoiceProcessing(ctx workflow.Context, in InvoiceInput) (InvoiceResult, er
 		return result, err
 	}
 	result.Ledger = &entry
-	d.step(ctx, "posted", fmt.Sprintf("Posted %.2f %s, approved by %s", entry.Amount, entry.Currency, entry.ApprovedBy))
+	d.step(ctx, "posted", fmt.Sprintf("Posted %s, approved by %s", money.Format(entry.Amount, entry.Currency), entry.ApprovedBy))
 	return result, nil
 }
 
 func (p InvoicePolicy) withDefaults() InvoicePolicy {
 	def := DefaultInvoicePolicy
-	if p.AutoApproveBelow > 0 {
+	if p.AutoApproveBelow.IsPositive() {
 		def.AutoApproveBelow = p.AutoApproveBelow
 	}
-	if p.POTolerance > 0 {
+	if p.POTolerance.IsPositive() {
 		def.POTolerance = p.POTolerance
 	}
 	for _, d := range []struct{ from, into *time.Duration }{
@@ -268,32 +288,63 @@ func extractInvoice(ctx workflow.Context, model ModelSettings, text string) (*In
 	return &inv, extractionOutcome{check: Check{Name: "extraction", Passed: true, Detail: "fields extracted by " + res.Call.Model}, call: &res.Call}, nil
 }
 
-func postInvoice(ctx workflow.Context, inv *Invoice, facts activities.InvoiceFacts, dec Decision) (activities.LedgerEntry, error) {
-	vendorID := "unknown:" + inv.VendorName
-	if facts.Vendor != nil {
-		vendorID = facts.Vendor.ID
-	}
+// postInvoice posts an approved invoice, or a credit note as a negative
+// amount against the invoice it credits, to the vendor found in the master.
+func postInvoice(ctx workflow.Context, inv *Invoice, facts activities.InvoiceFacts, dec Decision, hash string) (activities.LedgerEntry, error) {
 	id := workflow.GetInfo(ctx).WorkflowExecution.ID
 	posting := activities.LedgerPosting{
-		IdempotencyKey: id, VendorID: vendorID, InvoiceNumber: inv.InvoiceNumber,
-		Amount: inv.Total, Currency: inv.Currency, ApprovedBy: dec.By, WorkflowID: id,
+		IdempotencyKey: id, Kind: inv.DocumentType, VendorID: facts.Vendor.ID, InvoiceNumber: inv.InvoiceNumber,
+		RefersTo: inv.RefersTo, Amount: ledgerAmount(*inv), Currency: inv.Currency, ContentHash: hash,
+		ApprovedBy: dec.By, WorkflowID: id,
 	}
 	var store *activities.Store
 	var entry activities.LedgerEntry
-	err := workflow.ExecuteActivity(withStore(ctx, fmt.Sprintf("post %.2f %s to the ledger", inv.Total, inv.Currency)),
+	err := workflow.ExecuteActivity(withStore(ctx, "post "+money.Format(posting.Amount, inv.Currency)+" to the ledger"),
 		store.PostInvoice, posting).Get(ctx, &entry)
 	return entry, err
 }
 
-func invoiceQuestion(inv *Invoice, failed *Check) string {
-	what := "an invoice whose fields could not be extracted"
-	if inv != nil {
-		what = fmt.Sprintf("invoice %s from %s over %.2f %s", inv.InvoiceNumber, inv.VendorName, inv.Total, inv.Currency)
+// ledgerAmount is what a document posts: an invoice's total, and a credit
+// note's credit as a negative amount, however the note writes it.
+func ledgerAmount(inv Invoice) decimal.Decimal {
+	if inv.DocumentType == DocumentCreditNote {
+		return inv.Total.Abs().Neg()
 	}
-	if failed != nil {
-		return fmt.Sprintf("Approve %s? Check %q failed: %s", what, failed.Name, failed.Detail)
+	return inv.Total
+}
+
+// invoiceQuestion asks a person about a document, naming every failed check
+// so that they see what they would override.
+func invoiceQuestion(inv *Invoice, checks []Check) string {
+	what := "an invoice whose fields could not be extracted"
+	switch {
+	case inv == nil:
+	case inv.DocumentType == DocumentCreditNote:
+		what = fmt.Sprintf("credit note %s from %s, a credit of %s against invoice %s", inv.InvoiceNumber, inv.VendorName,
+			money.Format(inv.Total.Abs(), inv.Currency), cmp.Or(inv.RefersTo, "(none named)"))
+	default:
+		what = fmt.Sprintf("invoice %s from %s for %s", inv.InvoiceNumber, inv.VendorName, money.Format(inv.Total, inv.Currency))
+	}
+	var failed []string
+	for _, c := range checks {
+		if !c.Passed {
+			failed = append(failed, c.Name+": "+c.Detail)
+		}
+	}
+	switch {
+	case len(failed) > 0:
+		return fmt.Sprintf("Approve %s? %d check(s) failed: %s", what, len(failed), strings.Join(failed, "; "))
+	case inv != nil && inv.DocumentType == DocumentCreditNote:
+		return fmt.Sprintf("Approve %s? Every check passed; credit notes always need a person", what)
 	}
 	return fmt.Sprintf("Approve %s? Every check passed; it is over the auto-approval amount", what)
+}
+
+// contentHash identifies a document by its text, whatever the model reads
+// in it: SHA-256 of the text with runs of white space made one space.
+func contentHash(text string) string {
+	sum := sha256.Sum256([]byte(strings.Join(strings.Fields(text), " ")))
+	return hex.EncodeToString(sum[:])
 }
 
 // firstFailures returns the first failed hard check and the first failed check.

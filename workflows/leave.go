@@ -123,7 +123,7 @@ func LeaveApproval(ctx workflow.Context, in LeaveInput) (LeaveResult, error) {
 		if call != nil {
 			result.ModelCalls = append(result.ModelCalls, *call)
 		}
-		result.Decision = d.ask(ctx, leaveQuestion(req, facts, result.Days, failed), false, DecisionPolicy{
+		result.Decision = d.ask(ctx, Question{Text: leaveQuestion(req, facts, result.Days, failed), Checks: result.Checks}, DecisionPolicy{
 			Approvers:     []string{facts.Employee.ManagerID},
 			EscalateTo:    nonEmpty(facts.SecondManagerID),
 			RemindEvery:   policy.RemindEvery,

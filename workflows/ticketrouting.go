@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -86,12 +87,21 @@ func (t Ticket) Validate() error {
 	if len(missing) > 0 {
 		return fmt.Errorf("the ticket has no %s; give it subject, body, customer and channel", strings.Join(missing, ", "))
 	}
-	for _, c := range TicketChannels {
-		if t.Channel == c {
-			return nil
+	for _, f := range []struct {
+		name, value string
+		max         int
+	}{{"subject", t.Subject, 200}, {"customer", t.Customer, 200}, {"body", t.Body, 20000}, {"email", t.Email, 254}, {"customerId", t.CustomerID, 64}} {
+		if err := maxLength("the ticket's "+f.name, f.value, f.max); err != nil {
+			return err
+		}
+		if err := PlainText("ticket."+f.name, f.value); err != nil {
+			return err
 		}
 	}
-	return fmt.Errorf("the ticket's channel %q is not one of %s", t.Channel, strings.Join(TicketChannels, ", "))
+	if !slices.Contains(TicketChannels, t.Channel) {
+		return fmt.Errorf("the ticket's channel %q is not one of %s", t.Channel, strings.Join(TicketChannels, ", "))
+	}
+	return nil
 }
 
 // Check refuses, with a sentence, an input that cannot be routed or that
@@ -222,8 +232,11 @@ func reviewReply(ctx workflow.Context, d *decisions, in TicketRoutingInput, res 
 	if in.Review.Deadline > 0 {
 		policy.Deadline = in.Review.Deadline
 	}
-	question := fmt.Sprintf("Send this reply to %s? Review because: %s. Draft: %s", review.Recipient, strings.Join(review.Why, "; "), res.DraftReply)
-	dec := d.ask(ctx, question, true, policy)
+	dec := d.ask(ctx, Question{
+		Text:      fmt.Sprintf("Send this reply to %s? Review because: %s.", review.Recipient, strings.Join(review.Why, "; ")),
+		Details:   fmt.Sprintf("To: %s\nSubject: Re: %s\n\n%s", review.Recipient, in.Ticket.Subject, res.DraftReply),
+		AllowEdit: true,
+	}, policy)
 	review.Decision = &dec
 	switch {
 	case !dec.Approve:

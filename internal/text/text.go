@@ -1,0 +1,55 @@
+// Package text shortens and escapes text for people: one UTF-8-safe
+// shortener, and an escaper for text shown on a terminal.
+package text
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Shorten returns s cut to at most n bytes on a character boundary, with
+// "…" marking a cut.
+func Shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// OneLine flattens s to one line of at most n characters, with control
+// and text-direction characters escaped, for a terminal.
+func OneLine(s string, n int) string {
+	s = Terminal(strings.Join(strings.Fields(s), " "))
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+// Terminal escapes the characters that would let text steer a terminal or
+// read differently from what it is: control characters other than line
+// breaks and tabs, and text-direction overrides, as \u escapes.
+func Terminal(s string) string {
+	if !strings.ContainsFunc(s, unsafe) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unsafe(r) {
+			fmt.Fprintf(&b, `\u%04X`, r)
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func unsafe(r rune) bool {
+	return (unicode.IsControl(r) && r != '\n' && r != '\t') || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069)
+}
