@@ -237,6 +237,9 @@ func (t *Tools) lookupCustomer(ctx context.Context, a LookupCustomerArgs) (ToolR
 	} else if err != nil {
 		return ToolResult{}, fmt.Errorf("look up customer %q: %w", q, err)
 	}
+	if err := t.Store.RememberNames(ctx, runScope(ctx), name); err != nil {
+		return ToolResult{}, err
+	}
 	return ToolResult{Observation: fmt.Sprintf("customer %s: %s <%s>, %s tier, customer since %s", id, name, email, tier, since)}, nil
 }
 

@@ -44,6 +44,14 @@ func (c CustomerContact) Recipient() string {
 // those, the address they wrote from, if it is one. A name alone never
 // becomes an address.
 func (s *Store) ResolveCustomer(ctx context.Context, q CustomerQuery) (CustomerContact, error) {
+	c, err := s.resolveCustomer(ctx, q)
+	if err != nil {
+		return c, err
+	}
+	return c, s.RememberNames(ctx, runScope(ctx), q.Name, c.Name)
+}
+
+func (s *Store) resolveCustomer(ctx context.Context, q CustomerQuery) (CustomerContact, error) {
 	lookups := []struct {
 		by, where, arg string
 	}{

@@ -18,11 +18,15 @@ type Redaction struct {
 	Redactor *redact.Redactor
 	Restore  bool // restore placeholders in the model's answers
 	Store    *Store
+	// Names redacts the names of the customers a run deals with (the data
+	// policy's customer_name detector).
+	Names bool
 }
 
 // redaction is the placeholder mapping of one model call.
 type redaction struct {
 	r        *Redaction
+	redactor *redact.Redactor // the policy's detectors, with the run's names
 	ctx      context.Context
 	scope    string
 	values   map[string]string // placeholder -> value, for restoring
@@ -32,19 +36,64 @@ type redaction struct {
 // begin starts the redaction of one model call, scoped to the calling
 // workflow run so that a value keeps its placeholder for the whole run.
 func (r *Redaction) begin(ctx context.Context) *redaction {
-	scope := "direct"
-	if activity.IsActivity(ctx) {
-		scope = activity.GetInfo(ctx).WorkflowExecution.ID
+	scope := runScope(ctx)
+	x := &redaction{r: r, ctx: ctx, scope: scope, values: map[string]string{}}
+	if r != nil {
+		x.redactor = r.Redactor
+		if r.Names {
+			if names, err := r.Store.runNames(ctx, scope); err == nil && len(names) > 0 {
+				x.redactor = r.Redactor.With(redact.Names(names))
+			}
+		}
 	}
-	return &redaction{r: r, ctx: ctx, scope: scope, values: map[string]string{}}
+	return x
+}
+
+// RememberNames records names of customers a run deals with, so that the
+// run's model calls redact them when the policy says so.
+func (s *Store) RememberNames(ctx context.Context, scope string, names ...string) error {
+	for _, n := range names {
+		if n = strings.TrimSpace(n); n == "" {
+			continue
+		}
+		if _, err := s.DB.ExecContext(ctx, `INSERT INTO redaction_names (scope, name) VALUES (?, ?) ON CONFLICT DO NOTHING`, scope, n); err != nil {
+			return fmt.Errorf("remember a customer name for redaction: %w", err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) runNames(ctx context.Context, scope string) ([]string, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT name FROM redaction_names WHERE scope = ? ORDER BY name`, scope)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		names = append(names, n)
+	}
+	return names, rows.Err()
+}
+
+// runScope is the workflow id a store activity works for, or "direct".
+func runScope(ctx context.Context) string {
+	if activity.IsActivity(ctx) {
+		return activity.GetInfo(ctx).WorkflowExecution.ID
+	}
+	return "direct"
 }
 
 // text returns s with personal data replaced by placeholders.
 func (x *redaction) text(s string) (string, error) {
-	if x.r == nil || x.r.Redactor == nil {
+	if x.r == nil || x.redactor == nil {
 		return s, nil
 	}
-	out, n, err := x.r.Redactor.Replace(s, func(kind, value string) (string, error) {
+	out, n, err := x.redactor.Replace(s, func(kind, value string) (string, error) {
 		ph, err := x.r.Store.Placeholder(x.ctx, x.scope, kind, value)
 		if err == nil {
 			x.values[ph] = value

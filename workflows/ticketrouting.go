@@ -132,6 +132,12 @@ func TicketRouting(ctx workflow.Context, in TicketRoutingInput) (TicketRoutingRe
 	if err != nil {
 		return TicketRoutingResult{}, err
 	}
+	// Who wrote in, and where a reply goes; the data policy redacts their
+	// name from the model calls that follow.
+	contact, err := resolveCustomer(ctx, in.Ticket)
+	if err != nil {
+		return TicketRoutingResult{}, err
+	}
 	var result TicketRoutingResult
 
 	d.stepWith(ctx, "classifying", "Classifying the ticket with "+model.Model, KindKey.ValueSet("ticket-routing"))
@@ -157,10 +163,6 @@ func TicketRouting(ctx workflow.Context, in TicketRoutingInput) (TicketRoutingRe
 	result.DraftReply = draft.Text
 	result.ModelCalls = append(result.ModelCalls, draft.Call)
 
-	contact, err := resolveCustomer(ctx, in.Ticket)
-	if err != nil {
-		return result, err
-	}
 	result.Review = reviewReply(ctx, d, in, result, contact)
 	if result.Review.Sent {
 		result.DraftReply = result.Review.Reply

@@ -17,7 +17,7 @@ func TestTheDefaultPolicyLoads(t *testing.T) {
 	snap, err := Load("", tools)
 	require.NoError(t, err)
 	assert.Equal(t, "built-in default", snap.Source)
-	assert.Equal(t, []string{"email", "phone", "iban", "card", "national_id"}, snap.Policy.Redaction.Detectors)
+	assert.Equal(t, []string{"email", "phone", "iban", "card", "national_id", "customer_name"}, snap.Policy.Redaction.Detectors)
 	assert.True(t, snap.Policy.Redaction.RestoreOutputs)
 	assert.Equal(t, Duration(90*24*time.Hour), snap.Policy.Retention.ModelOutputs)
 	assert.False(t, snap.Policy.Sandbox.Default)

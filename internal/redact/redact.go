@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // Built-in detector names, as the data policy spells them.
@@ -20,11 +21,53 @@ const (
 	IBAN       = "iban"
 	Card       = "card"
 	NationalID = "national_id"
+	// CustomerName matches the names on the customer records a run deals
+	// with: no pattern finds names in general, so each run's own customers
+	// are its patterns (see Names).
+	CustomerName = "customer_name"
 )
 
 // Builtins lists the built-in detectors, in the order they claim text: a
 // span one detector claims is not offered to the ones after it.
-var Builtins = []string{Email, IBAN, Card, NationalID, Phone}
+var Builtins = []string{Email, IBAN, Card, NationalID, Phone, CustomerName}
+
+// Names returns a detector for people's names: each full name, and each of
+// its words of three letters or more, as whole words in any case. It
+// claims text before the pattern detectors.
+func Names(names []string) Detector {
+	var alts []string
+	seen := map[string]bool{}
+	add := func(s string) {
+		if s = strings.ToLower(strings.TrimSpace(s)); s != "" && !seen[s] {
+			seen[s] = true
+			alts = append(alts, regexp.QuoteMeta(s))
+		}
+	}
+	for _, n := range names {
+		add(strings.Join(strings.Fields(n), " "))
+	}
+	for _, n := range names {
+		for _, w := range strings.Fields(n) {
+			if utf8.RuneCountInString(w) >= 3 {
+				add(w)
+			}
+		}
+	}
+	if len(alts) == 0 {
+		return Detector{Kind: "NAME", pattern: regexp.MustCompile(`$^`)}
+	}
+	// Longer alternatives first, so a full name wins over its parts.
+	slices.SortStableFunc(alts, func(a, b string) int { return len(b) - len(a) })
+	return Detector{Kind: "NAME", pattern: regexp.MustCompile(`(?i)(?:^|[^\pL\pN])(` + strings.Join(alts, "|") + `)(?:[^\pL\pN]|$)`)}
+}
+
+// With returns a redactor that runs first the extra detectors, then r's.
+func (r *Redactor) With(extra ...Detector) *Redactor {
+	if r == nil {
+		return New(extra...)
+	}
+	return New(append(slices.Clone(extra), r.detectors...)...)
+}
 
 // Detector finds one kind of personal data.
 type Detector struct {
@@ -57,6 +100,8 @@ func Builtin(name string) (Detector, error) {
 		return Detector{Kind: "CARD", pattern: cardPattern, valid: validCard}, nil
 	case NationalID:
 		return Detector{Kind: "NATIONAL_ID", pattern: nationalIDPattern, valid: validNationalID}, nil
+	case CustomerName:
+		return Names(nil), nil
 	}
 	return Detector{}, fmt.Errorf("there is no detector %q; the built-in detectors are %s", name, strings.Join(Builtins, ", "))
 }
@@ -79,11 +124,28 @@ func New(detectors ...Detector) *Redactor {
 	return &Redactor{detectors: detectors}
 }
 
-// Find returns the matches in text, in order, without overlaps.
+// jsonEscape is an escape sequence inside a JSON string. Text that holds
+// JSON is searched between them, as the decoded strings would be: "\u003c"
+// before an address is "<", never part of it.
+var jsonEscape = regexp.MustCompile(`\\(u[0-9a-fA-F]{4}|["\\/bfnrt])`)
+
+// Find returns the matches in text, in order, without overlaps. Escape
+// sequences of JSON strings bound matches.
 func (r *Redactor) Find(text string) []Match {
 	if r == nil {
 		return nil
 	}
+	var found []Match
+	last := 0
+	for _, loc := range jsonEscape.FindAllStringIndex(text, -1) {
+		found = append(found, r.findIn(text[last:loc[0]], last)...)
+		last = loc[1]
+	}
+	return append(found, r.findIn(text[last:], last)...)
+}
+
+// findIn finds the matches in a piece of text that starts at offset.
+func (r *Redactor) findIn(text string, offset int) []Match {
 	var found []Match
 	taken := func(s, e int) bool {
 		return slices.ContainsFunc(found, func(m Match) bool { return s < m.End && m.Start < e })
@@ -104,6 +166,10 @@ func (r *Redactor) Find(text string) []Match {
 		}
 	}
 	sort.Slice(found, func(i, j int) bool { return found[i].Start < found[j].Start })
+	for i := range found {
+		found[i].Start += offset
+		found[i].End += offset
+	}
 	return found
 }
 

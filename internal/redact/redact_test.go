@@ -59,7 +59,7 @@ func TestCustomPattern(t *testing.T) {
 	_, err = Custom("broken", `EMP-(`)
 	assert.Error(t, err)
 	_, err = Builtin("passport")
-	assert.EqualError(t, err, `there is no detector "passport"; the built-in detectors are email, iban, card, national_id, phone`)
+	assert.EqualError(t, err, `there is no detector "passport"; the built-in detectors are email, iban, card, national_id, phone, customer_name`)
 }
 
 func TestIBANTrimsAWordThePatternSwallowed(t *testing.T) {
@@ -156,4 +156,36 @@ func TestPrecisionAndRecallOnTheLabelledSamples(t *testing.T) {
 	t.Logf("%d samples\n%s", lines, table.String())
 	assert.GreaterOrEqual(t, total.precision(), 0.9)
 	assert.GreaterOrEqual(t, total.recall(), 0.9)
+}
+
+// TestJSONEscapesBoundMatches: an address inside escaped JSON is found as
+// the decoded string would have it, not glued to the escape before it.
+func TestJSONEscapesBoundMatches(t *testing.T) {
+	r := New(mustBuiltin(t, Email))
+	text := `{"note":"write to \u003ccamille.martin@example.com\u003e today"}`
+	m := r.Find(text)
+	require.Len(t, m, 1)
+	assert.Equal(t, "camille.martin@example.com", m[0].Value)
+	out, n, err := r.Replace(text, func(kind, value string) (string, error) { return "[EMAIL_1]", nil })
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	assert.Equal(t, `{"note":"write to \u003c[EMAIL_1]\u003e today"}`, out)
+}
+
+// TestNamesMatchTheRunsCustomersAsWholeWords: the full name and its parts,
+// in any case, never inside another word.
+func TestNamesMatchTheRunsCustomersAsWholeWords(t *testing.T) {
+	r := New(Names([]string{"Camille Martin"}))
+	var got []string
+	for _, m := range r.Find("Dear CAMILLE, Camille Martin wrote; Martinez and Camilleri did not. Al too.") {
+		got = append(got, m.Value)
+	}
+	assert.Equal(t, []string{"CAMILLE", "Camille Martin"}, got)
+	assert.Empty(t, New(Names(nil)).Find("anything"))
+}
+
+func mustBuiltin(t *testing.T, name string) Detector {
+	d, err := Builtin(name)
+	require.NoError(t, err)
+	return d
 }

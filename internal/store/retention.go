@@ -34,6 +34,7 @@ func PurgeModelOutputs(ctx context.Context, db *sql.DB, keep time.Duration, now 
 		{`DELETE FROM agent_turns WHERE run_key IN (SELECT run_key FROM agent_runs WHERE created_at < ?)`, nil},
 		{`DELETE FROM agent_runs WHERE created_at < ?`, &p.AgentRuns},
 		{`DELETE FROM redactions WHERE created_at < ?`, &p.Redactions},
+		{`DELETE FROM redaction_names WHERE created_at < ?`, nil},
 	}
 	for _, s := range steps {
 		res, err := tx.ExecContext(ctx, s.sql, cutoff)

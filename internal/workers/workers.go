@@ -19,6 +19,7 @@ import (
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/internal/localonly"
 	"github.com/tandemhq/tandem/internal/policy"
+	"github.com/tandemhq/tandem/internal/redact"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -57,7 +58,8 @@ func Start(c client.Client, cfg config.Config, db *sql.DB, snap policy.Snapshot)
 	if err != nil {
 		return nil, err
 	}
-	model.Redaction = &activities.Redaction{Redactor: redactor, Restore: snap.Policy.Redaction.RestoreOutputs, Store: store}
+	model.Redaction = &activities.Redaction{Redactor: redactor, Restore: snap.Policy.Redaction.RestoreOutputs, Store: store,
+		Names: slices.Contains(snap.Policy.Redaction.Detectors, redact.CustomerName)}
 
 	main := worker.New(c, cfg.TaskQueue, worker.Options{MaxConcurrentWorkflowTaskPollers: 8, MaxConcurrentActivityTaskPollers: 8})
 	workflows.Register(main)
