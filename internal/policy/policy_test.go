@@ -44,7 +44,7 @@ func TestMistakesAreNamedByLineAndField(t *testing.T) {
 		"wrong type": {"version: 1\nagent:\n  maxSteps: many\n",
 			`data policy p.yaml, line 3, field agent.maxSteps: "many" is not a whole number`},
 		"unknown detector": {"version: 1\nredaction:\n  detectors:\n    - email\n    - passport\n",
-			`data policy p.yaml, line 5, field redaction.detectors[1]: there is no detector "passport"; the built-in detectors are email, iban, card, national_id, phone`},
+			`data policy p.yaml, line 5, field redaction.detectors[1]: there is no detector "passport"; the built-in detectors are email, iban, card, national_id, phone, customer_name`},
 		"bad pattern": {"version: 1\nredaction:\n  custom:\n    - name: employee_id\n      pattern: 'EMP-('\n",
 			`data policy p.yaml, line 5, field redaction.custom[0].pattern: "EMP-(" is not a regular expression (error parsing regexp: missing closing ): ` + "`EMP-(`" + `)`},
 		"pattern matching nothing": {"version: 1\nredaction:\n  custom:\n    - name: anything\n      pattern: 'x*'\n",
