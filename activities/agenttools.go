@@ -29,7 +29,8 @@ type ToolCall struct {
 // store and travel by reference.
 type ToolResult struct {
 	Observation string   `json:"observation"`
-	Sources     []string `json:"sources,omitempty"`
+	Read        []string `json:"read,omitempty"` // what the call read: a document, a workflow's outcome
+
 	Ref         string   `json:"ref,omitempty"` // artifact holding the full output
 }
 
@@ -216,15 +217,15 @@ func (t *Tools) readDoc(ctx context.Context, call ToolCall, a ReadDocArgs) (Tool
 
 // bounded returns text as an observation, storing it as an artifact and
 // returning its start when it is too long to travel in history.
-func (t *Tools) bounded(ctx context.Context, ref, text string, sources []string) (ToolResult, error) {
+func (t *Tools) bounded(ctx context.Context, ref, text string, read []string) (ToolResult, error) {
 	if len(text) <= MaxObservation {
-		return ToolResult{Observation: text, Sources: sources}, nil
+		return ToolResult{Observation: text, Read: read}, nil
 	}
 	if _, err := t.Store.DB.ExecContext(ctx, `INSERT INTO artifacts (ref, content) VALUES (?, ?) ON CONFLICT (ref) DO NOTHING`, ref, text); err != nil {
 		return ToolResult{}, fmt.Errorf("store artifact %s: %w", ref, err)
 	}
 	return ToolResult{Observation: text[:MaxObservation] + fmt.Sprintf("… (%d characters in all; stored as %s)", len(text), ref),
-		Sources: sources, Ref: ref}, nil
+		Read: read, Ref: ref}, nil
 }
 
 func (t *Tools) lookupCustomer(ctx context.Context, a LookupCustomerArgs) (ToolResult, error) {

@@ -24,7 +24,7 @@ func TestSearchDocsRanksWithBM25(t *testing.T) {
 	lines := strings.Split(res.Observation, "\n")
 	require.Len(t, lines, 2)
 	assert.True(t, strings.HasPrefix(lines[0], "refund-policy.md"), res.Observation)
-	assert.Equal(t, "refund-policy.md", res.Sources[0])
+	assert.Empty(t, res.Read, "a search lists titles; it reads nothing")
 
 	res, err = testTools(t).ReadTool(context.Background(), call("search_docs", `{"query":"zeppelin","limit":2}`))
 	require.NoError(t, err)
@@ -36,7 +36,7 @@ func TestReadDoc(t *testing.T) {
 	res, err := tools.ReadTool(context.Background(), call("read_doc", `{"name":"shipping"}`))
 	require.NoError(t, err)
 	assert.Contains(t, res.Observation, "carrier investigation")
-	assert.Equal(t, []string{"shipping.md"}, res.Sources)
+	assert.Equal(t, []string{"shipping.md"}, res.Read)
 
 	res, err = tools.ReadTool(context.Background(), call("read_doc", `{"name":"../../etc/passwd"}`))
 	require.NoError(t, err)

@@ -68,12 +68,12 @@ func (t *Tools) searchDocs(a SearchDocsArgs) (ToolResult, error) {
 	if len(results) == 0 {
 		return ToolResult{Observation: fmt.Sprintf("no document matches %q", a.Query)}, nil
 	}
-	var lines, sources []string
+	// A hit is a title, not a reading: the agent reads a document with read_doc.
+	var lines []string
 	for _, r := range results[:min(limit, len(results))] {
 		lines = append(lines, fmt.Sprintf("%s (score %.2f): %s", r.doc.name, r.score, r.doc.title))
-		sources = append(sources, r.doc.name)
 	}
-	return ToolResult{Observation: strings.Join(lines, "\n"), Sources: sources}, nil
+	return ToolResult{Observation: strings.Join(lines, "\n")}, nil
 }
 
 func loadCorpus(dir string) ([]corpusDoc, error) {

@@ -196,7 +196,7 @@ func TestOperationsAgentHandsATicketToTicketRouting(t *testing.T) {
 	assert.Equal(t, "finished", res.Outcome)
 	require.Len(t, res.Trail, 1)
 	assert.Equal(t, "route_ticket", res.Trail[0].Tool)
-	assert.Contains(t, res.Sources, workflows.TicketRoutingName)
+	assert.Contains(t, res.Read, workflows.TicketRoutingName)
 
 	child := c.GetWorkflow(context.Background(), run.GetID()+"-step-1-route-ticket", "")
 	var ticket workflows.TicketRoutingResult

@@ -207,8 +207,14 @@ func printAgent(out io.Writer, id string, res workflows.AgentResult) {
 	if res.Answer != "" {
 		fmt.Fprintf(out, "  answer:  %s\n", oneLine(res.Answer, 140))
 	}
-	if len(res.Sources) > 0 {
-		fmt.Fprintf(out, "  sources: %s\n", strings.Join(res.Sources, ", "))
+	if len(res.Cited) > 0 {
+		fmt.Fprintf(out, "  cited:   %s\n", strings.Join(res.Cited, ", "))
+	}
+	if len(res.Unread) > 0 {
+		fmt.Fprintf(out, "  cited but never read in this run: %s\n", strings.Join(res.Unread, ", "))
+	}
+	if len(res.Read) > 0 {
+		fmt.Fprintf(out, "  read:    %s\n", strings.Join(res.Read, ", "))
 	}
 	var trail []string
 	for _, t := range res.Trail {

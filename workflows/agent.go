@@ -95,8 +95,11 @@ type AgentState struct {
 	Trail        []TrailEntry      `json:"trail"`
 	Events       []PolicyEvent     `json:"events,omitempty"`
 	Runs         int               `json:"runs"` // continue-as-new count
-	Sources      []string          `json:"sources,omitempty"`
+	Read         []string          `json:"read,omitempty"` // what tool calls read
 	ModelCalls   int               `json:"modelCalls"`
+	// Rejected holds the calls people rejected, by tool and arguments, with
+	// who said no and why: the same call is not put to them again.
+	Rejected map[string]string `json:"rejected,omitempty"`
 	// CompactedAt is the decision count at the last compaction; -1 before any.
 	CompactedAt int `json:"compactedAt"`
 	LastKeep    int `json:"lastKeep"` // turns the last compaction kept word for word
@@ -153,7 +156,9 @@ type AgentResult struct {
 	Outcome    string        `json:"outcome"` // finished, budget, deadline, invalid, context
 	Reason     string        `json:"reason"`
 	Answer     string        `json:"answer,omitempty"`
-	Sources    []string      `json:"sources,omitempty"`
+	Cited      []string      `json:"cited,omitempty"`  // the sources the model cited
+	Read       []string      `json:"read,omitempty"`   // what the run's tool calls read
+	Unread     []string      `json:"unread,omitempty"` // cited, but never read in this run
 	Trail      []TrailEntry  `json:"trail"`
 	Events     []PolicyEvent `json:"events,omitempty"`
 	Budget     AgentBudget   `json:"budget"`
@@ -356,13 +361,23 @@ func (st *AgentState) act(ctx workflow.Context, d *decisions, dec activities.Dec
 	}
 	args, approvedBy := dec.Args, ""
 	if slices.Contains(st.Policy.NeedApproval, tool.Name) {
+		key := callKey(tool.Name, dec.Args)
+		if earlier, ok := st.Rejected[key]; ok {
+			st.refuse(dec, "denied", fmt.Sprintf("this exact %s call was rejected earlier in this run (%s); it will not be asked again, "+
+				"so change the call or do something else", tool.Name, earlier))
+			return
+		}
 		d.editCheck = func(edit string) error { return checkArgs(tool.Args, json.RawMessage(edit)) }
-		answer := d.ask(ctx, Question{Text: fmt.Sprintf("Allow %s %s? The agent says: %s", tool.Name, dec.Args, dec.Thought), AllowEdit: true},
-			st.Policy.approvalPolicy())
+		answer := d.ask(ctx, Question{Text: fmt.Sprintf("Allow %s %s? The agent says: %s", tool.Name, dec.Args, dec.Thought),
+			Details: approvalDetails(ctx, st, tool, dec.Args), AllowEdit: true}, st.Policy.approvalPolicy())
 		d.editCheck = nil
 		if !answer.Approve {
+			if st.Rejected == nil {
+				st.Rejected = map[string]string{}
+			}
+			st.Rejected[key] = fmt.Sprintf("%s said no: %s", answer.By, answer.Reason)
 			st.Events = append(st.Events, PolicyEvent{Step: st.Turn + 1, Tool: tool.Name, Kind: "rejected", By: answer.By, Reason: answer.Reason})
-			st.refuse(dec, "rejected", fmt.Sprintf("%s said no: %s", answer.By, answer.Reason))
+			st.refuse(dec, "rejected", fmt.Sprintf("%s said no: %s. Do not ask for this same call again.", answer.By, answer.Reason))
 			return
 		}
 		kind := "approved"
@@ -383,9 +398,37 @@ func (st *AgentState) act(ctx workflow.Context, d *decisions, dec activities.Dec
 		turn.Observation, outcome = "the tool failed: "+rootMessage(err), "failed"
 	}
 	st.Invalid = 0
-	st.Sources = appendNew(st.Sources, result.Sources...)
+	st.Read = appendNew(st.Read, result.Read...)
 	st.Trail = append(st.Trail, TrailEntry{Step: st.Turn, Tool: tool.Name, Args: args, Outcome: outcome, By: approvedBy})
 	st.record(turn)
+}
+
+// callKey names a tool call by its tool and its arguments in canonical
+// JSON, so that the same call is recognised however it is spaced.
+func callKey(tool string, args json.RawMessage) string {
+	var v any
+	if decodeArgs(args, &v) != nil {
+		return tool + " " + string(args)
+	}
+	// Encoding JSON is deterministic: map keys are sorted.
+	//workflowcheck:ignore
+	canonical, _ := json.Marshal(v)
+	return tool + " " + string(canonical)
+}
+
+// approvalDetails is what the approver reads besides the arguments: where a
+// message goes and its whole text, what a refund takes from which order.
+// Details that cannot be read leave the question as it is.
+func approvalDetails(ctx workflow.Context, st *AgentState, tool Tool, args json.RawMessage) string {
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second,
+		Summary: "details for the approver of " + tool.Name})
+	var tools *activities.Tools
+	var details string
+	call := activities.ToolCall{RunKey: st.RunKey, Step: st.Turn + 1, Name: tool.Name, Args: args}
+	if err := workflow.ExecuteLocalActivity(lctx, tools.ApprovalDetails, call).Get(ctx, &details); err != nil {
+		return "Details could not be read: " + rootMessage(err)
+	}
+	return details
 }
 
 // runTool runs one allowed, valid, approved tool call the way the catalogue says.
@@ -418,10 +461,21 @@ func draftMessage(ctx workflow.Context, st *AgentState, args json.RawMessage) (a
 	if err := decodeArgs(args, &a); err != nil {
 		return activities.ToolResult{}, err
 	}
+	to := a.CustomerID
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second,
+		Summary: "look up the name of customer " + a.CustomerID})
+	var store *activities.Store
+	var contact activities.CustomerContact
+	if err := workflow.ExecuteLocalActivity(lctx, store.ResolveCustomer, activities.CustomerQuery{ID: a.CustomerID}).Get(ctx, &contact); err != nil {
+		return activities.ToolResult{}, err
+	}
+	if contact.MatchedBy == "id" {
+		to = fmt.Sprintf("%s (customer %s)", contact.Name, a.CustomerID)
+	}
 	req := activities.ChatRequest{Purpose: "draft message", Model: st.Model.Model,
 		Messages: []activities.Message{
-			{Role: "system", Content: "Write a short, warm, personal message from customer service. Plain text, no placeholders."},
-			{Role: "user", Content: fmt.Sprintf("To customer %s. It must say: %s", a.CustomerID, a.About)},
+			{Role: "system", Content: "Write a short, warm, personal message from customer service, addressing the customer by name. Plain text."},
+			{Role: "user", Content: fmt.Sprintf("To %s. It must say: %s", to, a.About)},
 		},
 		Options: activities.ModelOptions{MaxTokens: 300}}
 	var res activities.ChatResult
@@ -472,7 +526,7 @@ func runChildTool(ctx workflow.Context, st *AgentState, tool Tool, args json.Raw
 	if err := workflow.ExecuteChildWorkflow(cctx, tool.Workflow, input).Get(ctx, &raw); err != nil {
 		return activities.ToolResult{}, err
 	}
-	return activities.ToolResult{Observation: childSummary(tool.Name, raw), Sources: []string{tool.Workflow}}, nil
+	return activities.ToolResult{Observation: childSummary(tool.Name, raw), Read: []string{tool.Workflow}}, nil
 }
 
 // childSummary is a child workflow's result in one short observation.
@@ -576,7 +630,9 @@ func (st *AgentState) end(ctx workflow.Context, d *decisions, outcome, reason st
 		}
 	}
 	d.step(ctx, outcome, "Ended: "+reason)
-	return AgentResult{Outcome: outcome, Reason: reason, Answer: fin.Answer, Sources: appendNew(fin.Sources, st.Sources...),
+	cited := appendNew(nil, fin.Sources...)
+	return AgentResult{Outcome: outcome, Reason: reason, Answer: fin.Answer, Cited: cited, Read: st.Read,
+		Unread: slices.DeleteFunc(slices.Clone(cited), func(c string) bool { return slices.Contains(st.Read, c) }),
 		Trail: st.Trail, Events: st.Events, Budget: st.budget(workflow.Now(ctx)), Runs: st.Runs, ModelCalls: st.ModelCalls}, nil
 }
 

@@ -72,9 +72,13 @@ func (s *agentSuite) SetupTest() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.calls = append(s.calls, c)
-		return activities.ToolResult{Observation: "result of " + c.Name, Sources: []string{c.Name + "-source"}}, nil
+		return activities.ToolResult{Observation: "result of " + c.Name, Read: []string{c.Name + "-source"}}, nil
 	}
 	s.env.OnActivity(s.tools.ReadTool, mock.Anything, mock.Anything).Return(record).Maybe()
+	s.env.OnActivity(s.tools.ApprovalDetails, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, c activities.ToolCall) (string, error) { return "details of " + c.Name + " " + string(c.Args), nil }).Maybe()
+	s.env.OnActivity(s.store.ResolveCustomer, mock.Anything, mock.Anything).Return(
+		activities.CustomerContact{ID: "C-100", Name: "Camille Martin", Email: "camille.martin@example.com", OnFile: true, MatchedBy: "id"}, nil).Maybe()
 	s.env.OnActivity(s.tools.WriteTool, mock.Anything, mock.Anything).Return(record).Maybe()
 }
 
@@ -114,7 +118,9 @@ func (s *agentSuite) TestToolsThenFinish() {
 
 	s.Equal("finished", res.Outcome)
 	s.Equal("30 days", res.Answer)
-	s.Equal([]string{"refund-policy.md", "search_docs-source", "read_doc-source"}, res.Sources)
+	s.Equal([]string{"refund-policy.md"}, res.Cited)
+	s.Equal([]string{"search_docs-source", "read_doc-source"}, res.Read, "what the scripted tool calls report they read")
+	s.Equal([]string{"refund-policy.md"}, res.Unread, "the scripted read_doc read read_doc-source, not what was cited")
 	s.Require().Len(res.Trail, 2)
 	s.Equal("search_docs", res.Trail[0].Tool)
 	s.Equal(3, res.Budget.Steps)
@@ -220,7 +226,7 @@ func (s *agentSuite) TestApprovalRejectedTheModelSeesTheReasonAndAdapts() {
 	decideAfter(s.env, 2*time.Minute, Decision{Approve: true, By: "support.lead"})
 	res := s.run(AgentInput{Goal: "help C-100", Profile: "customer-service"})
 	s.Equal("rejected:issue_refund", s.kinds()[0])
-	s.Equal("support.lead said no: wait for the carrier first", s.sent[0].Observation)
+	s.Equal("support.lead said no: wait for the carrier first. Do not ask for this same call again.", s.sent[0].Observation)
 	s.Require().Len(s.calls, 1)
 	s.Equal("send_message", s.calls[0].Name)
 	s.Equal("finished", res.Outcome)
@@ -358,7 +364,7 @@ func (s *agentSuite) TestAChildWorkflowTool() {
 	res := s.run(AgentInput{Goal: "handle this", Profile: "operations"})
 	s.Equal("finished", res.Outcome)
 	s.Equal("ticket classified shipping/normal, routed to logistics (SLA 1440 min), reply sent", s.sent[0].Observation)
-	s.Contains(res.Sources, TicketRoutingName)
+	s.Contains(res.Read, TicketRoutingName)
 }
 
 func (s *agentSuite) TestBadInputFailsWithASentence() {
@@ -440,6 +446,45 @@ func (s *agentSuite) TestARunNarrowsItsProfile() {
 	s.Equal("finished", res.Outcome)
 	s.Equal([]string{"search_docs", "read_doc"}, s.asked[0])
 	s.Equal(4, res.Budget.MaxSteps)
+}
+
+// TestARejectedCallIsNotAskedAgain: the same call with the same arguments
+// is refused without asking anyone, and the model is told why; the
+// approver saw the call's details.
+func (s *agentSuite) TestARejectedCallIsNotAskedAgain() {
+	refund := `{"orderId":"O-1","amount":59,"reason":"lost"}`
+	s.play(step("issue_refund", refund), step("issue_refund", `{"reason":"lost","amount":59,"orderId":"O-1"}`),
+		step("finish", `{"answer":"no refund","sources":[]}`))
+	var pending *PendingDecision
+	s.env.RegisterDelayedCallback(func() {
+		val, err := s.env.QueryWorkflow(StatusQuery)
+		s.Require().NoError(err)
+		var st Status
+		s.Require().NoError(val.Get(&st))
+		pending = st.Pending
+	}, 30*time.Second)
+	decideAfter(s.env, time.Minute, Decision{Approve: false, By: "support.lead", Reason: "not without the carrier's answer"})
+	res := s.run(AgentInput{Goal: "refund", Profile: "customer-service", Policy: &AgentPolicy{MaxCallsPerTool: map[string]int{"issue_refund": 1}}})
+	s.Require().NotNil(pending)
+	s.Equal("details of issue_refund "+refund, pending.Details)
+	s.Empty(s.calls)
+	s.Require().Len(res.Events, 2, "one rejection by a person, one refusal by the run")
+	s.Equal("rejected", res.Events[0].Kind)
+	s.Equal("denied", res.Events[1].Kind)
+	s.Contains(res.Events[1].Reason, "this exact issue_refund call was rejected earlier in this run (support.lead said no: not without the carrier's answer)")
+}
+
+// TestADraftAddressesTheCustomerByName: draft_message gives the model the
+// customer's name from their record.
+func (s *agentSuite) TestADraftAddressesTheCustomerByName() {
+	var prompt string
+	s.env.OnActivity(s.model.Chat, mock.Anything, mock.Anything).Return(func(_ context.Context, r activities.ChatRequest) (activities.ChatResult, error) {
+		prompt = r.Messages[1].Content
+		return activities.ChatResult{Text: "Dear Camille, ..."}, nil
+	}).Once()
+	s.play(step("draft_message", `{"customerId":"C-100","about":"the parcel is found"}`), step("finish", `{"answer":"drafted","sources":[]}`))
+	s.run(AgentInput{Goal: "x", Profile: "customer-service"})
+	s.Equal("To Camille Martin (customer C-100). It must say: the parcel is found", prompt)
 }
 
 func mustProfile(name string) AgentProfile {
