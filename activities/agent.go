@@ -117,7 +117,7 @@ func (a *Agent) Decide(ctx context.Context, req DecideRequest) (DecideResult, er
 	}
 	contextSize := req.ContextSize
 	if contextSize <= 0 {
-		contextSize = defaultContextSize
+		contextSize = DefaultContextSize
 	}
 	res := DecideResult{PromptTokens: estimateTokens(messages)}
 	if req.Mode == "tools" {

@@ -124,10 +124,16 @@ func NewModel(host string, timeout time.Duration) (*Model, error) {
 }
 
 const (
-	defaultSeed        = 42
-	defaultMaxTokens   = 512
-	defaultContextSize = 4096
+	defaultSeed      = 42
+	defaultMaxTokens = 512
+	// DefaultContextSize is the context window (num_ctx) model calls ask
+	// for unless they say otherwise.
+	DefaultContextSize = 4096
 )
+
+// EstimateTokens is a conservative count of a text's tokens, about four
+// characters a token.
+func EstimateTokens(text string) int { return len(text)/4 + 1 }
 
 // Chat asks the model for an answer: structured when req.Schema is set,
 // free text otherwise.
@@ -423,7 +429,7 @@ func resolveOptions(req ChatRequest) ModelOptions {
 		o.MaxTokens = defaultMaxTokens
 	}
 	if o.ContextSize <= 0 {
-		o.ContextSize = defaultContextSize
+		o.ContextSize = DefaultContextSize
 	}
 	return o
 }

@@ -45,12 +45,7 @@ var Kinds = []Kind{
 		check:    func(in any) error { return in.(*workflows.TicketRoutingInput).Check() }},
 	{Name: "invoice", Workflow: workflows.InvoiceProcessingName,
 		newInput: func() any { return &workflows.InvoiceInput{} },
-		check: func(in any) error {
-			if i := in.(*workflows.InvoiceInput); strings.TrimSpace(i.Document) == "" && i.DocumentID == "" {
-				return errors.New("the invoice is empty; give its text as document, or a stored document's id as documentId")
-			}
-			return in.(*workflows.InvoiceInput).Policy.Check()
-		}},
+		check:    func(in any) error { return in.(*workflows.InvoiceInput).Check() }},
 	{Name: "leave", Workflow: workflows.LeaveApprovalName,
 		newInput: func() any { return &workflows.LeaveInput{} },
 		// Dates are checked against the run's own clock.

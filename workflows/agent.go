@@ -69,6 +69,12 @@ func (in AgentInput) profilePolicy() (AgentProfile, AgentPolicy, error) {
 			return profile, policy, err
 		}
 	}
+	if err := PlainText("goal", in.Goal); err != nil {
+		return profile, policy, err
+	}
+	if err := fitsModel("the goal and its context", in.Goal+"\n"+in.Context, agentStepTokens, policy.ContextSize); err != nil {
+		return profile, policy, err
+	}
 	return profile, policy, policy.validate()
 }
 
@@ -168,6 +174,9 @@ type AgentResult struct {
 
 // ErrInvalidAgent is the application error type of an agent run that cannot start.
 const ErrInvalidAgent = "InvalidAgentInput"
+
+// agentStepTokens is room for one decision and the tool catalogue.
+const agentStepTokens = 1200
 
 // recentTurns is how many turns the Query shows.
 const recentTurns = 8

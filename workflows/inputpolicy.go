@@ -3,8 +3,11 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/tandemhq/tandem/activities"
 )
 
 // A run's input may carry business settings (thresholds, timings), and a
@@ -24,6 +27,18 @@ func (p DecisionPolicy) checkNarrows() error {
 		return errors.New("decision timings must be positive durations, or left out for the defaults")
 	}
 	return nil
+}
+
+// Check refuses, with a sentence, an invoice input that no run can take:
+// no document, a document too long for the model, or a looser policy.
+func (in InvoiceInput) Check() error {
+	if strings.TrimSpace(in.Document) == "" && in.DocumentID == "" {
+		return errors.New("the invoice is empty; give its text as document, or a stored document's id as documentId")
+	}
+	if err := fitsModel("the invoice", in.Document, extractAnswerTokens, 0); err != nil {
+		return err
+	}
+	return in.Policy.Check()
 }
 
 // Check refuses, with a sentence, an invoice policy looser than the
@@ -73,6 +88,24 @@ func PlainText(field, s string) error {
 func maxLength(what, s string, n int) error {
 	if c := utf8.RuneCountInString(s); c > n {
 		return fmt.Errorf("%s is %d characters; keep it to %d", what, c, n)
+	}
+	return nil
+}
+
+// promptOverhead is the tokens a step's instructions and chat template
+// take besides the text it is given.
+const promptOverhead = 200
+
+// fitsModel refuses, before a run starts, text that cannot fit the model's
+// context window with the instructions and room for the answer.
+func fitsModel(what, text string, answerTokens, contextSize int) error {
+	if contextSize <= 0 {
+		contextSize = activities.DefaultContextSize
+	}
+	need := activities.EstimateTokens(text) + promptOverhead + answerTokens
+	if need > contextSize {
+		return fmt.Errorf("%s is about %d tokens; with the instructions and room for the answer it needs %d of the model's %d-token context; "+
+			"shorten it or split it into parts", what, activities.EstimateTokens(text), need, contextSize)
 	}
 	return nil
 }

@@ -149,6 +149,13 @@ func InvoiceProcessing(ctx workflow.Context, in InvoiceInput) (InvoiceResult, er
 	if err != nil {
 		return result, err
 	}
+	if fits := fitsModel("the invoice", text, extractAnswerTokens, 0); fits != nil {
+		readable := Check{Name: "readable", Hard: true, Detail: fits.Error()}
+		result.Checks = []Check{readable}
+		result.Decision = Decision{By: "policy", Reason: readable.Detail}
+		d.step(ctx, "rejected", "Rejected: "+readable.Detail)
+		return result, nil
+	}
 	if readable := readabilityCheck(text); !readable.Passed {
 		result.Checks = []Check{readable}
 		result.Decision = Decision{By: "policy", Reason: readable.Detail}
@@ -253,6 +260,9 @@ func invoiceText(ctx workflow.Context, in InvoiceInput) (string, error) {
 		"the invoice is empty; give its text as document, or a stored document's id as documentId", ErrInvalidInvoice, nil)
 }
 
+// extractAnswerTokens bounds the extraction's answer.
+const extractAnswerTokens = 1024
+
 type extractionOutcome struct {
 	check Check
 	call  *activities.ModelCall
@@ -270,7 +280,7 @@ func extractInvoice(ctx workflow.Context, model ModelSettings, text string) (*In
 			{Role: "user", Content: text},
 		},
 		Schema:  invoiceSchema,
-		Options: activities.ModelOptions{MaxTokens: 1024},
+		Options: activities.ModelOptions{MaxTokens: extractAnswerTokens},
 	}
 	var res activities.ChatResult
 	err := workflow.ExecuteActivity(withModel(ctx, model, "extract invoice: vendor, number, dates, lines, totals, PO"),

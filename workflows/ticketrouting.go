@@ -101,7 +101,7 @@ func (t Ticket) Validate() error {
 	if !slices.Contains(TicketChannels, t.Channel) {
 		return fmt.Errorf("the ticket's channel %q is not one of %s", t.Channel, strings.Join(TicketChannels, ", "))
 	}
-	return nil
+	return fitsModel("the ticket", ticketPrompt(t), draftAnswerTokens, 0)
 }
 
 // Check refuses, with a sentence, an input that cannot be routed or that
@@ -327,6 +327,9 @@ func classifyTicket(ctx workflow.Context, model ModelSettings, t Ticket) (classi
 	return classifiedTicket{classification: c, call: res.Call}, nil
 }
 
+// draftAnswerTokens bounds a drafted reply.
+const draftAnswerTokens = 300
+
 func draftReply(ctx workflow.Context, model ModelSettings, t Ticket, c TicketClassification) (activities.ChatResult, error) {
 	req := activities.ChatRequest{
 		Purpose: "draft reply",
@@ -337,7 +340,7 @@ func draftReply(ctx workflow.Context, model ModelSettings, t Ticket, c TicketCla
 				"Acknowledge the issue, say what happens next, and do not promise refunds or dates.", c.Language)},
 			{Role: "user", Content: ticketPrompt(t)},
 		},
-		Options: activities.ModelOptions{MaxTokens: 300},
+		Options: activities.ModelOptions{MaxTokens: draftAnswerTokens},
 	}
 	var res activities.ChatResult
 	summary := "draft reply in " + c.Language
