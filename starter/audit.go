@@ -14,6 +14,7 @@ import (
 
 	"github.com/tandemhq/tandem/activities"
 	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/workflows"
 )
 
 // AuditRecord is what a run's history says it did, for an auditor.
@@ -28,6 +29,10 @@ type AuditRecord struct {
 	ModelCalls []AuditModel `json:"modelCalls"`
 	Decisions  []AuditEvent `json:"decisions"` // people's Updates, in order
 	Outcome    any          `json:"outcome,omitempty"`
+	// A run still going: the checks so far and the decision it waits for,
+	// from its status Query.
+	Checks  []workflows.Check          `json:"checks,omitempty"`
+	Pending *workflows.PendingDecision `json:"pending,omitempty"`
 }
 
 // AuditModel is one model call as its activity result records it.
@@ -92,9 +97,17 @@ func audit(ctx context.Context, cfg config.Config, args []string, out io.Writer)
 	for _, d := range rec.Decisions {
 		fmt.Fprintf(out, "    %s %s\n", d.Update, oneLine(string(d.Input), 140))
 	}
+	if rec.Pending != nil {
+		printPending(out, "  ", rec.Pending)
+	} else if len(rec.Checks) > 0 {
+		fmt.Fprintf(out, "  checks so far:\n")
+		for _, c := range rec.Checks {
+			fmt.Fprintf(out, "    %s\n", oneLine(c.Line(), 200))
+		}
+	}
 	if rec.Outcome != nil {
 		o, _ := json.Marshal(rec.Outcome)
-		fmt.Fprintf(out, "  outcome: %s\n", oneLine(string(o), 300))
+		fmt.Fprintf(out, "  outcome: %s\n", oneLine(string(o), 600))
 	}
 	return nil
 }
@@ -175,6 +188,11 @@ func auditRun(ctx context.Context, c client.Client, namespace, id string, dec pa
 	if err == nil {
 		rec.Status = desc.GetWorkflowExecutionInfo().GetStatus().String()
 	}
+	if rec.Status == "Running" {
+		if st, err := queryStatus(ctx, c, id, ""); err == nil {
+			rec.Checks, rec.Pending = st.Checks, st.Pending
+		}
+	}
 	return rec, nil
 }
 
@@ -186,7 +204,8 @@ func summariseOutcome(v any) any {
 		return v
 	}
 	out := map[string]any{}
-	for _, k := range []string{"approved", "decision", "route", "classifiedBy", "review", "ledger", "record", "outcome", "reason", "trail", "events", "location"} {
+	for _, k := range []string{"approved", "decision", "checks", "route", "classifiedBy", "review", "sandbox", "ledger", "record", "outcome",
+		"reason", "cited", "read", "unread", "trail", "events", "location"} {
 		if val, ok := m[k]; ok {
 			out[k] = val
 		}

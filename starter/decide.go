@@ -163,8 +163,11 @@ func showRun(ctx context.Context, c client.Client, cfg config.Config, id string,
 			fmt.Fprintf(out, "  model: %s\n", w)
 		}
 		if pending != nil {
-			fmt.Fprintf(out, "  waiting for %s since %s: %s\n", strings.Join(pending.Approvers, " or "),
-				pending.Since.UTC().Format("2006-01-02 15:04 UTC"), oneLine(pending.Question, 200))
+			printPending(out, "  ", pending)
+		} else {
+			for _, c := range st.Checks {
+				fmt.Fprintf(out, "  %s\n", oneLine(c.Line(), 200))
+			}
 		}
 	}
 	fmt.Fprintf(out, "  %s\n", link)

@@ -88,9 +88,12 @@ func printLeave(out io.Writer, source, id string, res workflows.LeaveResult) {
 	if res.Note != nil {
 		fmt.Fprintf(out, "  note: %s\n", oneLine(res.Note.Summary, 110))
 	}
-	if res.Record.BalanceAfter != nil {
+	switch {
+	case res.Record.Sandbox:
+		fmt.Fprintf(out, "  sandbox: the calendar, the balance and the notification were recorded, not written\n")
+	case res.Record.BalanceAfter != nil:
 		fmt.Fprintf(out, "  balance now %g days · employee notified\n", *res.Record.BalanceAfter)
-	} else {
+	default:
 		fmt.Fprintf(out, "  employee notified\n")
 	}
 }

@@ -85,3 +85,19 @@ func nonEmpty(parts ...string) []string {
 	}
 	return out
 }
+
+// printPending prints what a person is asked: the question, the details in
+// full (a message body, a recipient, a refund's order), and every check,
+// each line escaped for the terminal.
+func printPending(out io.Writer, indent string, p *workflows.PendingDecision) {
+	fmt.Fprintf(out, "%swaiting for %s since %s: %s\n", indent, strings.Join(p.Approvers, " or "),
+		p.Since.UTC().Format("2006-01-02 15:04 UTC"), text.Terminal(p.Question))
+	if p.Details != "" {
+		for _, line := range strings.Split(text.Terminal(p.Details), "\n") {
+			fmt.Fprintf(out, "%s  │ %s\n", indent, line)
+		}
+	}
+	for _, c := range p.Checks {
+		fmt.Fprintf(out, "%s  %s\n", indent, text.Terminal(c.Line()))
+	}
+}

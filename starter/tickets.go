@@ -64,15 +64,21 @@ func printTicket(out io.Writer, source, id string, res workflows.TicketRoutingRe
 	fmt.Fprintf(out, "  reply:    %s\n", oneLine(res.DraftReply, 100))
 	fmt.Fprintf(out, "  language: %s · classified by %s\n", c.Language, oneLine(res.ClassifiedBy, 80))
 	if r := res.Review; r != nil {
+		sent := "sent to " + oneLine(r.Recipient, 80)
+		if res.Sandbox {
+			sent = "recorded for " + oneLine(r.Recipient, 80) + " (sandbox, not sent)"
+		}
 		switch {
+		case r.Unsent != "":
+			fmt.Fprintf(out, "  review:   not sent: %s\n", oneLine(r.Unsent, 120))
 		case r.Decision == nil:
-			fmt.Fprintf(out, "  review:   not needed; reply sent\n")
+			fmt.Fprintf(out, "  review:   not needed; reply %s\n", sent)
 		case r.Edited:
-			fmt.Fprintf(out, "  review:   edited by %s and sent\n", r.Decision.By)
+			fmt.Fprintf(out, "  review:   edited by %s; reply %s\n", r.Decision.By, sent)
 		case r.Sent:
-			fmt.Fprintf(out, "  review:   approved by %s and sent\n", r.Decision.By)
+			fmt.Fprintf(out, "  review:   approved by %s; reply %s\n", r.Decision.By, sent)
 		default:
-			fmt.Fprintf(out, "  review:   rejected by %s (%s); not sent\n", r.Decision.By, r.Decision.Reason)
+			fmt.Fprintf(out, "  review:   rejected by %s (%s); not sent\n", r.Decision.By, oneLine(r.Decision.Reason, 80))
 		}
 	}
 	fmt.Fprintf(out, "  model:    %s\n", modelCallsLine(res.ModelCalls))

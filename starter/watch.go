@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"go.temporal.io/api/serviceerror"
@@ -62,7 +61,8 @@ func watch(ctx context.Context, cfg config.Config, args []string, out io.Writer)
 			}
 			if st.Pending != nil && st.Pending.Question != lastQuestion {
 				lastQuestion = st.Pending.Question
-				fmt.Fprintf(out, "%6s  ⏸ waiting for %s: %s\n", since(start), strings.Join(st.Pending.Approvers, " or "), oneLine(st.Pending.Question, 160))
+				fmt.Fprintf(out, "%6s  ⏸ ", since(start))
+				printPending(out, "", st.Pending)
 			}
 			if st.Kind == "agent" {
 				shownTurn = watchAgent(ctx, c, id, start, shownTurn, out)

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tandemhq/tandem/activities"
+	"github.com/tandemhq/tandem/internal/sandbox"
 	"github.com/tandemhq/tandem/internal/schema"
 )
 
@@ -51,6 +52,7 @@ type TicketRoutingResult struct {
 	DraftReply     string                 `json:"draftReply"`
 	ModelCalls     []activities.ModelCall `json:"modelCalls"`
 	Review         *TicketReview          `json:"review,omitempty"`
+	Sandbox        bool                   `json:"sandbox,omitempty"` // the store and the outbox recorded, not written
 }
 
 // The fixed lists the classification chooses from.
@@ -138,7 +140,7 @@ func TicketRouting(ctx workflow.Context, in TicketRoutingInput) (TicketRoutingRe
 	if err != nil {
 		return TicketRoutingResult{}, err
 	}
-	var result TicketRoutingResult
+	result := TicketRoutingResult{Sandbox: sandbox.InWorkflow(ctx)}
 
 	d.stepWith(ctx, "classifying", "Classifying the ticket with "+model.Model, KindKey.ValueSet("ticket-routing"))
 	classified, err := classifyTicket(ctx, model, in.Ticket)

@@ -1,0 +1,204 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tandemhq/tandem/api"
+	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/internal/store"
+	"github.com/tandemhq/tandem/internal/testenv"
+	"github.com/tandemhq/tandem/workflows"
+)
+
+// outage is a TCP proxy in front of a model server that can be taken down:
+// while it is down, connections are refused and open ones are cut, as when
+// Ollama stops.
+type outage struct {
+	addr, backend string
+	mu            sync.Mutex
+	ln            net.Listener
+	conns         map[net.Conn]bool
+}
+
+func newOutage(t *testing.T, backend string) *outage {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	o := &outage{addr: ln.Addr().String(), backend: backend, conns: map[net.Conn]bool{}}
+	o.serve(ln)
+	t.Cleanup(o.down)
+	return o
+}
+
+func (o *outage) serve(ln net.Listener) {
+	o.mu.Lock()
+	o.ln = ln
+	o.mu.Unlock()
+	go func() {
+		for {
+			in, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", o.backend)
+			if err != nil {
+				in.Close()
+				continue
+			}
+			o.mu.Lock()
+			o.conns[in], o.conns[out] = true, true
+			o.mu.Unlock()
+			go func() { _, _ = io.Copy(out, in); out.Close() }()
+			go func() { _, _ = io.Copy(in, out); in.Close() }()
+		}
+	}()
+}
+
+// down refuses new connections and cuts the open ones.
+func (o *outage) down() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.ln != nil {
+		o.ln.Close()
+		o.ln = nil
+	}
+	for c := range o.conns {
+		c.Close()
+	}
+	o.conns = map[net.Conn]bool{}
+}
+
+// up serves again on the same address.
+func (o *outage) up(t *testing.T) {
+	var ln net.Listener
+	require.Eventually(t, func() bool {
+		var err error
+		ln, err = net.Listen("tcp", o.addr)
+		return err == nil
+	}, 10*time.Second, 100*time.Millisecond, "listen again on %s", o.addr)
+	o.serve(ln)
+}
+
+// workerProcess is the real worker binary, run and killed like a process in
+// production.
+type workerProcess struct {
+	t   *testing.T
+	env []string
+	cmd *exec.Cmd
+	log *os.File
+}
+
+func (w *workerProcess) start() {
+	w.cmd = exec.Command(buildWorker(w.t))
+	w.cmd.Env = w.env
+	w.cmd.Stdout, w.cmd.Stderr = w.log, w.log
+	w.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	require.NoError(w.t, w.cmd.Start())
+}
+
+// kill9 kills the worker without warning.
+func (w *workerProcess) kill9() {
+	_ = syscall.Kill(w.cmd.Process.Pid, syscall.SIGKILL)
+	_ = w.cmd.Wait()
+}
+
+// TestRunsSurviveAModelOutageAndWorkerCrashes sends 50 ticket routings to
+// the real worker binary, stops the model server for three minutes while
+// they are in flight, and kills the worker twice meanwhile. Every run
+// completes, each ticket is stored once and each reply queued once, and
+// while the model server is down `starter status` says so.
+func TestRunsSurviveAModelOutageAndWorkerCrashes(t *testing.T) {
+	const runs = 50
+	outageFor := 3 * time.Minute
+	s := testenv.Start(t)
+	model := scriptedOllama(t, func(format, last string) string {
+		if strings.Contains(format, `"category"`) {
+			return `{"category":"shipping","priority":"low","sentiment":"neutral","language":"en","summary":"a parcel is late"}`
+		}
+		return "We are looking into your parcel and will write again tomorrow."
+	})
+	proxy := newOutage(t, strings.TrimPrefix(model.URL, "http://"))
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "tandem.db")
+	queue := fmt.Sprintf("e2e-fault-%d", time.Now().UnixNano())
+	logFile, err := os.Create(filepath.Join(dir, "worker.log"))
+	require.NoError(t, err)
+	defer logFile.Close()
+	env := append(os.Environ(), "TEMPORAL_ADDRESS="+s.TemporalAddress, "TEMPORAL_NAMESPACE=default",
+		"TANDEM_TASK_QUEUE="+queue, "TANDEM_MODEL_TASK_QUEUE="+queue+"-model", "OLLAMA_HOST=http://"+proxy.addr,
+		"TANDEM_MODEL=scripted", "TANDEM_DB="+dbPath, "TANDEM_SEED_FILE="+filepath.Join(testenv.RepoRoot(), "testdata", "seed.sql"),
+		"TANDEM_CODEC_KEYS=", "TANDEM_CODEC_KEY_FILE=", "TANDEM_CODEC_ADDR=", "TANDEM_POLICY_FILE=", "TANDEM_LOG_LEVEL=warn")
+	worker := &workerProcess{t: t, env: env, log: logFile}
+	worker.start()
+	defer worker.kill9()
+
+	ctx := context.Background()
+	c := s.Client(t)
+	tc := api.NewClient(c, queue)
+	var started []*api.Run[workflows.TicketRoutingResult]
+	for i := range runs {
+		run, err := tc.StartTicketRouting(ctx, api.WorkflowID("ticket-routing", fmt.Sprintf("%s-%d", queue, i)),
+			workflows.TicketRoutingInput{Ticket: workflows.Ticket{Subject: fmt.Sprintf("Parcel %d is late", i),
+				Body: "My parcel has not arrived.", Customer: "Camille Martin", Channel: "email"}})
+		require.NoError(t, err)
+		started = append(started, run)
+		if i == 10 {
+			proxy.down() // the model server stops with runs in flight and more arriving
+		}
+	}
+	outageStart := time.Now()
+
+	// While the model server is down, a run's status says so.
+	waiting := started[len(started)-1].ID
+	td := &tandem{servers: s, cfg: config.Config{TemporalAddress: s.TemporalAddress, Namespace: "default", TaskQueue: queue,
+		ModelTaskQueue: queue + "-model", OllamaHost: "http://" + proxy.addr, Model: "scripted"}}
+	require.Eventually(t, func() bool {
+		code, out, _ := td.starter(t, "status", waiting)
+		return code == 0 && strings.Contains(out, "waiting for the model server: the Ollama server at http://"+proxy.addr+" is not answering")
+	}, time.Minute, time.Second, "starter status names the outage")
+
+	time.Sleep(30 * time.Second)
+	worker.kill9()
+	worker.start()
+	time.Sleep(60 * time.Second)
+	worker.kill9()
+	worker.start()
+	time.Sleep(time.Until(outageStart.Add(outageFor)))
+	proxy.up(t)
+
+	deadline, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	for _, run := range started {
+		res, err := run.Result(deadline)
+		require.NoError(t, err, "run %s completes", run.ID)
+		assert.True(t, res.Review.Sent, "run %s sent its reply", run.ID)
+	}
+
+	db, err := store.Open(ctx, dbPath)
+	require.NoError(t, err)
+	defer db.Close()
+	var tickets, replies, distinct int
+	require.NoError(t, db.QueryRow(`SELECT count(*) FROM tickets`).Scan(&tickets))
+	require.NoError(t, db.QueryRow(`SELECT count(*), count(DISTINCT workflow_id) FROM outbox WHERE idempotency_key LIKE '%/reply'`).Scan(&replies, &distinct))
+	assert.Equal(t, runs, tickets, "each ticket stored once")
+	assert.Equal(t, runs, replies, "each reply queued once")
+	assert.Equal(t, runs, distinct)
+	var to string
+	require.NoError(t, db.QueryRow(`SELECT DISTINCT recipients FROM outbox WHERE idempotency_key LIKE '%/reply'`).Scan(&to))
+	assert.Equal(t, "camille.martin@example.com", to)
+	t.Logf("%d runs completed after a %s model outage and two worker crashes; last run done %s after the outage ended",
+		runs, outageFor, time.Since(outageStart.Add(outageFor)).Round(time.Second))
+}
