@@ -24,14 +24,40 @@ type invoiceLine struct {
 	Error      string                     `json:"error"`
 }
 
-// TestInvoiceGoesToAPersonWhoApprovesThroughTheStarter runs a clean invoice
-// under the auto-approval amount with the random test model: its extraction
-// cannot pass every check, so the run must wait for a person, never approve
-// itself. A person approves with the real starter, and the invoice is posted
-// to the ledger exactly once.
-func TestInvoiceGoesToAPersonWhoApprovesThroughTheStarter(t *testing.T) {
+// TestTheRandomModelsExtractionIsNeverPosted runs a clean invoice with the
+// random test model through the real servers: whatever it extracts names no
+// vendor in the master, so the policy rejects it and nothing is posted.
+func TestTheRandomModelsExtractionIsNeverPosted(t *testing.T) {
 	td := startTandem(t)
-	sample := filepath.Join("testdata", "invoices", "clean-under-threshold.txt")
+	code, stdout, stderr := td.starter(t, "invoice", "--json", filepath.Join("testdata", "invoices", "clean-under-threshold.txt"))
+	require.Equal(t, 0, code, stderr)
+	l := jsonLines[invoiceLine](t, stdout)[0]
+	require.Empty(t, l.Error)
+	if l.Pending != nil { // an extraction that never validated waits for a person, who rejects it
+		code, stdout, stderr = td.starter(t, "reject", l.WorkflowID, "--by", "ap.clerk", "--reason", "unreadable extraction", "--wait", "--json")
+		require.Equal(t, 0, code, stderr)
+		l.Result = &jsonLines[struct {
+			Result workflows.InvoiceResult `json:"result"`
+		}](t, stdout)[0].Result
+	}
+	require.NotNil(t, l.Result)
+	assert.False(t, l.Result.Approved)
+	assert.Nil(t, l.Result.Ledger)
+	db, err := store.Open(context.Background(), td.dbPath)
+	require.NoError(t, err)
+	defer db.Close()
+	var rows int
+	require.NoError(t, db.QueryRow(`SELECT count(*) FROM ledger WHERE workflow_id = ?`, l.WorkflowID).Scan(&rows))
+	assert.Zero(t, rows, "garbage is never posted")
+}
+
+// TestInvoiceGoesToAPersonWhoApprovesThroughTheStarter runs a clean invoice
+// over the auto-approval amount, extracted correctly by a scripted model
+// behind the real Ollama API: the run waits for a person, who approves with
+// the real starter, and the invoice is posted to the ledger exactly once.
+func TestInvoiceGoesToAPersonWhoApprovesThroughTheStarter(t *testing.T) {
+	td, _ := scriptedTandem(t, "invoice-approve", accountant())
+	sample := filepath.Join("testdata", "invoices", "clean-over-threshold.txt")
 
 	code, stdout, stderr := td.starter(t, "invoice", "--json", sample)
 	require.Equal(t, 0, code, stderr)
@@ -39,9 +65,12 @@ func TestInvoiceGoesToAPersonWhoApprovesThroughTheStarter(t *testing.T) {
 	require.Len(t, lines, 1)
 	l := lines[0]
 	require.Empty(t, l.Error)
-	require.Nil(t, l.Result, "the random model's extraction must not be auto-approved")
+	require.Nil(t, l.Result, "an invoice over the auto-approval amount waits for a person")
 	require.NotNil(t, l.Pending)
 	assert.Equal(t, []string{"ap.clerk", "ap.lead"}, l.Pending.Approvers)
+	assert.Equal(t, "Approve invoice GLX-88120 from Globex Consulting Ltd for 12000.00 EUR? Every check passed; it is over the auto-approval amount",
+		l.Pending.Question)
+	assert.Len(t, l.Pending.Checks, 9, "the person sees every check")
 
 	code, stdout, stderr = td.starter(t, "list", "--waiting", "--kind", "invoice", "--ids")
 	require.Equal(t, 0, code, stderr)
@@ -135,4 +164,76 @@ func TestUnreadableInvoiceIsRejectedWithASentence(t *testing.T) {
 	assert.Equal(t, "the document has no readable text; it may be a scan or a binary file, so send its text layer", l.Result.Decision.Reason)
 	assert.Empty(t, l.Result.ModelCalls)
 	assert.Nil(t, l.Result.Ledger)
+}
+
+// TestInvoiceRulesWithACorrectExtraction runs one sample per business rule
+// through the real starter, worker and Temporal, with a scripted model that
+// extracts each invoice correctly: the hard rules reject without a person,
+// the others wait for one, a credit note is never auto-approved and posts
+// as a credit against the invoice it names.
+func TestInvoiceRulesWithACorrectExtraction(t *testing.T) {
+	td, _ := scriptedTandem(t, "invoice-rules", accountant())
+	run := func(sample string) invoiceLine {
+		code, stdout, stderr := td.starter(t, "invoice", "--json", filepath.Join("testdata", "invoices", sample))
+		require.Equal(t, 0, code, stderr)
+		l := jsonLines[invoiceLine](t, stdout)[0]
+		require.Empty(t, l.Error, sample)
+		return l
+	}
+	failed := func(res *workflows.InvoiceResult, name string) string {
+		for _, c := range res.Checks {
+			if c.Name == name && !c.Passed {
+				return c.Detail
+			}
+		}
+		return ""
+	}
+
+	clean := run("clean-under-threshold.txt")
+	require.NotNil(t, clean.Result, "a clean invoice under the threshold posts without a person")
+	require.NotNil(t, clean.Result.Ledger)
+	assert.Equal(t, "245.14", clean.Result.Ledger.Amount.StringFixed(2))
+
+	for sample, want := range map[string]struct{ check, reason string }{
+		"vendor-name-mismatch.txt": {"vendor", `the invoice names vendor "ACNE OFFICE SUPPLIERS LTD", but its tax id DE811234567 belongs to Acme Office Supplies (V-ACME)`},
+		"unknown-vendor.txt":       {"vendor", `vendor "Stark Supplies S.L." (tax id "ESB12345678") is not in the vendor master; Tandem posts only to vendors in it`},
+		"duplicate.txt":            {"duplicate", "invoice INI-2024-0042 of Initech Hardware Inc. was already posted (by seed)"},
+	} {
+		l := run(sample)
+		require.NotNil(t, l.Result, "%s is refused without a person", sample)
+		assert.Equal(t, workflows.Decision{By: "policy", Reason: want.reason}, l.Result.Decision, sample)
+		assert.Equal(t, want.reason, failed(l.Result, want.check), sample)
+	}
+
+	for sample, want := range map[string]string{
+		"subtotal-off.txt":   "the lines add up to 206.00 EUR, but the stated subtotal is 206.03 EUR",
+		"bad-arithmetic.txt": "line 2: 5 × 30.00 is 150.00, not 180.00",
+	} {
+		l := run(sample)
+		require.NotNil(t, l.Pending, "%s waits for a person", sample)
+		assert.Contains(t, l.Pending.Question, "arithmetic: "+want, sample)
+	}
+
+	credit := run("credit-note.txt")
+	require.NotNil(t, credit.Pending, "a credit note always waits for a person")
+	assert.Equal(t, "Approve credit note CN-2026-0009 from ACME OFFICE SUPPLIES GmbH, a credit of 34.51 EUR against invoice ACM-2026-1187? "+
+		"Every check passed; credit notes always need a person", credit.Pending.Question)
+	code, stdout, stderr := td.starter(t, "approve", credit.WorkflowID, "--by", "ap.lead", "--wait", "--json")
+	require.Equal(t, 0, code, stderr)
+	res := jsonLines[struct {
+		Result workflows.InvoiceResult `json:"result"`
+	}](t, stdout)[0].Result
+	require.NotNil(t, res.Ledger)
+	assert.Equal(t, workflows.DocumentCreditNote, res.Ledger.Kind)
+	assert.Equal(t, "-34.51", res.Ledger.Amount.StringFixed(2))
+
+	db, err := store.Open(context.Background(), td.dbPath)
+	require.NoError(t, err)
+	defer db.Close()
+	var minor int64
+	var kind, refersTo string
+	require.NoError(t, db.QueryRow(`SELECT amount_minor, kind, refers_to FROM ledger WHERE workflow_id = ?`, credit.WorkflowID).Scan(&minor, &kind, &refersTo))
+	assert.Equal(t, int64(-3451), minor)
+	assert.Equal(t, "credit_note", kind)
+	assert.Equal(t, "ACM-2026-1187", refersTo)
 }

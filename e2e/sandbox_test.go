@@ -17,8 +17,8 @@ import (
 // reports a simulated posting, the ledger has no row, the effect is recorded,
 // and the run carries the TandemSandbox search attribute.
 func TestSandboxedInvoiceLeavesTheLedgerUntouched(t *testing.T) {
-	td := startTandem(t)
-	code, stdout, stderr := td.starter(t, "invoice", "--sandbox", "--json", filepath.Join("testdata", "invoices", "clean-under-threshold.txt"))
+	td, _ := scriptedTandem(t, "invoice-sandbox", accountant())
+	code, stdout, stderr := td.starter(t, "invoice", "--sandbox", "--json", filepath.Join("testdata", "invoices", "clean-over-threshold.txt"))
 	require.Equal(t, 0, code, stderr)
 	l := jsonLines[invoiceLine](t, stdout)[0]
 	require.NotNil(t, l.Pending)

@@ -32,8 +32,7 @@ const (
 var Builtins = []string{Email, IBAN, Card, NationalID, Phone, CustomerName}
 
 // Names returns a detector for people's names: each full name, and each of
-// its words of three letters or more, as whole words in any case. It
-// claims text before the pattern detectors.
+// its words of three letters or more, as whole words in any case.
 func Names(names []string) Detector {
 	var alts []string
 	seen := map[string]bool{}
@@ -61,12 +60,13 @@ func Names(names []string) Detector {
 	return Detector{Kind: "NAME", pattern: regexp.MustCompile(`(?i)(?:^|[^\pL\pN])(` + strings.Join(alts, "|") + `)(?:[^\pL\pN]|$)`)}
 }
 
-// With returns a redactor that runs first the extra detectors, then r's.
+// With returns a redactor that runs r's detectors, then the extra ones on
+// what they left: a name is never taken out of an email address.
 func (r *Redactor) With(extra ...Detector) *Redactor {
 	if r == nil {
 		return New(extra...)
 	}
-	return New(append(slices.Clone(extra), r.detectors...)...)
+	return New(append(slices.Clone(r.detectors), extra...)...)
 }
 
 // Detector finds one kind of personal data.
