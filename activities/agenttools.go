@@ -31,7 +31,7 @@ type ToolResult struct {
 	Observation string   `json:"observation"`
 	Read        []string `json:"read,omitempty"` // what the call read: a document, a workflow's outcome
 
-	Ref         string   `json:"ref,omitempty"` // artifact holding the full output
+	Ref string `json:"ref,omitempty"` // artifact holding the full output
 }
 
 // MaxObservation is the longest observation a tool returns inline.

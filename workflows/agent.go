@@ -100,7 +100,7 @@ type AgentState struct {
 	Summary      string            `json:"summary,omitempty"`
 	Trail        []TrailEntry      `json:"trail"`
 	Events       []PolicyEvent     `json:"events,omitempty"`
-	Runs         int               `json:"runs"` // continue-as-new count
+	Runs         int               `json:"runs"`           // continue-as-new count
 	Read         []string          `json:"read,omitempty"` // what tool calls read
 	ModelCalls   int               `json:"modelCalls"`
 	// Rejected holds the calls people rejected, by tool and arguments, with
@@ -642,7 +642,7 @@ func (st *AgentState) end(ctx workflow.Context, d *decisions, outcome, reason st
 	cited := appendNew(nil, fin.Sources...)
 	return AgentResult{Outcome: outcome, Reason: reason, Answer: fin.Answer, Cited: cited, Read: st.Read,
 		Unread: slices.DeleteFunc(slices.Clone(cited), func(c string) bool { return slices.Contains(st.Read, c) }),
-		Trail: st.Trail, Events: st.Events, Budget: st.budget(workflow.Now(ctx)), Runs: st.Runs, ModelCalls: st.ModelCalls}, nil
+		Trail:  st.Trail, Events: st.Events, Budget: st.budget(workflow.Now(ctx)), Runs: st.Runs, ModelCalls: st.ModelCalls}, nil
 }
 
 // continueAsNew compacts the transcript (a model-written summary of all but

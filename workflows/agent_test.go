@@ -76,7 +76,9 @@ func (s *agentSuite) SetupTest() {
 	}
 	s.env.OnActivity(s.tools.ReadTool, mock.Anything, mock.Anything).Return(record).Maybe()
 	s.env.OnActivity(s.tools.ApprovalDetails, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, c activities.ToolCall) (string, error) { return "details of " + c.Name + " " + string(c.Args), nil }).Maybe()
+		func(_ context.Context, c activities.ToolCall) (string, error) {
+			return "details of " + c.Name + " " + string(c.Args), nil
+		}).Maybe()
 	s.env.OnActivity(s.store.ResolveCustomer, mock.Anything, mock.Anything).Return(
 		activities.CustomerContact{ID: "C-100", Name: "Camille Martin", Email: "camille.martin@example.com", OnFile: true, MatchedBy: "id"}, nil).Maybe()
 	s.env.OnActivity(s.tools.WriteTool, mock.Anything, mock.Anything).Return(record).Maybe()

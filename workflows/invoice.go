@@ -35,7 +35,7 @@ type InvoiceInput struct {
 type InvoicePolicy struct {
 	AutoApproveBelow decimal.Decimal `json:"autoApproveBelow,omitzero"` // in the invoice's currency; default 1000
 	POTolerance      decimal.Decimal `json:"poTolerance,omitzero"`      // fraction of the PO amount; default 0.02
-	Decision         DecisionPolicy `json:"decision,omitzero"`
+	Decision         DecisionPolicy  `json:"decision,omitzero"`
 }
 
 // DefaultInvoicePolicy is the policy of runs whose input sets none.

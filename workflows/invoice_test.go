@@ -385,13 +385,17 @@ func (s *invoiceSuite) TestHardRulesNoApprovalOverrides() {
 	}{
 		"unknown vendor": {func(_ *Invoice, f *activities.InvoiceFacts) { f.Vendor = nil },
 			`vendor "Acme Office Supplies" (tax id "DE811234567") is not in the vendor master; Tandem posts only to vendors in it`},
-		"tax id of another vendor": {func(i *Invoice, _ *activities.InvoiceFacts) { i.VendorName = "Acme Office Supplies Ltd (Cyprus branch)" },
+		"tax id of another vendor": {func(i *Invoice, _ *activities.InvoiceFacts) {
+			i.VendorName = "Acme Office Supplies Ltd (Cyprus branch)"
+		},
 			`the invoice names vendor "Acme Office Supplies Ltd (Cyprus branch)", but its tax id DE811234567 belongs to Acme Office Supplies (V-ACME)`},
 		"negative invoice": {func(i *Invoice, _ *activities.InvoiceFacts) {
 			i.Lines = []InvoiceLine{line("refund", "1", "-9", "-9")}
 			i.Subtotal, i.Tax, i.Total = dec("-9"), decimal.Zero, dec("-9")
 		}, "the invoice's total is -9.00 EUR; an invoice posts a positive amount, and a credit note is its own document type"},
-		"same document": {func(_ *Invoice, f *activities.InvoiceFacts) { f.DuplicateBy, f.PostedBy = "document", "invoice-earlier" },
+		"same document": {func(_ *Invoice, f *activities.InvoiceFacts) {
+			f.DuplicateBy, f.PostedBy = "document", "invoice-earlier"
+		},
 			"this very document was already posted (by invoice-earlier)"},
 	}
 	for name, c := range cases {

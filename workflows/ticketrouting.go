@@ -204,7 +204,7 @@ type TicketReview struct {
 	Decision  *Decision `json:"decision,omitempty"`
 	Edited    bool      `json:"edited"`
 	Sent      bool      `json:"sent"`
-	Reply     string    `json:"reply,omitempty"`   // the reply as sent
+	Reply     string    `json:"reply,omitempty"`  // the reply as sent
 	Unsent    string    `json:"unsent,omitempty"` // why no reply went out without a person saying no
 }
 
