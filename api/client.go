@@ -232,6 +232,9 @@ func (c *Client) StartWith(ctx context.Context, kind Kind, id string, input any,
 		}
 		return c.existing(ctx, kind, id, digest, desc.GetWorkflowExecutionInfo().GetSearchAttributes())
 	}
+	if err != nil && strings.Contains(err.Error(), "no mapping defined for search attribute") {
+		return nil, false, fmt.Errorf("the Temporal namespace has no Tandem search attributes yet; start a Tandem worker once (it registers them), then start the %s again", kind.Name)
+	}
 	if err != nil {
 		return nil, false, fmt.Errorf("start %s %s: %w", kind.Name, id, err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/internal/store"
 	"github.com/tandemhq/tandem/internal/testenv"
+	"github.com/tandemhq/tandem/internal/workers"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -34,7 +35,7 @@ type outage struct {
 	conns         map[net.Conn]bool
 }
 
-func newOutage(t *testing.T, backend string) *outage {
+func newOutage(t testing.TB, backend string) *outage {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	o := &outage{addr: ln.Addr().String(), backend: backend, conns: map[net.Conn]bool{}}
@@ -82,7 +83,7 @@ func (o *outage) down() {
 }
 
 // up serves again on the same address.
-func (o *outage) up(t *testing.T) {
+func (o *outage) up(t testing.TB) {
 	var ln net.Listener
 	require.Eventually(t, func() bool {
 		var err error
@@ -147,6 +148,7 @@ func TestRunsSurviveAModelOutageAndWorkerCrashes(t *testing.T) {
 
 	ctx := context.Background()
 	c := s.Client(t)
+	require.NoError(t, workers.EnsureSearchAttributes(ctx, c, "default"))
 	tc := api.NewClient(c, queue)
 	var started []*api.Run[workflows.TicketRoutingResult]
 	for i := range runs {
@@ -161,13 +163,21 @@ func TestRunsSurviveAModelOutageAndWorkerCrashes(t *testing.T) {
 	}
 	outageStart := time.Now()
 
-	// While the model server is down, a run's status says so.
-	waiting := started[len(started)-1].ID
+	// While the model server is down, the status of a run whose call waits
+	// for it says so, and a run behind it says it is queued.
 	td := &tandem{servers: s, cfg: config.Config{TemporalAddress: s.TemporalAddress, Namespace: "default", TaskQueue: queue,
 		ModelTaskQueue: queue + "-model", OllamaHost: "http://" + proxy.addr, Model: "scripted"}}
+	code, out, stderr := td.starter(t, "status", started[len(started)-1].ID)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, "call queued for a model worker since")
 	require.Eventually(t, func() bool {
-		code, out, _ := td.starter(t, "status", waiting)
-		return code == 0 && strings.Contains(out, "waiting for the model server: the Ollama server at http://"+proxy.addr+" is not answering")
+		for _, run := range started[:12] {
+			code, out, _ := td.starter(t, "status", run.ID)
+			if code == 0 && strings.Contains(out, "waiting for the model server: the Ollama server at http://"+proxy.addr+" is not answering") {
+				return true
+			}
+		}
+		return false
 	}, time.Minute, time.Second, "starter status names the outage")
 
 	time.Sleep(30 * time.Second)

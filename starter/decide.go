@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"github.com/tandemhq/tandem/activities"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"io"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
@@ -193,6 +195,9 @@ func modelWaits(desc *workflowservice.DescribeWorkflowExecutionResponse) []strin
 		switch {
 		case strings.HasPrefix(details, activities.HeartbeatWaiting):
 			out = append(out, details)
+		case pa.GetState() == enumspb.PENDING_ACTIVITY_STATE_SCHEDULED && pa.GetAttempt() <= 1:
+			out = append(out, fmt.Sprintf("%s call queued for a model worker since %s", pa.GetActivityType().GetName(),
+				pa.GetScheduledTime().AsTime().UTC().Format(time.TimeOnly)))
 		case pa.GetAttempt() > 1:
 			why := pa.GetLastFailure().GetMessage()
 			out = append(out, fmt.Sprintf("%s call on attempt %d, retrying after: %s", pa.GetActivityType().GetName(), pa.GetAttempt(), why))
