@@ -100,6 +100,12 @@ func TestTicketRoutingThroughStarter(t *testing.T) {
 	}
 	if dir := os.Getenv("TANDEM_RECORD_HISTORY"); dir != "" {
 		for _, l := range lines {
+			if l.Result.Review != nil && !l.Result.Review.Required {
+				recordHistory(t, c, l.WorkflowID, l.RunID, filepath.Join(dir, "ticket-routing.json"))
+				break
+			}
+		}
+		for _, l := range lines {
 			if l.Result.Review != nil && l.Result.Review.Required {
 				recordHistory(t, c, l.WorkflowID, l.RunID, filepath.Join(dir, "ticket-routing-reviewed.json"))
 				break
