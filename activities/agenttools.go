@@ -23,6 +23,9 @@ type ToolCall struct {
 	Args   json.RawMessage `json:"args"`
 	// ApprovedBy names who approved the call, for tools that need approval.
 	ApprovedBy string `json:"approvedBy,omitempty"`
+	// RequestedBy is who the run is for (a customer id or an email
+	// address), when its starter said.
+	RequestedBy string `json:"requestedBy,omitempty"`
 }
 
 // ToolResult is what a tool observed, kept small: long outputs go to the

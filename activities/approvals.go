@@ -20,10 +20,17 @@ func (t *Tools) ApprovalDetails(ctx context.Context, call ToolCall) (string, err
 		}
 		contact, err := t.Store.contactFor(ctx, a.CustomerID)
 		to := contact.Recipient()
-		if errors.Is(err, errNoCustomer) {
+		switch {
+		case errors.Is(err, errNoCustomer):
 			to = fmt.Sprintf("nobody: there is no customer %s with an address on file, so nothing would be sent", a.CustomerID)
-		} else if err != nil {
+		case err != nil:
 			return "", err
+		case call.RequestedBy == "":
+			to += "; who wrote in is not known to this run"
+		case strings.EqualFold(call.RequestedBy, contact.ID) || strings.EqualFold(call.RequestedBy, contact.Email):
+			to += "; the person who wrote in"
+		default:
+			to += fmt.Sprintf("; NOT the person who wrote in (%s)", call.RequestedBy)
 		}
 		return fmt.Sprintf("To: %s\nSubject: %s\n\n%s", to, a.Subject, a.Body), nil
 	case "issue_refund":

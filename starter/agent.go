@@ -23,6 +23,7 @@ func runAgent(ctx context.Context, cfg config.Config, args []string, out io.Writ
 	fs := newFlagSet("agent", "GOAL...", &cfg)
 	profile := fs.String("profile", "research", "agent profile: "+profileNames())
 	extra := fs.String("context", "", "extra context for the goal")
+	requestedBy := fs.String("for", "", "who the run is for: a customer id or email address (approvers see whether a message goes to them)")
 	sandboxed := fs.Bool("sandbox", false, "record side effects (ledger, outbox, refunds, balances) instead of performing them")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	wait := fs.Bool("wait", true, "follow the run until it ends or waits for an approval")
@@ -46,7 +47,7 @@ func runAgent(ctx context.Context, cfg config.Config, args []string, out io.Writ
 	results := make([]workflows.AgentResult, 1)
 	result := func(i int) any { return &results[i] }
 	outcomes, err := startAll(ctx, c, cfg, []job{{sandbox: *sandboxed, source: *profile,
-		kind: "agent", input: workflows.AgentInput{Goal: goal, Context: *extra, Profile: *profile, Model: modelSettings(cfg)},
+		kind: "agent", input: workflows.AgentInput{Goal: goal, Context: *extra, Profile: *profile, RequestedBy: *requestedBy, Model: modelSettings(cfg)},
 		memo: map[string]any{"profile": *profile}}}, false, result)
 	if err != nil {
 		return err

@@ -30,12 +30,15 @@ const (
 // AgentPolicy.narrowedBy); it can never widen it. State is the run's own
 // continue-as-new state: a run started with it by anyone else is refused.
 type AgentInput struct {
-	Goal    string        `json:"goal"`
-	Context string        `json:"context,omitempty"`
-	Profile string        `json:"profile"`
-	Policy  *AgentPolicy  `json:"policy,omitempty"`
-	Model   ModelSettings `json:"model,omitzero"`
-	State   *AgentState   `json:"state,omitempty"`
+	Goal    string `json:"goal"`
+	Context string `json:"context,omitempty"`
+	Profile string `json:"profile"`
+	// RequestedBy is who the run is for, a customer id or an email address:
+	// an approver of a message sees whether it goes to them.
+	RequestedBy string        `json:"requestedBy,omitempty"`
+	Policy      *AgentPolicy  `json:"policy,omitempty"`
+	Model       ModelSettings `json:"model,omitzero"`
+	State       *AgentState   `json:"state,omitempty"`
 }
 
 // CheckStart refuses, with a sentence, an agent input that no caller may
@@ -87,6 +90,7 @@ type AgentMessage struct {
 // AgentState is what an agent run carries over continue-as-new.
 type AgentState struct {
 	RunKey       string            `json:"runKey"` // the first run's workflow id; keys the transcript in the store
+	RequestedBy  string            `json:"requestedBy,omitempty"`
 	Model        ModelSettings     `json:"model"`
 	Policy       AgentPolicy       `json:"policy"`
 	StartedAt    time.Time         `json:"startedAt"`
@@ -284,7 +288,7 @@ func startAgent(ctx workflow.Context, d *decisions, in AgentInput, st *AgentStat
 		return err
 	}
 	*st = AgentState{
-		RunKey: workflow.GetInfo(ctx).WorkflowExecution.ID, Model: model, Policy: policy,
+		RunKey: workflow.GetInfo(ctx).WorkflowExecution.ID, RequestedBy: in.RequestedBy, Model: model, Policy: policy,
 		StartedAt: workflow.Now(ctx).UTC(), CallsPerTool: map[string]int{}, CompactedAt: -1,
 	}
 	frame := activities.AgentFrame{RunKey: st.RunKey, Goal: in.Goal, Context: in.Context, Profile: profile.Name,
@@ -433,7 +437,7 @@ func approvalDetails(ctx workflow.Context, st *AgentState, tool Tool, args json.
 		Summary: "details for the approver of " + tool.Name})
 	var tools *activities.Tools
 	var details string
-	call := activities.ToolCall{RunKey: st.RunKey, Step: st.Turn + 1, Name: tool.Name, Args: args}
+	call := activities.ToolCall{RunKey: st.RunKey, Step: st.Turn + 1, Name: tool.Name, Args: args, RequestedBy: st.RequestedBy}
 	if err := workflow.ExecuteLocalActivity(lctx, tools.ApprovalDetails, call).Get(ctx, &details); err != nil {
 		return "Details could not be read: " + rootMessage(err)
 	}
