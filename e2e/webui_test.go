@@ -111,6 +111,15 @@ func TestWebUIShowsRunsBySearchAttribute(t *testing.T) {
 	require.Contains(t, details, "look up vendor, ledger and PO")
 	require.Contains(t, details, "decision to ap.clerk, ap.lead")
 	require.Contains(t, details, "Search Attributes")
+
+	// TANDEM_SCREENSHOT_DIR keeps a picture of the waiting run's page, as
+	// the README shows it.
+	if dir := os.Getenv("TANDEM_SCREENSHOT_DIR"); dir != "" {
+		require.NoError(t, chromedp.Do(bctx, chromedp.EmulateViewport(1400, 1000), chromedp.Sleep(time.Second)))
+		png, err := chromedp.Run(bctx, chromedp.CaptureScreenshot())
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "webui-invoice.png"), png, 0o644))
+	}
 }
 
 // waitForVisibility waits until the visibility store answers query.

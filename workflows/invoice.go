@@ -269,7 +269,8 @@ type extractionOutcome struct {
 }
 
 // extractInvoice asks the model for the invoice's fields. An answer that
-// never validates is a failed check for a person to look at, not an error.
+// never validates is a failed hard check, not an error: there is nothing a
+// person could approve for posting.
 func extractInvoice(ctx workflow.Context, model ModelSettings, text string) (*Invoice, extractionOutcome, error) {
 	req := activities.ChatRequest{
 		Purpose: "extract invoice",
@@ -286,7 +287,8 @@ func extractInvoice(ctx workflow.Context, model ModelSettings, text string) (*In
 	err := workflow.ExecuteActivity(withModel(ctx, model, "extract invoice: vendor, number, dates, lines, totals, PO"),
 		new(activities.Model).Chat, req).Get(ctx, &res)
 	if isErrorType(err, activities.ErrModelInvalidAnswer) {
-		return nil, extractionOutcome{check: Check{Name: "extraction", Detail: rootMessage(err)}}, nil
+		return nil, extractionOutcome{check: Check{Name: "extraction", Hard: true,
+			Detail: rootMessage(err) + "; nothing can be posted without the invoice's fields, so enter it by hand"}}, nil
 	}
 	if err != nil {
 		return nil, extractionOutcome{}, err

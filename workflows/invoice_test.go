@@ -226,15 +226,18 @@ func (s *invoiceSuite) TestEmptyInputFailsWithASentence() {
 	s.Equal("the invoice is empty; give its text as document, or a stored document's id as documentId", appErr.Message())
 }
 
-func (s *invoiceSuite) TestExtractionThatNeverValidatesGoesToAPerson() {
+// TestExtractionThatNeverValidatesIsRejected: without the invoice's fields
+// there is nothing to post, so no person is asked to approve it.
+func (s *invoiceSuite) TestExtractionThatNeverValidatesIsRejected() {
 	s.env.OnActivity(s.model.Chat, mock.Anything, mock.Anything).Return(activities.ChatResult{},
 		temporal.NewNonRetryableApplicationError("model m gave no usable answer", activities.ErrModelInvalidAnswer, nil)).Once()
-	decideAfter(s.env, time.Minute, Decision{Approve: false, By: "ap.clerk", Reason: "entered by hand instead"})
 	res := s.run(InvoicePolicy{})
 
 	s.Nil(res.Invoice)
 	s.False(s.check(res, "extraction").Passed)
-	s.Equal("ap.clerk", res.Decision.By)
+	s.Equal(Decision{By: "policy", Reason: "model m gave no usable answer; nothing can be posted without the invoice's fields, so enter it by hand"}, res.Decision)
+	s.Empty(s.notes, "no one is asked")
+	s.Empty(s.posts)
 	s.env.AssertNotCalled(s.T(), "InvoiceFacts", mock.Anything, mock.Anything)
 }
 
