@@ -34,22 +34,7 @@ func TestTheCodecEndpointDecryptsOnlyWithItsToken(t *testing.T) {
 	env := append(os.Environ(), "TEMPORAL_ADDRESS="+s.TemporalAddress, "TANDEM_DB="+filepath.Join(t.TempDir(), "t.db"),
 		"TANDEM_TASK_QUEUE=e2e-codec", "TANDEM_MODEL_TASK_QUEUE=e2e-codec-model", "OLLAMA_HOST="+s.OllamaHost,
 		"TANDEM_CODEC_KEYS=k1="+key, "TANDEM_CODEC_KEY_FILE=", "TANDEM_CODEC_TOKEN_FILE=", "TANDEM_POLICY_FILE=")
-	exits := func(extra ...string) (int, string) {
-		cmd := exec.Command(buildWorker(t))
-		cmd.Env = append(env, extra...)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		require.NoError(t, cmd.Start())
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Fatal("the worker did not exit")
-		}
-		return cmd.ProcessState.ExitCode(), stderr.String()
-	}
+	exits := func(extra ...string) (int, string) { return workerExits(t, append(env, extra...)) }
 	code, stderr := exits("TANDEM_CODEC_ADDR="+addr, "TANDEM_CODEC_TOKEN=")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "worker: the codec endpoint decrypts payloads, so it needs a token; set TANDEM_CODEC_TOKEN or TANDEM_CODEC_TOKEN_FILE")

@@ -1,14 +1,10 @@
 package e2e
 
 import (
-	"bytes"
 	"os"
-	"os/exec"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // TestWorkerRefusesAModelServerThatIsNotLocal starts the real worker with a
@@ -16,22 +12,8 @@ import (
 // connects to anything; listed in TANDEM_MODEL_ENDPOINTS, it gets past that
 // check.
 func TestWorkerRefusesAModelServerThatIsNotLocal(t *testing.T) {
-	worker := buildWorker(t)
 	run := func(env ...string) (int, string) {
-		cmd := exec.Command(worker)
-		cmd.Env = append(os.Environ(), append([]string{"TEMPORAL_ADDRESS=127.0.0.1:1", "TANDEM_DB=" + t.TempDir() + "/t.db"}, env...)...)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		done := make(chan error, 1)
-		require.NoError(t, cmd.Start())
-		go func() { done <- cmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Fatal("the worker did not exit")
-		}
-		return cmd.ProcessState.ExitCode(), stderr.String()
+		return workerExits(t, append(os.Environ(), append([]string{"TEMPORAL_ADDRESS=127.0.0.1:1", "TANDEM_DB=" + t.TempDir() + "/t.db"}, env...)...))
 	}
 	code, stderr := run("OLLAMA_HOST=http://8.8.8.8:11434")
 	assert.Equal(t, 1, code)

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
@@ -130,6 +131,27 @@ func buildStarter(t testing.TB) string {
 func buildWorker(t testing.TB) string {
 	buildStarter(t)
 	return filepath.Join(binDir, "worker")
+}
+
+// workerExits runs the worker command with env until it exits by itself,
+// and returns its exit code and stderr; a worker still running after 30 s
+// fails the test.
+func workerExits(t *testing.T, env []string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(buildWorker(t))
+	cmd.Env = env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("the worker did not exit")
+	}
+	return cmd.ProcessState.ExitCode(), stderr.String()
 }
 
 // starter runs the starter command against this deployment and returns its
