@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/shopspring/decimal"
+	"github.com/tandemhq/tandem/internal/money"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,9 +78,9 @@ type (
 	}
 	// IssueRefundArgs refunds (part of) an order.
 	IssueRefundArgs struct {
-		OrderID string  `json:"orderId"`
-		Amount  float64 `json:"amount"`
-		Reason  string  `json:"reason"`
+		OrderID string          `json:"orderId"`
+		Amount  decimal.Decimal `json:"amount"` // in the order's currency
+		Reason  string          `json:"reason"`
 	}
 )
 
@@ -248,23 +250,44 @@ func (t *Tools) lookupCustomer(ctx context.Context, a LookupCustomerArgs) (ToolR
 }
 
 func (t *Tools) lookupOrder(ctx context.Context, id string) (ToolResult, error) {
-	var customer, item, currency, status, at string
-	var amount float64
-	err := t.Store.DB.QueryRowContext(ctx, `SELECT customer_id, item, amount, currency, status, ordered_at FROM orders WHERE id = ?`,
-		strings.TrimSpace(id)).Scan(&customer, &item, &amount, &currency, &status, &at)
+	o, err := t.Store.order(ctx, t.Store.DB, strings.TrimSpace(id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return ToolResult{Observation: fmt.Sprintf("no order %q", id)}, nil
 	} else if err != nil {
-		return ToolResult{}, fmt.Errorf("look up order %s: %w", id, err)
+		return ToolResult{}, err
 	}
-	var refunded float64
-	_ = t.Store.DB.QueryRowContext(ctx, `SELECT coalesce(sum(amount), 0) FROM refunds WHERE order_id = ?`, id).Scan(&refunded)
-	return ToolResult{Observation: fmt.Sprintf("order %s of customer %s: %s, %.2f %s, ordered %s, status: %s, refunded so far %.2f",
-		id, customer, item, amount, currency, at, status, refunded)}, nil
+	return ToolResult{Observation: fmt.Sprintf("order %s of customer %s: %s, %s, ordered %s, status: %s, refunded so far %s",
+		o.ID, o.Customer, o.Item, money.Format(o.Amount, o.Currency), o.OrderedAt, o.Status, money.Format(o.Refunded, o.Currency))}, nil
+}
+
+// order is an order as refunds and approvals see it.
+type order struct {
+	ID, Customer, Item, Currency, Status, OrderedAt string
+	Amount, Refunded                                decimal.Decimal
+}
+
+// queryRower is a database or a transaction.
+type queryRower interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// order reads an order with what was refunded of it; sql.ErrNoRows when
+// there is none.
+func (s *Store) order(ctx context.Context, q queryRower, id string) (order, error) {
+	o := order{ID: id}
+	var amount, refunded int64
+	err := q.QueryRowContext(ctx, `SELECT customer_id, item, amount_minor, currency, status, ordered_at,
+		(SELECT coalesce(sum(amount_minor), 0) FROM refunds WHERE order_id = orders.id) FROM orders WHERE id = ?`, id).
+		Scan(&o.Customer, &o.Item, &amount, &o.Currency, &o.Status, &o.OrderedAt, &refunded)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return o, fmt.Errorf("look up order %s: %w", id, err)
+	}
+	o.Amount, o.Refunded = money.FromMinor(amount, o.Currency), money.FromMinor(refunded, o.Currency)
+	return o, err
 }
 
 func (t *Tools) orderHistory(ctx context.Context, customerID string) (ToolResult, error) {
-	rows, err := t.Store.DB.QueryContext(ctx, `SELECT id, item, amount, currency, status, ordered_at FROM orders
+	rows, err := t.Store.DB.QueryContext(ctx, `SELECT id, item, amount_minor, currency, status, ordered_at FROM orders
 		WHERE customer_id = ? ORDER BY ordered_at DESC LIMIT 10`, strings.TrimSpace(customerID))
 	if err != nil {
 		return ToolResult{}, fmt.Errorf("list orders of %s: %w", customerID, err)
@@ -273,11 +296,11 @@ func (t *Tools) orderHistory(ctx context.Context, customerID string) (ToolResult
 	var lines []string
 	for rows.Next() {
 		var id, item, currency, status, at string
-		var amount float64
+		var amount int64
 		if err := rows.Scan(&id, &item, &amount, &currency, &status, &at); err != nil {
 			return ToolResult{}, err
 		}
-		lines = append(lines, fmt.Sprintf("%s %s: %s, %.2f %s, %s", at, id, item, amount, currency, status))
+		lines = append(lines, fmt.Sprintf("%s %s: %s, %s, %s", at, id, item, money.Format(money.FromMinor(amount, currency), currency), status))
 	}
 	if len(lines) == 0 {
 		return ToolResult{Observation: fmt.Sprintf("customer %q has no orders", customerID)}, rows.Err()
@@ -288,29 +311,36 @@ func (t *Tools) orderHistory(ctx context.Context, customerID string) (ToolResult
 func (t *Tools) issueRefund(ctx context.Context, key, approvedBy string, a IssueRefundArgs) (ToolResult, error) {
 	var out ToolResult
 	err := t.Store.inTx(ctx, func(tx *sql.Tx) error {
-		var existing float64
-		if err := tx.QueryRowContext(ctx, `SELECT amount FROM refunds WHERE idempotency_key = ?`, key).Scan(&existing); err == nil {
-			out.Observation = fmt.Sprintf("refund %s of %.2f on order %s was already issued", key, existing, a.OrderID)
+		var existing int64
+		var currency string
+		if err := tx.QueryRowContext(ctx, `SELECT r.amount_minor, o.currency FROM refunds r JOIN orders o ON o.id = r.order_id
+			WHERE r.idempotency_key = ?`, key).Scan(&existing, &currency); err == nil {
+			out.Observation = fmt.Sprintf("refund %s of %s on order %s was already issued", key, money.Format(money.FromMinor(existing, currency), currency), a.OrderID)
 			return nil
 		}
-		var amount, refunded float64
-		err := tx.QueryRowContext(ctx, `SELECT amount, (SELECT coalesce(sum(amount), 0) FROM refunds WHERE order_id = orders.id)
-			FROM orders WHERE id = ?`, a.OrderID).Scan(&amount, &refunded)
+		o, err := t.Store.order(ctx, tx, a.OrderID)
 		if errors.Is(err, sql.ErrNoRows) {
 			out.Observation = fmt.Sprintf("no order %q; nothing was refunded", a.OrderID)
 			return nil
 		} else if err != nil {
 			return err
 		}
-		if a.Amount <= 0 || a.Amount > amount-refunded+0.005 {
-			out.Observation = fmt.Sprintf("refund of %.2f refused: order %s has %.2f left to refund", a.Amount, a.OrderID, amount-refunded)
+		left := o.Amount.Sub(o.Refunded)
+		minor, merr := money.ToMinor(a.Amount, o.Currency)
+		switch {
+		case merr != nil:
+			out.Observation = fmt.Sprintf("refund of %s refused: %v", a.Amount, merr)
+			return nil
+		case !a.Amount.IsPositive() || a.Amount.GreaterThan(left):
+			out.Observation = fmt.Sprintf("refund of %s refused: order %s has %s left to refund",
+				money.Format(a.Amount, o.Currency), a.OrderID, money.Format(left, o.Currency))
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO refunds (idempotency_key, order_id, amount, reason, approved_by) VALUES (?, ?, ?, ?, ?)`,
-			key, a.OrderID, a.Amount, a.Reason, cmp.Or(approvedBy, "policy")); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO refunds (idempotency_key, order_id, amount_minor, reason, approved_by) VALUES (?, ?, ?, ?, ?)`,
+			key, a.OrderID, minor, a.Reason, cmp.Or(approvedBy, "policy")); err != nil {
 			return err
 		}
-		out.Observation = fmt.Sprintf("refunded %.2f on order %s (refund %s)", a.Amount, a.OrderID, key)
+		out.Observation = fmt.Sprintf("refunded %s on order %s (refund %s)", money.Format(a.Amount, o.Currency), a.OrderID, key)
 		return nil
 	})
 	return out, err

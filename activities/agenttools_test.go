@@ -83,16 +83,23 @@ func TestIssueRefundOncePerStepAndWithinTheOrder(t *testing.T) {
 	c.ApprovedBy = "support.lead"
 	res, err := tools.WriteTool(ctx, c)
 	require.NoError(t, err)
-	assert.Equal(t, "refunded 59.00 on order O-20931 (refund agent-1/3)", res.Observation)
+	assert.Equal(t, "refunded 59.00 EUR on order O-20931 (refund agent-1/3)", res.Observation)
 	res, err = tools.WriteTool(ctx, c)
 	require.NoError(t, err, "a retried step succeeds")
-	assert.Equal(t, "refund agent-1/3 of 59.00 on order O-20931 was already issued", res.Observation)
+	assert.Equal(t, "refund agent-1/3 of 59.00 EUR on order O-20931 was already issued", res.Observation)
 	assert.Equal(t, 1, count(t, tools.Store.DB, `SELECT count(*) FROM refunds WHERE approved_by = 'support.lead'`))
 
 	c.Step = 4
 	res, err = tools.WriteTool(ctx, c)
 	require.NoError(t, err)
-	assert.Equal(t, "refund of 59.00 refused: order O-20931 has 0.00 left to refund", res.Observation)
+	assert.Equal(t, "refund of 59.00 EUR refused: order O-20931 has 0.00 EUR left to refund", res.Observation)
+
+	c = call("issue_refund", `{"orderId":"O-20412","amount":1.005,"reason":"scratch"}`)
+	c.Step = 5
+	res, err = tools.WriteTool(ctx, c)
+	require.NoError(t, err)
+	assert.Equal(t, "refund of 1.005 refused: 1.005 has more than the 2 minor digits of EUR", res.Observation)
+	assert.Equal(t, 5900, count(t, tools.Store.DB, `SELECT sum(amount_minor) FROM refunds`), "exact cents, once")
 }
 
 func TestSendMessageGoesToTheEmailOnFile(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/tandemhq/tandem/internal/money"
 	"strings"
 )
 
@@ -38,18 +39,15 @@ func (t *Tools) ApprovalDetails(ctx context.Context, call ToolCall) (string, err
 		if err := decodeArgs(call, &a); err != nil {
 			return "", err
 		}
-		var customer, item, currency, status string
-		var amount, refunded float64
-		err := t.Store.DB.QueryRowContext(ctx, `SELECT customer_id, item, amount, currency, status,
-			(SELECT coalesce(sum(amount), 0) FROM refunds WHERE order_id = orders.id) FROM orders WHERE id = ?`, a.OrderID).
-			Scan(&customer, &item, &amount, &currency, &status, &refunded)
+		o, err := t.Store.order(ctx, t.Store.DB, a.OrderID)
 		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Sprintf("Refund %.2f on order %s: there is no such order, so nothing would be refunded.", a.Amount, a.OrderID), nil
+			return fmt.Sprintf("Refund %s on order %s: there is no such order, so nothing would be refunded.", a.Amount, a.OrderID), nil
 		} else if err != nil {
-			return "", fmt.Errorf("look up order %s: %w", a.OrderID, err)
+			return "", err
 		}
-		return fmt.Sprintf("Refund %.2f %s on order %s (%s, %.2f %s, %s) of customer %s; %.2f %s refunded before. Reason: %s",
-			a.Amount, currency, a.OrderID, item, amount, currency, status, customer, refunded, currency, strings.TrimSpace(a.Reason)), nil
+		return fmt.Sprintf("Refund %s on order %s (%s, %s, %s) of customer %s; %s refunded before. Reason: %s",
+			money.Format(a.Amount, o.Currency), a.OrderID, o.Item, money.Format(o.Amount, o.Currency), o.Status, o.Customer,
+			money.Format(o.Refunded, o.Currency), strings.TrimSpace(a.Reason)), nil
 	}
 	return "", nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/shopspring/decimal"
+	"github.com/tandemhq/tandem/internal/money"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,14 +15,14 @@ import (
 
 // Expense is one approved expense record.
 type Expense struct {
-	ID          string    `json:"id"`
-	RequesterID string    `json:"requesterId"`
-	ApproverID  string    `json:"approverId"`
-	Merchant    string    `json:"merchant"`
-	Category    string    `json:"category"`
-	Amount      float64   `json:"amount"`
-	Currency    string    `json:"currency"`
-	ApprovedAt  time.Time `json:"approvedAt"`
+	ID          string          `json:"id"`
+	RequesterID string          `json:"requesterId"`
+	ApproverID  string          `json:"approverId"`
+	Merchant    string          `json:"merchant"`
+	Category    string          `json:"category"`
+	Amount      decimal.Decimal `json:"amount"`
+	Currency    string          `json:"currency"`
+	ApprovedAt  time.Time       `json:"approvedAt"`
 }
 
 // Access is one use of a resource by an employee.
@@ -56,7 +58,7 @@ const sqliteTime = "2006-01-02 15:04:05"
 func (s *Store) LoadComplianceRecords(ctx context.Context, p Period) (ComplianceRecords, error) {
 	var recs ComplianceRecords
 	from, to := p.From.UTC().Format(sqliteTime), p.To.UTC().Format(sqliteTime)
-	rows, err := s.DB.QueryContext(ctx, `SELECT id, requester_id, approver_id, merchant, category, amount, currency, approved_at
+	rows, err := s.DB.QueryContext(ctx, `SELECT id, requester_id, approver_id, merchant, category, amount_minor, currency, approved_at
 		FROM expenses WHERE approved_at >= ? AND approved_at < ? ORDER BY approved_at, id`, from, to)
 	if err != nil {
 		return recs, fmt.Errorf("load expenses of %s: %w", p, err)
@@ -64,10 +66,12 @@ func (s *Store) LoadComplianceRecords(ctx context.Context, p Period) (Compliance
 	for rows.Next() {
 		var e Expense
 		var at string
-		if err := rows.Scan(&e.ID, &e.RequesterID, &e.ApproverID, &e.Merchant, &e.Category, &e.Amount, &e.Currency, &at); err != nil {
+		var minor int64
+		if err := rows.Scan(&e.ID, &e.RequesterID, &e.ApproverID, &e.Merchant, &e.Category, &minor, &e.Currency, &at); err != nil {
 			rows.Close()
 			return recs, err
 		}
+		e.Amount = money.FromMinor(minor, e.Currency)
 		e.ApprovedAt, _ = time.Parse(sqliteTime, at)
 		recs.Expenses = append(recs.Expenses, e)
 	}

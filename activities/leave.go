@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/shopspring/decimal"
 )
 
 // Employee is an HR record.
@@ -40,11 +41,11 @@ type TeamLeave struct {
 
 // LeaveFacts is what the HR store knows about a request.
 type LeaveFacts struct {
-	Employee        Employee    `json:"employee"`
-	SecondManagerID string      `json:"secondManagerId,omitempty"` // the manager's manager
-	Balance         float64     `json:"balance"`                   // days left of the requested type
-	Blackouts       []Blackout  `json:"blackouts"`                 // blackouts the request overlaps
-	TeamLeave       []TeamLeave `json:"teamLeave"`                 // teammates' approved leave it overlaps
+	Employee        Employee        `json:"employee"`
+	SecondManagerID string          `json:"secondManagerId,omitempty"` // the manager's manager
+	Balance         decimal.Decimal `json:"balance"`                   // days left of the requested type, in half days
+	Blackouts       []Blackout      `json:"blackouts"`                 // blackouts the request overlaps
+	TeamLeave       []TeamLeave     `json:"teamLeave"`                 // teammates' approved leave it overlaps
 }
 
 // LeaveFacts looks up the employee, their managers, balance, and what the
@@ -69,7 +70,9 @@ func (s *Store) LeaveFacts(ctx context.Context, req LeaveFactsRequest) (LeaveFac
 	}
 	f.SecondManagerID = second.String
 
-	err = s.DB.QueryRowContext(ctx, `SELECT days FROM leave_balances WHERE employee_id = ? AND leave_type = ?`, req.EmployeeID, req.Type).Scan(&f.Balance)
+	var halfDays int64
+	err = s.DB.QueryRowContext(ctx, `SELECT half_days FROM leave_balances WHERE employee_id = ? AND leave_type = ?`, req.EmployeeID, req.Type).Scan(&halfDays)
+	f.Balance = days(halfDays)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return f, fmt.Errorf("look up the %s balance of %s: %w", req.Type, req.EmployeeID, err)
 	}
@@ -122,10 +125,13 @@ type LeaveOutcome struct {
 
 // LeaveRecord is what recording a decision changed.
 type LeaveRecord struct {
-	BalanceAfter *float64 `json:"balanceAfter,omitempty"` // set when approved leave used a balance
-	Notified     string   `json:"notified"`               // outbox key of the notification
-	Sandbox      bool     `json:"sandbox,omitempty"`      // simulated: nothing was written
+	BalanceAfter *decimal.Decimal `json:"balanceAfter,omitempty"` // set when approved leave used a balance
+	Notified     string           `json:"notified"`               // outbox key of the notification
+	Sandbox      bool             `json:"sandbox,omitempty"`      // simulated: nothing was written
 }
+
+// days is a number of half days, in days.
+func days(halfDays int64) decimal.Decimal { return decimal.New(halfDays*5, -1) }
 
 // RecordLeave records a decision in one transaction, once per idempotency
 // key: on approval the leave goes on the calendar and the balance goes down;
@@ -138,23 +144,24 @@ func (s *Store) RecordLeave(ctx context.Context, o LeaveOutcome) (LeaveRecord, e
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if o.Approved {
-			res, err := tx.ExecContext(ctx, `INSERT INTO leave_requests (idempotency_key, employee_id, leave_type, start_date, end_date, days, status, decided_by)
+			res, err := tx.ExecContext(ctx, `INSERT INTO leave_requests (idempotency_key, employee_id, leave_type, start_date, end_date, half_days, status, decided_by)
 				VALUES (?, ?, ?, ?, ?, ?, 'approved', ?) ON CONFLICT (idempotency_key) DO NOTHING`,
-				o.IdempotencyKey, o.EmployeeID, o.Type, o.Start, o.End, o.Days, o.DecidedBy)
+				o.IdempotencyKey, o.EmployeeID, o.Type, o.Start, o.End, 2*o.Days, o.DecidedBy)
 			if err != nil {
 				return fmt.Errorf("record approved leave %s: %w", o.IdempotencyKey, err)
 			}
 			if n, _ := res.RowsAffected(); n == 1 && o.Type != "unpaid" {
-				if _, err := tx.ExecContext(ctx, `UPDATE leave_balances SET days = days - ? WHERE employee_id = ? AND leave_type = ?`,
-					o.Days, o.EmployeeID, o.Type); err != nil {
+				if _, err := tx.ExecContext(ctx, `UPDATE leave_balances SET half_days = half_days - ? WHERE employee_id = ? AND leave_type = ?`,
+					2*o.Days, o.EmployeeID, o.Type); err != nil {
 					return fmt.Errorf("update the %s balance of %s: %w", o.Type, o.EmployeeID, err)
 				}
 			}
 			if o.Type != "unpaid" {
-				var after float64
-				if err := tx.QueryRowContext(ctx, `SELECT days FROM leave_balances WHERE employee_id = ? AND leave_type = ?`,
+				var after int64
+				if err := tx.QueryRowContext(ctx, `SELECT half_days FROM leave_balances WHERE employee_id = ? AND leave_type = ?`,
 					o.EmployeeID, o.Type).Scan(&after); err == nil {
-					rec.BalanceAfter = &after
+					left := days(after)
+					rec.BalanceAfter = &left
 				}
 			}
 		}

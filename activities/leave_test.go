@@ -22,7 +22,7 @@ func TestLeaveFacts(t *testing.T) {
 	assert.Equal(t, "Lena Fischer", f.Employee.Name)
 	assert.Equal(t, "E-100", f.Employee.ManagerID)
 	assert.Equal(t, "E-CEO", f.SecondManagerID)
-	assert.Equal(t, 18.0, f.Balance)
+	assert.Equal(t, "18", f.Balance.String())
 	require.Len(t, f.TeamLeave, 1, "Aisha's approved leave overlaps")
 	assert.Equal(t, "Aisha Khan", f.TeamLeave[0].EmployeeName)
 	assert.Empty(t, f.Blackouts)
@@ -48,11 +48,11 @@ func TestRecordLeaveOnce(t *testing.T) {
 	rec, err := s.RecordLeave(ctx, o)
 	require.NoError(t, err)
 	require.NotNil(t, rec.BalanceAfter)
-	assert.Equal(t, 13.0, *rec.BalanceAfter)
+	assert.Equal(t, "13", rec.BalanceAfter.String())
 
 	again, err := s.RecordLeave(ctx, o)
 	require.NoError(t, err, "a retried record succeeds")
-	assert.Equal(t, 13.0, *again.BalanceAfter, "and takes the days once")
+	assert.Equal(t, "13", again.BalanceAfter.String(), "and takes the days once")
 	assert.Equal(t, 1, count(t, s.DB, `SELECT count(*) FROM leave_requests WHERE idempotency_key = 'leave-1'`))
 	assert.Equal(t, 1, count(t, s.DB, `SELECT count(*) FROM outbox WHERE workflow_id = 'leave-1'`))
 
@@ -63,5 +63,9 @@ func TestRecordLeaveOnce(t *testing.T) {
 	assert.Nil(t, rec.BalanceAfter)
 	assert.Equal(t, 0, count(t, s.DB, `SELECT count(*) FROM leave_requests WHERE idempotency_key = 'leave-2'`), "a rejection is not on the calendar")
 	assert.Equal(t, 1, count(t, s.DB, `SELECT count(*) FROM outbox WHERE workflow_id = 'leave-2' AND body LIKE '%rejected by E-100. release week'`))
-	assert.Equal(t, 2, count(t, s.DB, `SELECT CAST(days AS INTEGER) FROM leave_balances WHERE employee_id = 'E-102' AND leave_type = 'annual'`))
+	assert.Equal(t, 4, count(t, s.DB, `SELECT half_days FROM leave_balances WHERE employee_id = 'E-102' AND leave_type = 'annual'`), "2 days, untouched")
+
+	half, err := s.LeaveFacts(ctx, LeaveFactsRequest{EmployeeID: "E-202", Type: "annual", Start: day(30), End: day(31)})
+	require.NoError(t, err)
+	assert.Equal(t, "20.5", half.Balance.String(), "balances keep half days exactly")
 }

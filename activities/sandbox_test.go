@@ -38,7 +38,7 @@ func TestSandboxRecordsSideEffectsInsteadOfPerformingThem(t *testing.T) {
 	assert.Equal(t, 0, count(t, s.DB, `SELECT count(*) FROM outbox`))
 	assert.Equal(t, 0, count(t, s.DB, `SELECT count(*) FROM refunds`))
 	assert.Equal(t, 0, count(t, s.DB, `SELECT count(*) FROM leave_requests WHERE idempotency_key = 'leave-1'`))
-	assert.Equal(t, 18, count(t, s.DB, `SELECT CAST(days AS INTEGER) FROM leave_balances WHERE employee_id = 'E-101' AND leave_type = 'annual'`))
+	assert.Equal(t, 36, count(t, s.DB, `SELECT half_days FROM leave_balances WHERE employee_id = 'E-101' AND leave_type = 'annual'`), "18 days, untouched")
 	assert.Equal(t, 4, count(t, s.DB, `SELECT count(*) FROM sandbox_effects`), "one record per effect, once")
 	assert.Equal(t, 1, count(t, s.DB, `SELECT count(*) FROM sandbox_effects WHERE kind = 'ledger' AND effect LIKE '%"invoiceNumber":"X-1"%'`))
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -46,10 +47,10 @@ func TestLeaveApprovedByTheManagerThroughTheStarter(t *testing.T) {
 	db, err := store.Open(context.Background(), td.dbPath)
 	require.NoError(t, err)
 	defer db.Close()
-	var balance float64
-	require.NoError(t, db.QueryRow(`SELECT days FROM leave_balances WHERE employee_id = 'E-101' AND leave_type = 'annual'`).Scan(&balance))
-	assert.Equal(t, 18-float64(done.Days), balance)
-	assert.Equal(t, balance, *done.Record.BalanceAfter)
+	var halfDays int
+	require.NoError(t, db.QueryRow(`SELECT half_days FROM leave_balances WHERE employee_id = 'E-101' AND leave_type = 'annual'`).Scan(&halfDays))
+	assert.Equal(t, 2*(18-done.Days), halfDays, "whole days taken, in half days")
+	assert.Equal(t, fmt.Sprint(18-done.Days), done.Record.BalanceAfter.String())
 	var notes int
 	require.NoError(t, db.QueryRow(`SELECT count(*) FROM outbox WHERE workflow_id = ? AND recipients = 'E-101'`, l.WorkflowID).Scan(&notes))
 	assert.Equal(t, 1, notes)

@@ -92,7 +92,7 @@ func printLeave(out io.Writer, source, id string, res workflows.LeaveResult) {
 	case res.Record.Sandbox:
 		fmt.Fprintf(out, "  sandbox: the calendar, the balance and the notification were recorded, not written\n")
 	case res.Record.BalanceAfter != nil:
-		fmt.Fprintf(out, "  balance now %g days · employee notified\n", *res.Record.BalanceAfter)
+		fmt.Fprintf(out, "  balance now %s days · employee notified\n", res.Record.BalanceAfter)
 	default:
 		fmt.Fprintf(out, "  employee notified\n")
 	}

@@ -28,15 +28,16 @@ INSERT OR IGNORE INTO employees (id, name, team, role, manager_id) VALUES
     ('E-201',  'Jon Park',      'finance',     'accountant','E-200'),
     ('E-202',  'Eva Lindqvist', 'finance',     'accountant','E-200');
 
-INSERT OR IGNORE INTO leave_balances (employee_id, leave_type, days) VALUES
-    ('E-101', 'annual', 18), ('E-101', 'sick', 10),
-    ('E-102', 'annual', 2),  ('E-102', 'sick', 10),
-    ('E-103', 'annual', 25), ('E-103', 'sick', 10),
-    ('E-201', 'annual', 12), ('E-202', 'annual', 20);
+-- Leave is counted in half days: 36 half days are 18 days.
+INSERT OR IGNORE INTO leave_balances (employee_id, leave_type, half_days) VALUES
+    ('E-101', 'annual', 36), ('E-101', 'sick', 20),
+    ('E-102', 'annual', 4),  ('E-102', 'sick', 20),
+    ('E-103', 'annual', 50), ('E-103', 'sick', 20),
+    ('E-201', 'annual', 24), ('E-202', 'annual', 41);
 
 -- Approved leave already on the team calendar.
-INSERT OR IGNORE INTO leave_requests (idempotency_key, employee_id, leave_type, start_date, end_date, days, status, decided_by) VALUES
-    ('seed-leave-1', 'E-103', 'annual', date('now', '+40 days'), date('now', '+44 days'), 5, 'approved', 'E-100');
+INSERT OR IGNORE INTO leave_requests (idempotency_key, employee_id, leave_type, start_date, end_date, half_days, status, decided_by) VALUES
+    ('seed-leave-1', 'E-103', 'annual', date('now', '+40 days'), date('now', '+44 days'), 10, 'approved', 'E-100');
 
 INSERT OR IGNORE INTO leave_blackouts (start_date, end_date, reason)
     SELECT date('now', '+70 days'), date('now', '+76 days'), 'quarter-end close and release freeze'
@@ -49,19 +50,20 @@ INSERT OR IGNORE INTO role_permissions (role, resource) VALUES
     ('executive', 'budget'), ('executive', 'hr-portal');
 
 -- Expenses of the last week: most are routine; some break a rule.
-INSERT OR IGNORE INTO expenses (id, requester_id, approver_id, merchant, category, amount, currency, approved_at) VALUES
-    ('X-001', 'E-101', 'E-100', 'Deutsche Bahn',     'travel',   89.90,  'EUR', datetime('now', '-6 days', 'start of day', '+10 hours')),
-    ('X-002', 'E-102', 'E-100', 'Hotel Adlon',       'travel',   412.00, 'EUR', datetime('now', '-6 days', 'start of day', '+11 hours')),
-    ('X-003', 'E-201', 'E-200', 'Office Depot',      'supplies', 64.20,  'EUR', datetime('now', '-5 days', 'start of day', '+9 hours')),
-    ('X-004', 'E-200', 'E-200', 'Steakhouse Royal',  'meals',    780.00, 'EUR', datetime('now', '-5 days', 'start of day', '+14 hours')),
-    ('X-005', 'E-103', 'E-100', 'Apple Store',       'hardware', 6400.00,'EUR', datetime('now', '-4 days', 'start of day', '+15 hours')),
-    ('X-006', 'E-102', 'E-100', 'Conrad Electronic', 'hardware', 995.00, 'EUR', datetime('now', '-4 days', 'start of day', '+10 hours')),
-    ('X-007', 'E-102', 'E-100', 'Conrad Electronic', 'hardware', 990.00, 'EUR', datetime('now', '-4 days', 'start of day', '+10 hours', '+20 minutes')),
-    ('X-008', 'E-202', 'E-200', 'Lufthansa',         'travel',   560.00, 'EUR', datetime('now', '-3 days', 'start of day', '+23 hours', '+30 minutes')),
-    ('X-009', 'E-101', 'E-100', 'Uber',              'travel',   23.40,  'EUR', datetime('now', '-2 days', 'start of day', '+12 hours')),
-    ('X-010', 'E-201', 'E-200', 'Staples',           'supplies', 38.75,  'EUR', datetime('now', '-2 days', 'start of day', '+16 hours')),
-    ('X-011', 'E-103', 'E-100', 'Udemy',             'training', 129.00, 'EUR', datetime('now', '-1 days', 'start of day', '+11 hours')),
-    ('X-012', 'E-202', 'E-200', 'Deutsche Bahn',     'travel',   145.60, 'EUR', datetime('now', '-1 days', 'start of day', '+9 hours'));
+-- Amounts are whole minor units (cents).
+INSERT OR IGNORE INTO expenses (id, requester_id, approver_id, merchant, category, amount_minor, currency, approved_at) VALUES
+    ('X-001', 'E-101', 'E-100', 'Deutsche Bahn',     'travel', 8990, 'EUR', datetime('now', '-6 days', 'start of day', '+10 hours')),
+    ('X-002', 'E-102', 'E-100', 'Hotel Adlon',       'travel', 41200, 'EUR', datetime('now', '-6 days', 'start of day', '+11 hours')),
+    ('X-003', 'E-201', 'E-200', 'Office Depot',      'supplies', 6420, 'EUR', datetime('now', '-5 days', 'start of day', '+9 hours')),
+    ('X-004', 'E-200', 'E-200', 'Steakhouse Royal',  'meals', 78000, 'EUR', datetime('now', '-5 days', 'start of day', '+14 hours')),
+    ('X-005', 'E-103', 'E-100', 'Apple Store',       'hardware', 640000, 'EUR', datetime('now', '-4 days', 'start of day', '+15 hours')),
+    ('X-006', 'E-102', 'E-100', 'Conrad Electronic', 'hardware', 99500, 'EUR', datetime('now', '-4 days', 'start of day', '+10 hours')),
+    ('X-007', 'E-102', 'E-100', 'Conrad Electronic', 'hardware', 99000, 'EUR', datetime('now', '-4 days', 'start of day', '+10 hours', '+20 minutes')),
+    ('X-008', 'E-202', 'E-200', 'Lufthansa',         'travel', 56000, 'EUR', datetime('now', '-3 days', 'start of day', '+23 hours', '+30 minutes')),
+    ('X-009', 'E-101', 'E-100', 'Uber',              'travel', 2340, 'EUR', datetime('now', '-2 days', 'start of day', '+12 hours')),
+    ('X-010', 'E-201', 'E-200', 'Staples',           'supplies', 3875, 'EUR', datetime('now', '-2 days', 'start of day', '+16 hours')),
+    ('X-011', 'E-103', 'E-100', 'Udemy',             'training', 12900, 'EUR', datetime('now', '-1 days', 'start of day', '+11 hours')),
+    ('X-012', 'E-202', 'E-200', 'Deutsche Bahn',     'travel', 14560, 'EUR', datetime('now', '-1 days', 'start of day', '+9 hours'));
 
 INSERT OR IGNORE INTO access_records (id, employee_id, resource, action, accessed_at) VALUES
     ('A-001', 'E-101', 'source-code', 'read',  datetime('now', '-6 days', 'start of day', '+9 hours')),
@@ -77,8 +79,8 @@ INSERT OR IGNORE INTO customers (id, name, email, tier, since) VALUES
     ('C-200', 'Northwind Traders', 'ops@northwind.example',      'business', '2021-09-01'),
     ('C-300', 'Priya Raman',       'priya@example.org',          'premium',  '2022-02-17');
 
-INSERT OR IGNORE INTO orders (id, customer_id, item, amount, currency, status, ordered_at) VALUES
-    ('O-20931', 'C-100', 'Desk lamp "Aurora"',        59.00,  'EUR', 'shipped, tracking stalled 6 days', date('now', '-14 days')),
-    ('O-20412', 'C-100', 'Notebook set',               18.50,  'EUR', 'delivered',                        date('now', '-60 days')),
-    ('O-10482', 'C-200', 'Team plan, March',           49.00,  'EUR', 'charged twice',                    date('now', '-30 days')),
-    ('O-30001', 'C-300', 'Noise-cancelling headphones', 249.00, 'EUR', 'delivered',                       date('now', '-5 days'));
+INSERT OR IGNORE INTO orders (id, customer_id, item, amount_minor, currency, status, ordered_at) VALUES
+    ('O-20931', 'C-100', 'Desk lamp "Aurora"', 5900, 'EUR', 'shipped, tracking stalled 6 days', date('now', '-14 days')),
+    ('O-20412', 'C-100', 'Notebook set', 1850, 'EUR', 'delivered',                        date('now', '-60 days')),
+    ('O-10482', 'C-200', 'Team plan, March', 4900, 'EUR', 'charged twice',                    date('now', '-30 days')),
+    ('O-30001', 'C-300', 'Noise-cancelling headphones', 24900, 'EUR', 'delivered',                       date('now', '-5 days'));

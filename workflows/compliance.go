@@ -3,6 +3,7 @@ package workflows
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/tandemhq/tandem/internal/money"
 	"sort"
 	"strings"
 	"time"
@@ -238,8 +239,8 @@ func recordDescriptions(recs activities.ComplianceRecords, hits []activities.Rul
 	}
 	out := map[string]string{}
 	for _, e := range recs.Expenses {
-		out[e.ID] = fmt.Sprintf("%s: expense of %.2f %s at %s (%s), requested by %s, approved by %s on %s; rule hits: %s",
-			e.ID, e.Amount, e.Currency, e.Merchant, e.Category, e.RequesterID, e.ApproverID, e.ApprovedAt.UTC().Format("Mon 2006-01-02 15:04"), orNone(rules[e.ID]))
+		out[e.ID] = fmt.Sprintf("%s: expense of %s at %s (%s), requested by %s, approved by %s on %s; rule hits: %s",
+			e.ID, money.Format(e.Amount, e.Currency), e.Merchant, e.Category, e.RequesterID, e.ApproverID, e.ApprovedAt.UTC().Format("Mon 2006-01-02 15:04"), orNone(rules[e.ID]))
 	}
 	for _, a := range recs.Access {
 		out[a.ID] = fmt.Sprintf("%s: %s (%s) did %s on %s at %s; rule hits: %s",

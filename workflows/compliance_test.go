@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/suite"
 
 	"github.com/stretchr/testify/assert"
@@ -29,14 +30,14 @@ func sampleRecords() activities.ComplianceRecords {
 	}
 	return activities.ComplianceRecords{
 		Expenses: []activities.Expense{
-			{ID: "X-1", RequesterID: "E-1", ApproverID: "E-9", Merchant: "Rail", Amount: 90, Currency: "EUR", ApprovedAt: at(0, 10, 0)},
-			{ID: "X-2", RequesterID: "E-9", ApproverID: "E-9", Merchant: "Steakhouse", Amount: 780, Currency: "EUR", ApprovedAt: at(1, 14, 0)},
-			{ID: "X-3", RequesterID: "E-3", ApproverID: "E-9", Merchant: "Apple", Amount: 6400, Currency: "EUR", ApprovedAt: at(2, 15, 0)},
-			{ID: "X-4", RequesterID: "E-2", ApproverID: "E-9", Merchant: "Conrad", Amount: 995, Currency: "EUR", ApprovedAt: at(2, 10, 0)},
-			{ID: "X-5", RequesterID: "E-2", ApproverID: "E-9", Merchant: "Conrad", Amount: 990, Currency: "EUR", ApprovedAt: at(2, 10, 20)},
-			{ID: "X-6", RequesterID: "E-4", ApproverID: "E-8", Merchant: "Lufthansa", Amount: 560, Currency: "EUR", ApprovedAt: at(3, 23, 30)},
-			{ID: "X-7", RequesterID: "E-1", ApproverID: "E-9", Merchant: "Uber", Amount: 23, Currency: "EUR", ApprovedAt: at(5, 12, 0)},
-			{ID: "X-8", RequesterID: "E-5", ApproverID: "E-9", Merchant: "Rail", Amount: 45, Currency: "EUR", ApprovedAt: at(4, 9, 0)},
+			{ID: "X-1", RequesterID: "E-1", ApproverID: "E-9", Merchant: "Rail", Amount: decimal.NewFromInt(90), Currency: "EUR", ApprovedAt: at(0, 10, 0)},
+			{ID: "X-2", RequesterID: "E-9", ApproverID: "E-9", Merchant: "Steakhouse", Amount: decimal.NewFromInt(780), Currency: "EUR", ApprovedAt: at(1, 14, 0)},
+			{ID: "X-3", RequesterID: "E-3", ApproverID: "E-9", Merchant: "Apple", Amount: decimal.NewFromInt(6400), Currency: "EUR", ApprovedAt: at(2, 15, 0)},
+			{ID: "X-4", RequesterID: "E-2", ApproverID: "E-9", Merchant: "Conrad", Amount: decimal.NewFromInt(995), Currency: "EUR", ApprovedAt: at(2, 10, 0)},
+			{ID: "X-5", RequesterID: "E-2", ApproverID: "E-9", Merchant: "Conrad", Amount: decimal.NewFromInt(990), Currency: "EUR", ApprovedAt: at(2, 10, 20)},
+			{ID: "X-6", RequesterID: "E-4", ApproverID: "E-8", Merchant: "Lufthansa", Amount: decimal.NewFromInt(560), Currency: "EUR", ApprovedAt: at(3, 23, 30)},
+			{ID: "X-7", RequesterID: "E-1", ApproverID: "E-9", Merchant: "Uber", Amount: decimal.NewFromInt(23), Currency: "EUR", ApprovedAt: at(5, 12, 0)},
+			{ID: "X-8", RequesterID: "E-5", ApproverID: "E-9", Merchant: "Rail", Amount: decimal.NewFromInt(45), Currency: "EUR", ApprovedAt: at(4, 9, 0)},
 		},
 		Access: []activities.Access{
 			{ID: "A-1", EmployeeID: "E-1", Role: "engineer", Resource: "ci", Action: "write", AccessedAt: at(0, 9, 0), Allowed: true},

@@ -2,6 +2,8 @@ package workflows
 
 import (
 	"fmt"
+	"github.com/shopspring/decimal"
+	"github.com/tandemhq/tandem/internal/money"
 	"slices"
 	"sort"
 	"time"
@@ -11,15 +13,16 @@ import (
 
 // ComplianceRules are the deterministic rules compliance monitoring applies.
 type ComplianceRules struct {
-	ReviewAbove float64       `json:"reviewAbove"` // expenses above this need review
-	SplitLimit  float64       `json:"splitLimit"`  // approval limit that split purchases stay under
-	SplitWindow time.Duration `json:"splitWindow"` // purchases this close together count as one
-	WorkStart   int           `json:"workStart"`   // first hour of the working day (UTC)
-	WorkEnd     int           `json:"workEnd"`     // hour the working day ends (UTC)
+	ReviewAbove decimal.Decimal `json:"reviewAbove"` // expenses above this need review
+	SplitLimit  decimal.Decimal `json:"splitLimit"`  // approval limit that split purchases stay under
+	SplitWindow time.Duration   `json:"splitWindow"` // purchases this close together count as one
+	WorkStart   int             `json:"workStart"`   // first hour of the working day (UTC)
+	WorkEnd     int             `json:"workEnd"`     // hour the working day ends (UTC)
 }
 
 // DefaultComplianceRules are the rules of runs whose input sets none.
-var DefaultComplianceRules = ComplianceRules{ReviewAbove: 1000, SplitLimit: 1000, SplitWindow: 24 * time.Hour, WorkStart: 7, WorkEnd: 20}
+var DefaultComplianceRules = ComplianceRules{ReviewAbove: decimal.NewFromInt(1000), SplitLimit: decimal.NewFromInt(1000),
+	SplitWindow: 24 * time.Hour, WorkStart: 7, WorkEnd: 20}
 
 // The rule names, as they appear in reports.
 const (
@@ -37,11 +40,11 @@ func applyComplianceRules(recs activities.ComplianceRecords, r ComplianceRules) 
 		hits = append(hits, activities.RuleHit{Rule: rule, RecordID: id, Detail: fmt.Sprintf(format, args...)})
 	}
 	for _, e := range recs.Expenses {
-		if e.Amount > r.ReviewAbove {
-			hit(RuleAmount, e.ID, "%.2f %s at %s is over %.2f", e.Amount, e.Currency, e.Merchant, r.ReviewAbove)
+		if e.Amount.GreaterThan(r.ReviewAbove) {
+			hit(RuleAmount, e.ID, "%s at %s is over %s", money.Format(e.Amount, e.Currency), e.Merchant, money.Fixed(r.ReviewAbove, e.Currency))
 		}
 		if e.RequesterID == e.ApproverID {
-			hit(RuleSelfApproval, e.ID, "%s approved their own expense of %.2f %s", e.ApproverID, e.Amount, e.Currency)
+			hit(RuleSelfApproval, e.ID, "%s approved their own expense of %s", e.ApproverID, money.Format(e.Amount, e.Currency))
 		}
 		at := e.ApprovedAt.UTC()
 		if wd := at.Weekday(); wd == time.Saturday || wd == time.Sunday || at.Hour() < r.WorkStart || at.Hour() >= r.WorkEnd {
@@ -64,7 +67,7 @@ func splitPurchases(expenses []activities.Expense, r ComplianceRules) []activiti
 	groups := map[key][]activities.Expense{}
 	var order []key
 	for _, e := range expenses {
-		if e.Amount >= r.SplitLimit {
+		if !e.Amount.LessThan(r.SplitLimit) {
 			continue
 		}
 		k := key{e.RequesterID, e.Merchant}
@@ -80,14 +83,15 @@ func splitPurchases(expenses []activities.Expense, r ComplianceRules) []activiti
 		for i := range g {
 			sum, ids := g[i].Amount, []string{g[i].ID}
 			for j := i + 1; j < len(g) && g[j].ApprovedAt.Sub(g[i].ApprovedAt) <= r.SplitWindow; j++ {
-				sum += g[j].Amount
+				sum = sum.Add(g[j].Amount)
 				ids = append(ids, g[j].ID)
 			}
-			if len(ids) > 1 && sum > r.SplitLimit {
+			if len(ids) > 1 && sum.GreaterThan(r.SplitLimit) {
 				for _, id := range ids {
 					if !slices.ContainsFunc(hits, func(h activities.RuleHit) bool { return h.RecordID == id }) {
 						hits = append(hits, activities.RuleHit{Rule: RuleSplit, RecordID: id, Detail: fmt.Sprintf(
-							"%s bought at %s %d times within %s for %.2f together, each under %.2f", k.requester, k.merchant, len(ids), r.SplitWindow, sum, r.SplitLimit)})
+							"%s bought at %s %d times within %s for %s together, each under %s", k.requester, k.merchant, len(ids), r.SplitWindow,
+							money.Format(sum, g[i].Currency), money.Fixed(r.SplitLimit, g[i].Currency))})
 					}
 				}
 			}

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"github.com/shopspring/decimal"
 	"slices"
 	"strings"
 	"time"
@@ -220,10 +221,10 @@ func leaveChecks(req LeaveRequest, facts activities.LeaveFacts, days int, start,
 	switch {
 	case req.Type == "unpaid":
 		balance.Passed, balance.Detail = true, "unpaid leave uses no balance"
-	case float64(days) > facts.Balance:
-		balance.Detail = fmt.Sprintf("%s asks for %d days of %s leave but has %g left", facts.Employee.Name, days, req.Type, facts.Balance)
+	case decimal.NewFromInt(int64(days)).GreaterThan(facts.Balance):
+		balance.Detail = fmt.Sprintf("%s asks for %d days of %s leave but has %s left", facts.Employee.Name, days, req.Type, facts.Balance)
 	default:
-		balance.Passed, balance.Detail = true, fmt.Sprintf("%d of %g days of %s leave", days, facts.Balance, req.Type)
+		balance.Passed, balance.Detail = true, fmt.Sprintf("%d of %s days of %s leave", days, facts.Balance, req.Type)
 	}
 
 	notice := Check{Name: "notice"}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/suite"
@@ -47,7 +48,7 @@ func (s *leaveSuite) SetupTest() {
 func lenaFacts() activities.LeaveFacts {
 	return activities.LeaveFacts{
 		Employee:        activities.Employee{ID: "E-101", Name: "Lena Fischer", Team: "engineering", ManagerID: "E-100"},
-		SecondManagerID: "E-CEO", Balance: 18,
+		SecondManagerID: "E-CEO", Balance: decimal.NewFromInt(18),
 	}
 }
 
@@ -107,7 +108,7 @@ func (s *leaveSuite) TestManagerRejectsWithAComment() {
 
 func (s *leaveSuite) TestShortBalanceIsRejectedWithoutAskingOrCallingTheModel() {
 	f := lenaFacts()
-	f.Balance = 2
+	f.Balance = decimal.NewFromInt(2)
 	s.expectFacts(f)
 	res := s.run(request())
 
