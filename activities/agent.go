@@ -5,12 +5,12 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"github.com/tandemhq/tandem/internal/text"
 	"strings"
 
 	"github.com/ollama/ollama/api"
 
 	"github.com/tandemhq/tandem/internal/schema"
+	"github.com/tandemhq/tandem/internal/text"
 )
 
 // Turn is one entry of an agent's transcript.

@@ -7,12 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/shopspring/decimal"
-	"github.com/tandemhq/tandem/internal/money"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/shopspring/decimal"
+
+	"github.com/tandemhq/tandem/internal/money"
 	"github.com/tandemhq/tandem/internal/schema"
 )
 

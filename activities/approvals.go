@@ -5,8 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"github.com/tandemhq/tandem/internal/money"
 	"strings"
+
+	"github.com/tandemhq/tandem/internal/money"
 )
 
 // ApprovalDetails is what a person sees of a tool call before allowing it,

@@ -4,13 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/shopspring/decimal"
-	"github.com/tandemhq/tandem/internal/money"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/tandemhq/tandem/internal/money"
 )
 
 // Expense is one approved expense record.

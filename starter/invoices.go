@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/shopspring/decimal"
-	"github.com/tandemhq/tandem/internal/money"
 	"io"
 	"strings"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/internal/money"
 	"github.com/tandemhq/tandem/internal/pdftext"
 	"github.com/tandemhq/tandem/workflows"
 )

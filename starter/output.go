@@ -3,13 +3,13 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/tandemhq/tandem/internal/text"
 	"io"
 	"strings"
 	"time"
 
 	"github.com/tandemhq/tandem/activities"
 	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/internal/text"
 	"github.com/tandemhq/tandem/workflows"
 )
 

@@ -7,9 +7,10 @@ import (
 	"io"
 	"strings"
 
+	"go.temporal.io/sdk/temporal"
+
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/workflows"
-	"go.temporal.io/sdk/temporal"
 )
 
 func routeTicket(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {

@@ -2,13 +2,14 @@ package workflows
 
 import (
 	"fmt"
-	"github.com/shopspring/decimal"
-	"github.com/tandemhq/tandem/internal/money"
 	"slices"
 	"sort"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/tandemhq/tandem/activities"
+	"github.com/tandemhq/tandem/internal/money"
 )
 
 // ComplianceRules are the deterministic rules compliance monitoring applies.

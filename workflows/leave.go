@@ -2,11 +2,11 @@ package workflows
 
 import (
 	"fmt"
-	"github.com/shopspring/decimal"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
