@@ -66,13 +66,7 @@ func printInvoice(out io.Writer, source, id string, res workflows.InvoiceResult)
 	} else {
 		fmt.Fprintf(out, "  decided by %s\n", decidedBy(res.Decision.By, res.Decision.Reason))
 	}
-	for _, c := range res.Checks {
-		mark := "✓"
-		if !c.Passed {
-			mark = "✗"
-		}
-		fmt.Fprintf(out, "  %s %-15s %s\n", mark, c.Name, oneLine(c.Detail, 100))
-	}
+	printChecks(out, res.Checks)
 	if l := res.Ledger; l != nil {
 		posted := "posted"
 		if l.Sandbox {

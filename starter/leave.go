@@ -78,13 +78,7 @@ func printLeave(out io.Writer, source, id string, res workflows.LeaveResult) {
 	fmt.Fprintf(out, "%s\n", strings.Join(nonEmpty(verdict, source, id), "  "))
 	fmt.Fprintf(out, "  %s (%s), %d working days · decided by %s\n", res.Employee.Name, res.Employee.ID, res.Days,
 		decidedBy(res.Decision.By, res.Decision.Reason))
-	for _, c := range res.Checks {
-		mark := "✓"
-		if !c.Passed {
-			mark = "✗"
-		}
-		fmt.Fprintf(out, "  %s %-14s %s\n", mark, c.Name, oneLine(c.Detail, 100))
-	}
+	printChecks(out, res.Checks)
 	if res.Note != nil {
 		fmt.Fprintf(out, "  note: %s\n", oneLine(res.Note.Summary, 110))
 	}

@@ -101,3 +101,18 @@ func printPending(out io.Writer, indent string, p *workflows.PendingDecision) {
 		fmt.Fprintf(out, "%s  %s\n", indent, text.Terminal(c.Line()))
 	}
 }
+
+// printChecks prints checks one a line, names aligned: ✓ passed, ✗ failed.
+func printChecks(out io.Writer, checks []workflows.Check) {
+	width := 0
+	for _, c := range checks {
+		width = max(width, len([]rune(c.Name)))
+	}
+	for _, c := range checks {
+		mark := "✓"
+		if !c.Passed {
+			mark = "✗"
+		}
+		fmt.Fprintf(out, "  %s %-*s  %s\n", mark, width, c.Name, oneLine(c.Detail, 100))
+	}
+}
