@@ -48,12 +48,20 @@ func Parse(source string, data []byte, knownTools []string) (Policy, error) {
 	if len(root.Content) == 0 {
 		return Policy{}, &Error{Source: source, Problem: "the file is empty; start from the built-in default in internal/policy/default.yaml"}
 	}
-	fields := fieldsByLine(&root)
+	if err := checkShape(root.Content[0], reflect.TypeFor[Policy](), ""); err != nil {
+		err.Source = source
+		return Policy{}, err
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	var p Policy
 	if err := dec.Decode(&p); err != nil && !errors.Is(err, io.EOF) {
-		return Policy{}, decodeError(source, fields, err)
+		var perr *Error
+		if errors.As(err, &perr) {
+			perr.Source, perr.Field = source, fieldsByLine(&root)[perr.Line]
+			return Policy{}, perr
+		}
+		return Policy{}, &Error{Source: source, Problem: err.Error()}
 	}
 	c := checker{source: source, root: &root}
 	c.check(p, knownTools)
@@ -63,6 +71,85 @@ func Parse(source string, data []byte, knownTools []string) (Policy, error) {
 	return p, nil
 }
 
+// yamlUnmarshaler is a type that reads its own YAML, like Duration.
+var yamlUnmarshaler = reflect.TypeFor[yaml.Unmarshaler]()
+
+// checkShape walks the YAML nodes beside the Go type they decode into, and
+// returns the first field the type does not have, or value of the wrong
+// kind, placed at its node.
+func checkShape(n *yaml.Node, t reflect.Type, path string) *Error {
+	null := n.Kind == yaml.ScalarNode && n.Tag == "!!null"
+	wrong := func(what string) *Error {
+		if n.Kind != yaml.ScalarNode {
+			return &Error{Line: n.Line, Field: path, Problem: fmt.Sprintf("this is %s, where %s belongs", kindName[n.Kind], what)}
+		}
+		return &Error{Line: n.Line, Field: path, Problem: fmt.Sprintf("%q is not %s", n.Value, what)}
+	}
+	switch {
+	case null || reflect.PointerTo(t).Implements(yamlUnmarshaler):
+		return nil // absent, or checked by the type itself
+	case t.Kind() == reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			return wrong("a section of fields")
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key, value := n.Content[i], n.Content[i+1]
+			field, ok := yamlField(t, key.Value)
+			at := strings.TrimPrefix(path+"."+key.Value, ".")
+			if !ok {
+				return &Error{Line: key.Line, Field: at, Problem: fmt.Sprintf("there is no field %q here; the fields are %s",
+					key.Value, strings.Join(yamlFields(t), ", "))}
+			}
+			if err := checkShape(value, field.Type, at); err != nil {
+				return err
+			}
+		}
+	case t.Kind() == reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			return wrong("a list")
+		}
+		for i, item := range n.Content {
+			if err := checkShape(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	case n.Kind != yaml.ScalarNode:
+		return wrong("a single value")
+	case t.Kind() == reflect.Int:
+		if _, err := strconv.Atoi(n.Value); err != nil {
+			return wrong("a whole number")
+		}
+	case t.Kind() == reflect.Bool:
+		if _, err := strconv.ParseBool(strings.ToLower(n.Value)); err != nil {
+			return wrong("true or false")
+		}
+	}
+	return nil
+}
+
+var kindName = map[yaml.Kind]string{yaml.MappingNode: "a section", yaml.SequenceNode: "a list", yaml.AliasNode: "an alias"}
+
+// yamlField finds the struct field a YAML key names.
+func yamlField(t reflect.Type, key string) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		if f := t.Field(i); strings.Split(f.Tag.Get("yaml"), ",")[0] == key {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}
+
+// yamlFields are a struct's YAML keys, in order.
+func yamlFields(t reflect.Type) []string {
+	var out []string
+	for i := range t.NumField() {
+		out = append(out, strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0])
+	}
+	return out
+}
+
+// yamlLine finds the line in a YAML syntax error, the one error yaml.v3
+// reports only as text.
 var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 
 func syntaxError(source string, err error) error {
@@ -72,73 +159,6 @@ func syntaxError(source string, err error) error {
 	}
 	line, _ := strconv.Atoi(m[1])
 	return &Error{Source: source, Line: line, Problem: "not valid YAML: " + m[2]}
-}
-
-var (
-	unknownField = regexp.MustCompile(`^field (\S+) not found in type policy\.(\w+)$`)
-	wrongType    = regexp.MustCompile("^cannot unmarshal !!\\w+ `(.*)` into (.+)$")
-)
-
-// decodeError rewrites the YAML decoder's first complaint as a sentence
-// about the policy's own fields.
-func decodeError(source string, fields map[int]string, err error) error {
-	var perr *Error
-	if errors.As(err, &perr) {
-		perr.Source, perr.Field = source, fields[perr.Line]
-		return perr
-	}
-	var terr *yaml.TypeError
-	if !errors.As(err, &terr) || len(terr.Errors) == 0 {
-		return &Error{Source: source, Problem: err.Error()}
-	}
-	m := yamlLine.FindStringSubmatch(terr.Errors[0])
-	if m == nil {
-		return &Error{Source: source, Problem: terr.Errors[0]}
-	}
-	line, _ := strconv.Atoi(m[1])
-	e := &Error{Source: source, Line: line, Field: fields[line], Problem: m[2]}
-	if u := unknownField.FindStringSubmatch(m[2]); u != nil {
-		e.Problem = fmt.Sprintf("there is no field %q here; the fields are %s", u[1], strings.Join(sectionFields[u[2]], ", "))
-	} else if w := wrongType.FindStringSubmatch(m[2]); w != nil {
-		e.Problem = fmt.Sprintf("%q is not %s", w[1], kindOf(w[2]))
-	}
-	return e
-}
-
-// sectionFields are the YAML fields of each section of a policy, by Go type
-// name, for the unknown-field message.
-var sectionFields = func() map[string][]string {
-	out := map[string][]string{}
-	var walk func(t reflect.Type)
-	walk = func(t reflect.Type) {
-		for t.Kind() == reflect.Slice {
-			t = t.Elem()
-		}
-		if t.Kind() != reflect.Struct || out[t.Name()] != nil {
-			return
-		}
-		for i := range t.NumField() {
-			f := t.Field(i)
-			out[t.Name()] = append(out[t.Name()], strings.Split(f.Tag.Get("yaml"), ",")[0])
-			walk(f.Type)
-		}
-	}
-	walk(reflect.TypeFor[Policy]())
-	return out
-}()
-
-func kindOf(goType string) string {
-	switch {
-	case goType == "int":
-		return "a whole number"
-	case goType == "bool":
-		return "true or false"
-	case goType == "string":
-		return "text"
-	case strings.HasPrefix(goType, "[]"):
-		return "a list"
-	}
-	return "a section of fields"
 }
 
 // fieldsByLine maps each line of the file to the dotted path of the field
