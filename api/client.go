@@ -342,6 +342,17 @@ func (c *Client) Status(ctx context.Context, id string) (workflows.Status, error
 	return st, val.Get(&st)
 }
 
+// Agent returns an agent run's recent transcript, pending approval and
+// budget.
+func (c *Client) Agent(ctx context.Context, id string) (workflows.AgentView, error) {
+	var view workflows.AgentView
+	val, err := c.Temporal.QueryWorkflow(ctx, id, "", workflows.AgentQuery)
+	if err != nil {
+		return view, notFound(id, err)
+	}
+	return view, val.Get(&view)
+}
+
 // ErrNotFound is returned for a run id that does not exist.
 var ErrNotFound = errors.New("no such run")
 

@@ -1,7 +1,13 @@
 package api
 
 import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
 	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
 
 	"github.com/tandemhq/tandem/workflows"
 )
@@ -11,5 +17,84 @@ func listRequest(namespace string) *workflowservice.ListWorkflowExecutionsReques
 		Namespace: namespace,
 		Query:     workflows.WaitingKey.GetName() + " = true AND ExecutionStatus = 'Running'",
 		PageSize:  100,
+	}
+}
+
+// ListFilter narrows List: by kind, runs waiting for a person, and
+// Temporal's execution status (Running, Completed, Failed, …).
+type ListFilter struct {
+	Kind    string
+	Waiting bool
+	Status  string
+	Limit   int
+}
+
+// Query is the filter as a Temporal visibility query.
+func (f ListFilter) Query() string {
+	clauses := []string{workflows.KindKey.GetName() + " IS NOT NULL"}
+	if f.Kind != "" {
+		clauses = append(clauses, fmt.Sprintf("%s = '%s'", workflows.KindKey.GetName(), strings.ReplaceAll(f.Kind, "'", "")))
+	}
+	if f.Waiting {
+		clauses = append(clauses, workflows.WaitingKey.GetName()+" = true", "ExecutionStatus = 'Running'")
+	}
+	if f.Status != "" {
+		clauses = append(clauses, fmt.Sprintf("ExecutionStatus = '%s'", strings.ReplaceAll(f.Status, "'", "")))
+	}
+	return strings.Join(clauses, " AND ")
+}
+
+// RunSummary is one run as List returns it.
+type RunSummary struct {
+	WorkflowID string    `json:"workflowId"`
+	RunID      string    `json:"runId"`
+	Kind       string    `json:"kind"`
+	Status     string    `json:"status"`
+	Step       string    `json:"step"`
+	Started    time.Time `json:"started"`
+}
+
+// List returns Tandem's runs in namespace that the filter selects, newest
+// first. An unknown kind is refused with a sentence.
+func (c *Client) List(ctx context.Context, namespace string, f ListFilter) ([]RunSummary, error) {
+	if f.Kind != "" {
+		if _, err := KindNamed(f.Kind); err != nil {
+			return nil, &InvalidInputError{Err: err}
+		}
+	}
+	resp, err := c.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Namespace: namespace, Query: f.Query(), PageSize: int32(max(f.Limit, 1)),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list runs with %q: %w", f.Query(), err)
+	}
+	var out []RunSummary
+	for _, e := range resp.GetExecutions() {
+		fields := e.GetSearchAttributes().GetIndexedFields()
+		out = append(out, RunSummary{WorkflowID: e.GetExecution().GetWorkflowId(), RunID: e.GetExecution().GetRunId(),
+			Kind: strings.Trim(string(fields[workflows.KindKey.GetName()].GetData()), `"`), Status: e.GetStatus().String(),
+			Step: strings.Trim(string(fields[workflows.StatusKey.GetName()].GetData()), `"`), Started: e.GetStartTime().AsTime()})
+	}
+	return out, nil
+}
+
+// Wait waits until the run ends, decoding its result into valuePtr, or
+// stops at a decision it waits for, which it returns.
+func (c *Client) Wait(ctx context.Context, run client.WorkflowRun, valuePtr any) (*workflows.PendingDecision, error) {
+	done := make(chan error, 1)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { done <- run.Get(ctx, valuePtr) }()
+	tick := time.NewTicker(300 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			return nil, err
+		case <-tick.C:
+			if st, err := c.Status(ctx, run.GetID()); err == nil && st.Pending != nil {
+				return st.Pending, nil
+			}
+		}
 	}
 }

@@ -15,7 +15,6 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
-
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/tandemhq/tandem/activities"

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tandemhq/tandem/activities"
+	"github.com/tandemhq/tandem/api"
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/internal/temporalclient"
 	"github.com/tandemhq/tandem/workflows"
@@ -119,9 +120,8 @@ func followAgent(ctx context.Context, c client.Client, cfg config.Config, run cl
 
 // showTurns prints the turns the agent Query shows that were not printed yet.
 func showTurns(ctx context.Context, c client.Client, run client.WorkflowRun, shown *int, asJSON bool, out io.Writer) workflows.AgentView {
-	var view workflows.AgentView
-	val, err := c.QueryWorkflow(ctx, run.GetID(), "", workflows.AgentQuery)
-	if err != nil || val.Get(&view) != nil {
+	view, err := api.NewClient(c, "").Agent(ctx, run.GetID())
+	if err != nil {
 		return view
 	}
 	for _, t := range view.Recent {
@@ -157,13 +157,8 @@ func chatLine(ctx context.Context, c client.Client, cfg config.Config, id, as, l
 }
 
 func sendMessage(ctx context.Context, c client.Client, id string, m workflows.AgentMessage) error {
-	handle, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: workflows.MessageUpdate,
-		Args: []any{m}, WaitForStage: client.WorkflowUpdateStageCompleted})
-	if err == nil {
-		err = handle.Get(ctx, nil)
-	}
-	if err != nil {
-		return fmt.Errorf("run %s refused the message: %s", id, errorSentence(err))
+	if err := api.NewClient(c, "").Message(ctx, id, m); err != nil {
+		return fmt.Errorf("run %s refused the message: %s", id, strings.TrimPrefix(err.Error(), api.ErrRefused.Error()+": "))
 	}
 	return nil
 }

@@ -189,7 +189,7 @@ func auditRun(ctx context.Context, c client.Client, namespace, id string, dec pa
 		rec.Status = desc.GetWorkflowExecutionInfo().GetStatus().String()
 	}
 	if rec.Status == "Running" {
-		if st, err := queryStatus(ctx, c, id, ""); err == nil {
+		if st, err := queryStatus(ctx, c, id); err == nil {
 			rec.Checks, rec.Pending = st.Checks, st.Pending
 		}
 	}

@@ -12,11 +12,10 @@ import (
 	"strings"
 	"time"
 
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
 
+	"github.com/tandemhq/tandem/api"
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/internal/temporalclient"
 	"github.com/tandemhq/tandem/workflows"
@@ -230,7 +229,7 @@ func answerPending(ctx context.Context, c client.Client, id, answer string) erro
 		}
 	}
 	for _, rid := range ids {
-		st, err := queryStatus(ctx, c, rid, "")
+		st, err := queryStatus(ctx, c, rid)
 		if err != nil || st.Pending == nil || len(st.Pending.Approvers) == 0 {
 			continue
 		}
@@ -238,16 +237,10 @@ func answerPending(ctx context.Context, c client.Client, id, answer string) erro
 		if !d.Approve {
 			d.Reason = "rejected by starter compare"
 		}
-		handle, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: rid, UpdateName: workflows.DecisionUpdate,
-			Args: []any{d}, WaitForStage: client.WorkflowUpdateStageCompleted})
-		if err == nil {
-			err = handle.Get(ctx, nil)
-		}
 		// A refusal, or a run closed meanwhile, means it moved on; the next
 		// look sees where to.
-		var refused *temporal.ApplicationError
-		var closed *serviceerror.NotFound
-		if err != nil && !errors.As(err, &refused) && !errors.As(err, &closed) {
+		err = api.NewClient(c, "").Decide(ctx, rid, d)
+		if err != nil && !errors.Is(err, api.ErrRefused) && !errors.Is(err, api.ErrNotFound) {
 			return fmt.Errorf("answer the decision %s waits for: %w", rid, err)
 		}
 	}

@@ -136,7 +136,7 @@ func showRun(ctx context.Context, c client.Client, cfg config.Config, id string,
 		}
 		waits = modelWaits(desc)
 	}
-	st, qerr := queryStatus(ctx, c, id, "")
+	st, qerr := queryStatus(ctx, c, id)
 	if pending == nil && qerr == nil {
 		pending = st.Pending
 	}

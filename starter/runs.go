@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -96,31 +95,12 @@ func startAll(ctx context.Context, c client.Client, cfg config.Config, jobs []jo
 // waitForRun waits until the run completes (decoding its result into
 // valuePtr) or waits for a person's decision, which it returns.
 func waitForRun(ctx context.Context, c client.Client, run client.WorkflowRun, valuePtr any) (*workflows.PendingDecision, error) {
-	done := make(chan error, 1)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() { done <- run.Get(ctx, valuePtr) }()
-	tick := time.NewTicker(300 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case err := <-done:
-			return nil, err
-		case <-tick.C:
-			if st, err := queryStatus(ctx, c, run.GetID(), run.GetRunID()); err == nil && st.Pending != nil {
-				return st.Pending, nil
-			}
-		}
-	}
+	return api.NewClient(c, "").Wait(ctx, run, valuePtr)
 }
 
-func queryStatus(ctx context.Context, c client.Client, workflowID, runID string) (workflows.Status, error) {
-	var st workflows.Status
-	val, err := c.QueryWorkflow(ctx, workflowID, runID, workflows.StatusQuery)
-	if err != nil {
-		return st, err
-	}
-	return st, val.Get(&st)
+// queryStatus is a run's status Query.
+func queryStatus(ctx context.Context, c client.Client, workflowID string) (workflows.Status, error) {
+	return api.NewClient(c, "").Status(ctx, workflowID)
 }
 
 // report prints every outcome, human-readable or as JSON lines, and returns

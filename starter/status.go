@@ -2,17 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"strings"
 
-	"go.temporal.io/api/workflowservice/v1"
 	"go.uber.org/zap"
 
 	"github.com/tandemhq/tandem/api"
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/internal/temporalclient"
-	"github.com/tandemhq/tandem/workflows"
 )
 
 func status(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
@@ -39,52 +37,31 @@ func list(ctx context.Context, cfg config.Config, args []string, out io.Writer) 
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *kind != "" {
-		if _, err := api.KindNamed(*kind); err != nil {
-			return usageError{err}
-		}
-	}
-	query := listQuery(*kind, *waiting, *statusFilter)
 	c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-		Namespace: cfg.Namespace, Query: query, PageSize: int32(*limit),
-	})
-	if err != nil {
-		return fmt.Errorf("list runs with %q: %w", query, err)
+	runs, err := api.NewClient(c, cfg.TaskQueue).List(ctx, cfg.Namespace,
+		api.ListFilter{Kind: *kind, Waiting: *waiting, Status: *statusFilter, Limit: *limit})
+	var invalid *api.InvalidInputError
+	if errors.As(err, &invalid) {
+		return usageError{err}
+	} else if err != nil {
+		return err
 	}
-	for _, e := range resp.GetExecutions() {
-		id, runID := e.GetExecution().GetWorkflowId(), e.GetExecution().GetRunId()
-		fields := e.GetSearchAttributes().GetIndexedFields()
-		kindOf := strings.Trim(string(fields[workflows.KindKey.GetName()].GetData()), `"`)
-		step := strings.Trim(string(fields[workflows.StatusKey.GetName()].GetData()), `"`)
+	for _, r := range runs {
 		switch {
 		case *idsOnly:
-			fmt.Fprintln(out, id)
+			fmt.Fprintln(out, r.WorkflowID)
 		case *asJSON:
-			writeJSON(out, map[string]any{"workflowId": id, "runId": runID, "kind": kindOf, "status": e.GetStatus().String(),
-				"step": step, "started": e.GetStartTime().AsTime(), "url": cfg.WorkflowURL(id, runID)})
+			writeJSON(out, struct {
+				api.RunSummary
+				URL string `json:"url"`
+			}{r, cfg.WorkflowURL(r.WorkflowID, r.RunID)})
 		default:
-			fmt.Fprintf(out, "%-44s %-15s %-10s %-22s %s\n", id, kindOf, e.GetStatus(), step, e.GetStartTime().AsTime().Format("2006-01-02 15:04:05"))
+			fmt.Fprintf(out, "%-44s %-15s %-10s %-22s %s\n", r.WorkflowID, r.Kind, r.Status, r.Step, r.Started.Format("2006-01-02 15:04:05"))
 		}
 	}
 	return nil
-}
-
-// listQuery builds the visibility query for list's filters.
-func listQuery(kind string, waiting bool, status string) string {
-	clauses := []string{workflows.KindKey.GetName() + " IS NOT NULL"}
-	if kind != "" {
-		clauses = append(clauses, fmt.Sprintf("%s = '%s'", workflows.KindKey.GetName(), strings.ReplaceAll(kind, "'", "")))
-	}
-	if waiting {
-		clauses = append(clauses, workflows.WaitingKey.GetName()+" = true", "ExecutionStatus = 'Running'")
-	}
-	if status != "" {
-		clauses = append(clauses, fmt.Sprintf("ExecutionStatus = '%s'", strings.ReplaceAll(status, "'", "")))
-	}
-	return strings.Join(clauses, " AND ")
 }

@@ -15,9 +15,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tandemhq/tandem/activities"
+	"github.com/tandemhq/tandem/api"
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/internal/temporalclient"
-	"github.com/tandemhq/tandem/workflows"
 )
 
 // watch follows a run live: each step as it changes, pending decisions, an
@@ -41,7 +41,7 @@ func watch(ctx context.Context, cfg config.Config, args []string, out io.Writer)
 	for {
 		select {
 		case err := <-done:
-			st, _ := queryStatus(ctx, c, id, "")
+			st, _ := queryStatus(ctx, c, id)
 			if err != nil {
 				fmt.Fprintf(out, "%6s  ✘ failed: %s\n", since(start), errorSentence(err))
 				return runFailed(id, err)
@@ -51,7 +51,7 @@ func watch(ctx context.Context, cfg config.Config, args []string, out io.Writer)
 			fmt.Fprintf(out, "  %s\n", cfg.WorkflowURL(id, run.GetRunID()))
 			return nil
 		case <-tick.C:
-			st, err := queryStatus(ctx, c, id, "")
+			st, err := queryStatus(ctx, c, id)
 			if err != nil {
 				continue
 			}
@@ -73,9 +73,8 @@ func watch(ctx context.Context, cfg config.Config, args []string, out io.Writer)
 
 // watchAgent prints an agent's turns after shown, with the tokens used.
 func watchAgent(ctx context.Context, c client.Client, id string, start time.Time, shown int, out io.Writer) int {
-	var view workflows.AgentView
-	val, err := c.QueryWorkflow(ctx, id, "", workflows.AgentQuery)
-	if err != nil || val.Get(&view) != nil {
+	view, err := api.NewClient(c, "").Agent(ctx, id)
+	if err != nil {
 		return shown
 	}
 	for _, t := range view.Recent {
@@ -104,7 +103,7 @@ func result(ctx context.Context, cfg config.Config, args []string, out io.Writer
 		_, err := out.Write(append(raw, '\n'))
 		return err
 	}
-	st, _ := queryStatus(ctx, c, id, "")
+	st, _ := queryStatus(ctx, c, id)
 	printResult(out, st.Kind, id, raw)
 	return nil
 }
