@@ -30,7 +30,7 @@ type agentLine struct {
 // the run ends. It returns the run's id and result.
 func runAgentThroughStarter(t *testing.T, td *tandem, profile, goal string, decide func(id string) []string) (string, workflows.AgentResult) {
 	t.Helper()
-	code, stdout, stderr := td.starter(t, "agent", "--json", "--profile", profile, goal)
+	code, stdout, stderr := td.starter(t, "agent", "-o", "json", "--profile", profile, goal)
 	require.Equal(t, 0, code, stderr)
 	var id string
 	for range 20 {
@@ -49,7 +49,7 @@ func runAgentThroughStarter(t *testing.T, td *tandem, profile, goal string, deci
 		require.NotNil(t, last.Pending, "the starter stops only at the end or at an approval: %s", stdout)
 		code, stdout, stderr = td.starter(t, decide(id)...)
 		require.Equal(t, 0, code, stderr)
-		code, stdout, stderr = td.starter(t, "status", "--json", "--wait", id)
+		code, stdout, stderr = td.starter(t, "status", "-o", "json", "--wait", id)
 		require.Equal(t, 0, code, stderr)
 		stdout = strings.ReplaceAll(stdout, `"status":`, `"statusView":`)
 		var st struct {

@@ -20,7 +20,7 @@ import (
 func TestCompareRunsATaskBothWays(t *testing.T) {
 	td := startTandem(t)
 	out := filepath.Join(t.TempDir(), "cmp")
-	code, stdout, stderr := td.starter(t, "compare", "ticket", filepath.Join("testdata", "tickets", "double-charge.json"), "-n", "2", "--json", "--out", out)
+	code, stdout, stderr := td.starter(t, "compare", "ticket", filepath.Join("testdata", "tickets", "double-charge.json"), "-n", "2", "-o", "json", "--out", out)
 	require.Equal(t, 0, code, stderr)
 
 	var cmp struct {

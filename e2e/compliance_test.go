@@ -20,7 +20,7 @@ import (
 // the reports folder.
 func TestComplianceReportThroughTheStarter(t *testing.T) {
 	td := startTandem(t)
-	code, stdout, stderr := td.starter(t, "compliance", "--json")
+	code, stdout, stderr := td.starter(t, "compliance", "-o", "json")
 	require.Equal(t, 0, code, stderr)
 	l := jsonLines[struct {
 		Result workflows.ComplianceResult `json:"result"`

@@ -29,7 +29,7 @@ type invoiceLine struct {
 // vendor in the master, so the policy rejects it and nothing is posted.
 func TestTheRandomModelsExtractionIsNeverPosted(t *testing.T) {
 	td := startTandem(t)
-	code, stdout, stderr := td.starter(t, "invoice", "--json", filepath.Join("testdata", "invoices", "clean-under-threshold.txt"))
+	code, stdout, stderr := td.starter(t, "invoice", "-o", "json", filepath.Join("testdata", "invoices", "clean-under-threshold.txt"))
 	require.Equal(t, 0, code, stderr)
 	l := jsonLines[invoiceLine](t, stdout)[0]
 	require.Empty(t, l.Error)
@@ -53,7 +53,7 @@ func TestInvoiceGoesToAPersonWhoApprovesThroughTheStarter(t *testing.T) {
 	td, _ := scriptedTandem(t, "invoice-approve", accountant())
 	sample := filepath.Join("testdata", "invoices", "clean-over-threshold.txt")
 
-	code, stdout, stderr := td.starter(t, "invoice", "--json", sample)
+	code, stdout, stderr := td.starter(t, "invoice", "-o", "json", sample)
 	require.Equal(t, 0, code, stderr)
 	lines := jsonLines[invoiceLine](t, stdout)
 	require.Len(t, lines, 1)
@@ -74,7 +74,7 @@ func TestInvoiceGoesToAPersonWhoApprovesThroughTheStarter(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, "refused the decision: mallory may not decide this; one of ap.clerk, ap.lead may")
 
-	code, stdout, stderr = td.starter(t, "approve", l.WorkflowID, "--by", "ap.clerk", "--wait", "--json")
+	code, stdout, stderr = td.starter(t, "approve", l.WorkflowID, "--by", "ap.clerk", "--wait", "-o", "json")
 	require.Equal(t, 0, code, stderr)
 	finished := jsonLines[struct {
 		Result workflows.InvoiceResult `json:"result"`
@@ -99,7 +99,7 @@ func TestInvoiceGoesToAPersonWhoApprovesThroughTheStarter(t *testing.T) {
 	assert.Equal(t, 1, rows, "posted exactly once")
 	assert.Equal(t, "ap.clerk", approvedBy)
 
-	code, stdout, stderr = td.starter(t, "audit", "--json", l.WorkflowID)
+	code, stdout, stderr = td.starter(t, "audit", "-o", "json", l.WorkflowID)
 	require.Equal(t, 0, code, stderr)
 	var audit struct {
 		Type       string `json:"type"`
@@ -150,7 +150,7 @@ func TestInvoiceGoesToAPersonWhoApprovesThroughTheStarter(t *testing.T) {
 // rejected before any model call, and nothing reaches the ledger.
 func TestUnreadableInvoiceIsRejectedWithASentence(t *testing.T) {
 	td := startTandem(t)
-	code, stdout, stderr := td.starter(t, "invoice", "--json", filepath.Join("testdata", "invoices", "unreadable.txt"))
+	code, stdout, stderr := td.starter(t, "invoice", "-o", "json", filepath.Join("testdata", "invoices", "unreadable.txt"))
 	require.Equal(t, 0, code, stderr)
 	l := jsonLines[invoiceLine](t, stdout)[0]
 	require.NotNil(t, l.Result)
@@ -168,7 +168,7 @@ func TestUnreadableInvoiceIsRejectedWithASentence(t *testing.T) {
 func TestInvoiceRulesWithACorrectExtraction(t *testing.T) {
 	td, _ := scriptedTandem(t, "invoice-rules", accountant())
 	run := func(sample string) invoiceLine {
-		code, stdout, stderr := td.starter(t, "invoice", "--json", filepath.Join("testdata", "invoices", sample))
+		code, stdout, stderr := td.starter(t, "invoice", "-o", "json", filepath.Join("testdata", "invoices", sample))
 		require.Equal(t, 0, code, stderr)
 		l := jsonLines[invoiceLine](t, stdout)[0]
 		require.Empty(t, l.Error, sample)
@@ -212,7 +212,7 @@ func TestInvoiceRulesWithACorrectExtraction(t *testing.T) {
 	require.NotNil(t, credit.Pending, "a credit note always waits for a person")
 	assert.Equal(t, "Approve credit note CN-2026-0009 from ACME OFFICE SUPPLIES GmbH, a credit of 34.51 EUR against invoice ACM-2026-1187? "+
 		"Every check passed; credit notes always need a person", credit.Pending.Question)
-	code, stdout, stderr := td.starter(t, "approve", credit.WorkflowID, "--by", "ap.lead", "--wait", "--json")
+	code, stdout, stderr := td.starter(t, "approve", credit.WorkflowID, "--by", "ap.lead", "--wait", "-o", "json")
 	require.Equal(t, 0, code, stderr)
 	res := jsonLines[struct {
 		Result workflows.InvoiceResult `json:"result"`

@@ -26,14 +26,14 @@ type leaveLine struct {
 // balance went down once and the employee was notified.
 func TestLeaveApprovedByTheManagerThroughTheStarter(t *testing.T) {
 	td := startTandem(t)
-	code, stdout, stderr := td.starter(t, "leave", "--json", filepath.Join("testdata", "leave", "within-policy.json"))
+	code, stdout, stderr := td.starter(t, "leave", "-o", "json", filepath.Join("testdata", "leave", "within-policy.json"))
 	require.Equal(t, 0, code, stderr)
 	l := jsonLines[leaveLine](t, stdout)[0]
 	require.Empty(t, l.Error)
 	require.NotNil(t, l.Pending, "the manager decides")
 	assert.Equal(t, []string{"E-100"}, l.Pending.Approvers)
 
-	code, stdout, stderr = td.starter(t, "approve", l.WorkflowID, "--by", "E-100", "--reason", "enjoy", "--wait", "--json")
+	code, stdout, stderr = td.starter(t, "approve", l.WorkflowID, "--by", "E-100", "--reason", "enjoy", "--wait", "-o", "json")
 	require.Equal(t, 0, code, stderr)
 	done := jsonLines[struct {
 		Result workflows.LeaveResult `json:"result"`

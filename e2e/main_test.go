@@ -178,7 +178,7 @@ func (td *tandem) starterWithStdin(t *testing.T, input string, args ...string) (
 	return cmd.ProcessState.ExitCode(), stdout.String(), stderr.String()
 }
 
-// jsonLines decodes the starter's --json output.
+// jsonLines decodes the starter's -o json output.
 func jsonLines[T any](t *testing.T, out string) []T {
 	t.Helper()
 	var lines []T

@@ -18,12 +18,12 @@ import (
 // and the run carries the TandemSandbox search attribute.
 func TestSandboxedInvoiceLeavesTheLedgerUntouched(t *testing.T) {
 	td, _ := scriptedTandem(t, "invoice-sandbox", accountant())
-	code, stdout, stderr := td.starter(t, "invoice", "--sandbox", "--json", filepath.Join("testdata", "invoices", "clean-over-threshold.txt"))
+	code, stdout, stderr := td.starter(t, "invoice", "--sandbox", "-o", "json", filepath.Join("testdata", "invoices", "clean-over-threshold.txt"))
 	require.Equal(t, 0, code, stderr)
 	l := jsonLines[invoiceLine](t, stdout)[0]
 	require.NotNil(t, l.Pending)
 
-	code, stdout, stderr = td.starter(t, "approve", l.WorkflowID, "--by", "ap.clerk", "--wait", "--json")
+	code, stdout, stderr = td.starter(t, "approve", l.WorkflowID, "--by", "ap.clerk", "--wait", "-o", "json")
 	require.Equal(t, 0, code, stderr)
 	res := jsonLines[struct {
 		Result workflows.InvoiceResult `json:"result"`

@@ -79,7 +79,7 @@ func TestPersonalDataNeverReachesTheModel(t *testing.T) {
 	ticket := filepath.Join(t.TempDir(), "ticket.json")
 	require.NoError(t, os.WriteFile(ticket, []byte(mustJSON(t, workflows.Ticket{Subject: "Refund please",
 		Body: injectedTicket, Customer: "Dana Wells", Channel: "email"})), 0o600))
-	code, stdout, stderr := td.starter(t, "route-ticket", "--json", ticket)
+	code, stdout, stderr := td.starter(t, "route-ticket", "-o", "json", ticket)
 	require.Equal(t, 0, code, stderr)
 	id := jsonLines[struct {
 		WorkflowID string `json:"workflowId"`

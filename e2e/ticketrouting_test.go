@@ -32,7 +32,7 @@ func TestTicketRoutingThroughStarter(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
 
-	code, stdout, stderr := td.starter(t, append([]string{"route-ticket", "--json"}, files...)...)
+	code, stdout, stderr := td.starter(t, append([]string{"route-ticket", "-o", "json"}, files...)...)
 	require.Equal(t, 0, code, stderr)
 	type line struct {
 		Source     string                        `json:"source"`
@@ -51,7 +51,7 @@ func TestTicketRoutingThroughStarter(t *testing.T) {
 			continue
 		}
 		assert.True(t, l.Pending.AllowEdit, "a reviewer may edit the draft")
-		code, stdout, stderr := td.starter(t, "edit", l.WorkflowID, "--by", "support.agent", "--text", "Thank you, we are on it.", "--wait", "--json")
+		code, stdout, stderr := td.starter(t, "edit", l.WorkflowID, "--by", "support.agent", "--text", "Thank you, we are on it.", "--wait", "-o", "json")
 		require.Equal(t, 0, code, stderr)
 		lines[i].Result = jsonLines[line](t, stdout)[0].Result
 	}

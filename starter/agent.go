@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 
@@ -20,55 +21,61 @@ import (
 	"github.com/tandemhq/tandem/workflows"
 )
 
-func runAgent(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
-	fs := newFlagSet("agent", "GOAL...", &cfg)
-	profile := fs.String("profile", "research", "agent profile: "+profileNames())
-	extra := fs.String("context", "", "extra context for the goal")
-	requestedBy := fs.String("for", "", "who the run is for: a customer id or email address (approvers see whether a message goes to them)")
-	sandboxed := fs.Bool("sandbox", false, "record side effects (ledger, outbox, refunds, balances) instead of performing them")
-	asJSON := fs.Bool("json", false, "print the result as JSON")
-	wait := fs.Bool("wait", true, "follow the run until it ends or waits for an approval")
-	chat := fs.Bool("chat", false, "interactive: follow the run, send what you type as messages; /approve, /reject REASON, /edit JSON decide approvals")
-	as := fs.String("as", os.Getenv("USER"), "your name, for chat messages and decisions")
-	if err := parseFlags(fs, reorder(args)); err != nil {
-		return err
+func agentCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "agent GOAL...",
+		Short:   "Run an agent on a goal with a profile; --chat to talk to it while it works",
+		Example: "  starter agent --profile research \"How long is the return window?\"\n  starter agent --profile customer-service --for C-100 --chat \"Order O-20931 never arrived.\"",
 	}
-	goal := strings.TrimSpace(strings.Join(fs.Args(), " "))
-	if goal == "" {
-		return usageError{errors.New(`agent needs a goal, like: starter agent --profile research "How long is the return window?"`)}
-	}
-	if _, err := workflows.ProfileNamed(*profile); err != nil {
-		return usageError{err}
-	}
-	c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	results := make([]workflows.AgentResult, 1)
-	result := func(i int) any { return &results[i] }
-	outcomes, err := startAll(ctx, c, cfg, []job{{sandbox: *sandboxed, source: *profile,
-		kind: "agent", input: workflows.AgentInput{Goal: goal, Context: *extra, Profile: *profile, RequestedBy: *requestedBy, Model: modelSettings(cfg)},
-		memo: map[string]any{"profile": *profile}}}, false, result)
-	if err != nil {
-		return err
-	}
-	run := outcomes[0].run
-	if !*wait && !*chat {
-		printStarted(out, *asJSON, cfg, outcomes)
-		return nil
-	}
-	if !*asJSON {
-		fmt.Fprintf(out, "▶ agent %s (%s): %s\n  %s\n", run.GetID(), *profile, goal, cfg.WorkflowURL(run.GetID(), run.GetRunID()))
-	}
-	var lines <-chan string
-	if *chat {
-		lines = readLines(os.Stdin)
-		if !*asJSON {
-			fmt.Fprintln(out, "  type a message and press enter; /approve, /reject REASON or /edit JSON when it asks; /quit to leave it running")
+	profile := cmd.Flags().String("profile", "research", "agent profile: "+profileNames())
+	extra := cmd.Flags().String("context", "", "extra context for the goal")
+	requestedBy := cmd.Flags().String("for", "", "who the run is for: a customer id or email address (approvers see whether a message goes to them)")
+	sandboxed := cmd.Flags().Bool("sandbox", false, "record side effects (ledger, outbox, refunds, balances) instead of performing them")
+	wait := cmd.Flags().Bool("wait", true, "follow the run until it ends or waits for an approval")
+	chat := cmd.Flags().Bool("chat", false, "interactive: follow the run, send what you type as messages; /approve, /reject REASON, /edit JSON decide approvals")
+	as := cmd.Flags().String("as", os.Getenv("USER"), "your name, for chat messages and decisions")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx, cfg, out := cmd.Context(), a.cfg, cmd.OutOrStdout()
+		asJSON := new(bool)
+		*asJSON = a.json()
+		goal := strings.TrimSpace(strings.Join(args, " "))
+		if goal == "" {
+			return usageError{errors.New(`agent needs a goal, like: starter agent --profile research "How long is the return window?"`)}
 		}
+		if _, err := workflows.ProfileNamed(*profile); err != nil {
+			return usageError{err}
+		}
+		c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		results := make([]workflows.AgentResult, 1)
+		result := func(i int) any { return &results[i] }
+		outcomes, err := startAll(ctx, c, cfg, []job{{sandbox: *sandboxed, source: *profile,
+			kind: "agent", input: workflows.AgentInput{Goal: goal, Context: *extra, Profile: *profile, RequestedBy: *requestedBy, Model: modelSettings(cfg)},
+			memo: map[string]any{"profile": *profile}}}, false, result)
+		if err != nil {
+			return err
+		}
+		run := outcomes[0].run
+		if !*wait && !*chat {
+			printStarted(out, *asJSON, cfg, outcomes)
+			return nil
+		}
+		if !*asJSON {
+			fmt.Fprintf(out, "▶ agent %s (%s): %s\n  %s\n", run.GetID(), *profile, goal, cfg.WorkflowURL(run.GetID(), run.GetRunID()))
+		}
+		var lines <-chan string
+		if *chat {
+			lines = readLines(os.Stdin)
+			if !*asJSON {
+				fmt.Fprintln(out, "  type a message and press enter; /approve, /reject REASON or /edit JSON when it asks; /quit to leave it running")
+			}
+		}
+		return followAgent(ctx, c, cfg, run, *asJSON, lines, *as, out)
 	}
-	return followAgent(ctx, c, cfg, run, *asJSON, lines, *as, out)
+	return cmd
 }
 
 // followAgent prints the agent's new turns as they happen, until it ends,
@@ -164,25 +171,30 @@ func sendMessage(ctx context.Context, c client.Client, id string, m workflows.Ag
 }
 
 // message sends a person's message to a running agent.
-func message(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
-	fs := newFlagSet("message", "WORKFLOW-ID TEXT...", &cfg)
-	from := fs.String("from", os.Getenv("USER"), "who writes")
-	if err := parseFlags(fs, reorder(args)); err != nil {
-		return err
+func messageCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "message WORKFLOW-ID TEXT...",
+		Short:   "Send a message to a running agent",
+		Example: "  starter message agent-3f2a… --from alice \"The customer is premium.\"",
 	}
-	if fs.NArg() < 2 {
-		return usageError{errors.New("message needs a workflow id and the text")}
+	from := cmd.Flags().String("from", os.Getenv("USER"), "who writes")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx, cfg, out := cmd.Context(), a.cfg, cmd.OutOrStdout()
+		if len(args) < 2 {
+			return usageError{errors.New("message needs a workflow id and the text")}
+		}
+		c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		if err := sendMessage(ctx, c, args[0], workflows.AgentMessage{From: *from, Text: strings.Join(args[1:], " ")}); err != nil {
+			return usageError{err}
+		}
+		fmt.Fprintf(out, "Sent to %s.\n", args[0])
+		return nil
 	}
-	c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	if err := sendMessage(ctx, c, fs.Arg(0), workflows.AgentMessage{From: *from, Text: strings.Join(fs.Args()[1:], " ")}); err != nil {
-		return usageError{err}
-	}
-	fmt.Fprintf(out, "Sent to %s.\n", fs.Arg(0))
-	return nil
+	return cmd
 }
 
 func printAgentResult(out io.Writer, asJSON bool, cfg config.Config, run client.WorkflowRun, res workflows.AgentResult) {

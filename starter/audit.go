@@ -5,15 +5,14 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"io"
 	"strings"
 
+	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/tandemhq/tandem/activities"
-	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -58,58 +57,67 @@ type AuditEvent struct {
 
 // audit prints, from a run's history alone, its input hash, every model call
 // with model and digest, every decision and who made it, and its outcome.
-func audit(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
-	fs := newFlagSet("audit", "WORKFLOW-ID", &cfg)
-	asJSON := fs.Bool("json", false, "print as JSON")
-	c, id, err := openRun(ctx, &cfg, fs, args)
-	if err != nil {
-		return err
+func auditCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "audit WORKFLOW-ID",
+		Short:   "Print from a run's history its input hash, model calls with digests, people's decisions and outcome",
+		Example: "  starter audit invoice-0a4c…\n  starter audit -o json agent-3f2a…",
 	}
-	defer c.Close()
-	dec, err := newPayloadDecoder()
-	if err != nil {
-		return err
-	}
-	rec, err := auditRun(ctx, c, cfg.Namespace, id, dec)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		writeJSON(out, rec)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx, cfg, out := cmd.Context(), a.cfg, cmd.OutOrStdout()
+		asJSON := new(bool)
+		*asJSON = a.json()
+		c, id, err := openRun(ctx, cfg, "audit", args)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		dec, err := newPayloadDecoder()
+		if err != nil {
+			return err
+		}
+		rec, err := auditRun(ctx, c, cfg.Namespace, id, dec)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			writeJSON(out, rec)
+			return nil
+		}
+		fmt.Fprintf(out, "%s  %s  %s  (%d run%s)\n", rec.WorkflowID, rec.Type, rec.Status, len(rec.Runs), plural(len(rec.Runs)))
+		fmt.Fprintf(out, "  input sha256: %s\n", rec.InputHash)
+		if p := rec.DataPolicy; p != nil {
+			fmt.Fprintf(out, "  data policy: %s (%s)\n", p.Hash, p.Source)
+		} else {
+			fmt.Fprintf(out, "  data policy: none recorded (the run predates data policies)\n")
+		}
+		if rec.Memo != nil {
+			memo, _ := json.Marshal(rec.Memo)
+			fmt.Fprintf(out, "  memo: %s\n", memo)
+		}
+		fmt.Fprintf(out, "  model calls: %d\n", len(rec.ModelCalls))
+		for _, m := range rec.ModelCalls {
+			fmt.Fprintf(out, "    %-22s %s (%s) %d+%d tokens\n", m.Purpose, m.Model, activities.ShortDigest(m.Digest), m.PromptTokens, m.OutputTokens)
+		}
+		fmt.Fprintf(out, "  decisions by people: %d\n", len(rec.Decisions))
+		for _, d := range rec.Decisions {
+			fmt.Fprintf(out, "    %s %s\n", d.Update, oneLine(string(d.Input), 140))
+		}
+		if rec.Pending != nil {
+			printPending(out, "  ", rec.Pending)
+		} else if len(rec.Checks) > 0 {
+			fmt.Fprintf(out, "  checks so far:\n")
+			for _, c := range rec.Checks {
+				fmt.Fprintf(out, "    %s\n", oneLine(c.Line(), 200))
+			}
+		}
+		if rec.Outcome != nil {
+			o, _ := json.Marshal(rec.Outcome)
+			fmt.Fprintf(out, "  outcome: %s\n", oneLine(string(o), 600))
+		}
 		return nil
 	}
-	fmt.Fprintf(out, "%s  %s  %s  (%d run%s)\n", rec.WorkflowID, rec.Type, rec.Status, len(rec.Runs), plural(len(rec.Runs)))
-	fmt.Fprintf(out, "  input sha256: %s\n", rec.InputHash)
-	if p := rec.DataPolicy; p != nil {
-		fmt.Fprintf(out, "  data policy: %s (%s)\n", p.Hash, p.Source)
-	} else {
-		fmt.Fprintf(out, "  data policy: none recorded (the run predates data policies)\n")
-	}
-	if rec.Memo != nil {
-		memo, _ := json.Marshal(rec.Memo)
-		fmt.Fprintf(out, "  memo: %s\n", memo)
-	}
-	fmt.Fprintf(out, "  model calls: %d\n", len(rec.ModelCalls))
-	for _, m := range rec.ModelCalls {
-		fmt.Fprintf(out, "    %-22s %s (%s) %d+%d tokens\n", m.Purpose, m.Model, activities.ShortDigest(m.Digest), m.PromptTokens, m.OutputTokens)
-	}
-	fmt.Fprintf(out, "  decisions by people: %d\n", len(rec.Decisions))
-	for _, d := range rec.Decisions {
-		fmt.Fprintf(out, "    %s %s\n", d.Update, oneLine(string(d.Input), 140))
-	}
-	if rec.Pending != nil {
-		printPending(out, "  ", rec.Pending)
-	} else if len(rec.Checks) > 0 {
-		fmt.Fprintf(out, "  checks so far:\n")
-		for _, c := range rec.Checks {
-			fmt.Fprintf(out, "    %s\n", oneLine(c.Line(), 200))
-		}
-	}
-	if rec.Outcome != nil {
-		o, _ := json.Marshal(rec.Outcome)
-		fmt.Fprintf(out, "  outcome: %s\n", oneLine(string(o), 600))
-	}
-	return nil
+	return cmd
 }
 
 func auditRun(ctx context.Context, c client.Client, namespace, id string, dec payloadDecoder) (AuditRecord, error) {

@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 
@@ -31,72 +31,78 @@ type way struct {
 
 // compare runs one task through its fixed workflow and through an agent, N
 // times each, and reports them side by side.
-func compare(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
-	fs := newFlagSet("compare", "ticket FILE | invoice FILE", &cfg)
-	runs := fs.Int("n", 3, "runs of each way")
-	asJSON := fs.Bool("json", false, "print the comparison as JSON")
-	dir := fs.String("out", "", "`folder` for compare.md, compare.json and compare.svg (default reports/compare-KIND-TIME)")
-	live := fs.Bool("live", false, "perform side effects; by default runs are sandboxed")
-	answer := fs.String("decide", "approve", "how to answer each decision a run waits for: approve or reject")
-	timeout := fs.Duration("timeout", 30*time.Minute, "bound on each run")
-	if err := parseFlags(fs, reorder(args)); err != nil {
-		return err
+func compareCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "compare ticket FILE | invoice FILE",
+		Short:   "Run a task through its workflow and through an agent N times each, and compare them side by side",
+		Example: "  starter compare ticket testdata/tickets/double-charge.json -n 3\n  starter compare invoice testdata/invoices/clean-under-threshold.txt --decide reject",
 	}
-	if fs.NArg() != 2 {
-		return usageError{errors.New("compare needs a task kind and a file: compare ticket FILE, or compare invoice FILE")}
-	}
-	if *runs < 1 || *runs > 50 {
-		return usageError{fmt.Errorf("-n is %d; compare runs each way 1 to 50 times", *runs)}
-	}
-	if *answer != "approve" && *answer != "reject" {
-		return usageError{fmt.Errorf("-decide is %q; give approve or reject", *answer)}
-	}
-	kind, source := fs.Arg(0), fs.Arg(1)
-	ways, err := comparisonWays(cfg, kind, source, !*live)
-	if err != nil {
-		return usageError{err}
-	}
-	if *dir == "" {
-		*dir = filepath.Join(cfg.ReportsDir, fmt.Sprintf("compare-%s-%s", kind, time.Now().Format("20060102-150405")))
-	}
+	runs := cmd.Flags().Int("n", 3, "runs of each way")
+	dir := cmd.Flags().String("out", "", "`folder` for compare.md, compare.json and compare.svg (default reports/compare-KIND-TIME)")
+	live := cmd.Flags().Bool("live", false, "perform side effects; by default runs are sandboxed")
+	answer := cmd.Flags().String("decide", "approve", "how to answer each decision a run waits for: approve or reject")
+	timeout := cmd.Flags().Duration("timeout", 30*time.Minute, "bound on each run")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx, cfg, out := cmd.Context(), a.cfg, cmd.OutOrStdout()
+		asJSON := new(bool)
+		*asJSON = a.json()
+		if len(args) != 2 {
+			return usageError{errors.New("compare needs a task kind and a file: compare ticket FILE, or compare invoice FILE")}
+		}
+		if *runs < 1 || *runs > 50 {
+			return usageError{fmt.Errorf("-n is %d; compare runs each way 1 to 50 times", *runs)}
+		}
+		if *answer != "approve" && *answer != "reject" {
+			return usageError{fmt.Errorf("-decide is %q; give approve or reject", *answer)}
+		}
+		kind, source := args[0], args[1]
+		ways, err := comparisonWays(cfg, kind, source, !*live)
+		if err != nil {
+			return usageError{err}
+		}
+		if *dir == "" {
+			*dir = filepath.Join(cfg.ReportsDir, fmt.Sprintf("compare-%s-%s", kind, time.Now().Format("20060102-150405")))
+		}
 
-	c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	dec, err := newPayloadDecoder()
-	if err != nil {
-		return err
-	}
-	cmp := Comparison{Task: kind, Source: source, Model: cfg.Model, RunsEach: *runs, Sandboxed: !*live, Answered: *answer, At: time.Now().UTC()}
-	for _, w := range ways {
-		side := Side{Way: w.Name, Runs: w.Runs}
-		for n := 1; n <= *runs; n++ {
+		c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		dec, err := newPayloadDecoder()
+		if err != nil {
+			return err
+		}
+		cmp := Comparison{Task: kind, Source: source, Model: cfg.Model, RunsEach: *runs, Sandboxed: !*live, Answered: *answer, At: time.Now().UTC()}
+		for _, w := range ways {
+			side := Side{Way: w.Name, Runs: w.Runs}
+			for n := 1; n <= *runs; n++ {
+				if stderrIsTerminal() {
+					fmt.Fprintf(os.Stderr, "\r\033[K… %s run %d of %d", w.Name, n, *runs)
+				}
+				m, err := runAndMeasure(ctx, c, cfg, dec, w, n, *answer, *timeout)
+				if err != nil {
+					return err
+				}
+				side.Measures = append(side.Measures, m)
+			}
 			if stderrIsTerminal() {
-				fmt.Fprintf(os.Stderr, "\r\033[K… %s run %d of %d", w.Name, n, *runs)
+				fmt.Fprint(os.Stderr, "\r\033[K")
 			}
-			m, err := runAndMeasure(ctx, c, cfg, dec, w, n, *answer, *timeout)
-			if err != nil {
-				return err
-			}
-			side.Measures = append(side.Measures, m)
+			cmp.Sides = append(cmp.Sides, side.summarise())
 		}
-		if stderrIsTerminal() {
-			fmt.Fprint(os.Stderr, "\r\033[K")
+		if err := cmp.write(*dir); err != nil {
+			return err
 		}
-		cmp.Sides = append(cmp.Sides, side.summarise())
-	}
-	if err := cmp.write(*dir); err != nil {
-		return err
-	}
-	if *asJSON {
-		writeJSON(out, cmp)
+		if *asJSON {
+			writeJSON(out, cmp)
+			return nil
+		}
+		fmt.Fprint(out, cmp.table())
+		fmt.Fprintf(out, "\nwritten: %s, %s, %s\n", filepath.Join(*dir, "compare.md"), filepath.Join(*dir, "compare.json"), filepath.Join(*dir, "compare.svg"))
 		return nil
 	}
-	fmt.Fprint(out, cmp.table())
-	fmt.Fprintf(out, "\nwritten: %s, %s, %s\n", filepath.Join(*dir, "compare.md"), filepath.Join(*dir, "compare.json"), filepath.Join(*dir, "compare.svg"))
-	return nil
+	return cmd
 }
 
 // comparisonWays are the two ways of doing a task of kind from source.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -19,30 +20,40 @@ import (
 	"github.com/tandemhq/tandem/workflows"
 )
 
-func compliance(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
-	fs := newFlagSet("compliance", "", &cfg)
-	from := fs.String("from", "", "start of the period, YYYY-MM-DD or RFC 3339 (default: 7 days before --to)")
-	to := fs.String("to", "", "end of the period, excluded (default: now)")
-	sample := fs.Int("sample", 0, "unflagged records the model also reviews (default 3)")
-	sandboxed := fs.Bool("sandbox", false, "record side effects (ledger, outbox, refunds, balances) instead of performing them")
-	asJSON := fs.Bool("json", false, "print the result as JSON")
-	wait := fs.Bool("wait", true, "wait for the report")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+func complianceCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "compliance",
+		Short: "Run compliance monitoring over a period and write its report",
+		Example: `  starter compliance
+  starter compliance --from 2026-11-01 --to 2026-11-08 --sample 5`,
+		Args: args(0, 0, "compliance takes no arguments; give the period with --from and --to"),
 	}
-	in := workflows.ComplianceInput{SampleSize: *sample, Model: modelSettings(cfg)}
+	from := cmd.Flags().String("from", "", "start of the period, YYYY-MM-DD or RFC 3339 (default: 7 days before --to)")
+	to := cmd.Flags().String("to", "", "end of the period, excluded (default: now)")
+	sample := cmd.Flags().Int("sample", 0, "unflagged records the model also reviews (default 3)")
+	sandboxed := sandboxFlag(cmd.Flags())
+	wait := cmd.Flags().Bool("wait", true, "wait for the report")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		return compliance(cmd.Context(), a, *from, *to, *sample, *sandboxed, *wait, cmd.OutOrStdout())
+	}
+	return cmd
+}
+
+func compliance(ctx context.Context, a *app, from, to string, sample int, sandboxed, wait bool, out io.Writer) error {
+	cfg := a.cfg
+	in := workflows.ComplianceInput{SampleSize: sample, Model: modelSettings(cfg)}
 	var err error
-	if in.From, err = parseTime("--from", *from); err != nil {
+	if in.From, err = parseTime("--from", from); err != nil {
 		return usageError{err}
 	}
-	if in.To, err = parseTime("--to", *to); err != nil {
+	if in.To, err = parseTime("--to", to); err != nil {
 		return usageError{err}
 	}
 	if !in.From.IsZero() && !in.To.IsZero() && !in.From.Before(in.To) {
-		return usageError{fmt.Errorf("--from %s is not before --to %s", *from, *to)}
+		return usageError{fmt.Errorf("--from %s is not before --to %s", from, to)}
 	}
-	return runJobs(ctx, cfg, []job{{sandbox: *sandboxed, source: "compliance",
-		kind: "compliance", input: in}}, *wait, *asJSON, out, printCompliance)
+	return runJobs(ctx, cfg, []job{{sandbox: sandboxed, source: "compliance",
+		kind: "compliance", input: in}}, wait, a.json(), out, printCompliance)
 }
 
 func parseTime(flag, s string) (time.Time, error) {
@@ -79,28 +90,35 @@ func printCompliance(out io.Writer, _, id string, res workflows.ComplianceResult
 // ComplianceScheduleID is the id of the compliance monitoring schedule.
 const ComplianceScheduleID = "tandem-compliance"
 
-func schedule(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
-	fs := newFlagSet("schedule", "create|describe|pause|unpause|trigger|delete", &cfg)
-	every := fs.Duration("every", 24*time.Hour, "how often compliance monitoring runs (create)")
-	id := fs.String("id", ComplianceScheduleID, "schedule id")
-	note := fs.String("note", "", "why, for pause and unpause")
-	if err := parseFlags(fs, reorder(args)); err != nil {
-		return err
+func scheduleCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:       "schedule create|describe|pause|unpause|trigger|delete",
+		Short:     "Create, describe, pause, unpause, trigger or delete the compliance schedule",
+		Example:   "  starter schedule create --every 24h\n  starter schedule pause --note \"quarter-end freeze\"\n  starter schedule trigger",
+		ValidArgs: []string{"create", "describe", "pause", "unpause", "trigger", "delete"},
+		Args:      args(1, 1, "schedule needs one action: create, describe, pause, unpause, trigger or delete"),
 	}
-	if fs.NArg() != 1 {
-		return usageError{errors.New("schedule needs one action: create, describe, pause, unpause, trigger or delete")}
+	every := cmd.Flags().Duration("every", 24*time.Hour, "how often compliance monitoring runs (create)")
+	id := cmd.Flags().String("id", ComplianceScheduleID, "schedule id")
+	note := cmd.Flags().String("note", "", "why, for pause and unpause")
+	cmd.RunE = func(cmd *cobra.Command, action []string) error {
+		return schedule(cmd.Context(), a.cfg, action[0], *every, *id, *note, cmd.OutOrStdout())
 	}
+	return cmd
+}
+
+func schedule(ctx context.Context, cfg config.Config, action string, every time.Duration, id, note string, out io.Writer) error {
 	c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	handle := c.ScheduleClient().GetHandle(ctx, *id)
-	switch action := fs.Arg(0); action {
+	handle := c.ScheduleClient().GetHandle(ctx, id)
+	switch action {
 	case "create":
 		_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
-			ID:   *id,
-			Spec: client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: *every}}},
+			ID:   id,
+			Spec: client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}},
 			Action: &client.ScheduleWorkflowAction{
 				ID:                    "compliance-scheduled",
 				Workflow:              workflows.ComplianceMonitoringName,
@@ -111,23 +129,23 @@ func schedule(ctx context.Context, cfg config.Config, args []string, out io.Writ
 			Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
 		})
 		if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
-			fmt.Fprintf(out, "Schedule %s already exists; nothing changed.\n", *id)
+			fmt.Fprintf(out, "Schedule %s already exists; nothing changed.\n", id)
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("create schedule %s: %w", *id, err)
+			return fmt.Errorf("create schedule %s: %w", id, err)
 		}
-		fmt.Fprintf(out, "Created schedule %s: compliance monitoring every %s.\n", *id, *every)
+		fmt.Fprintf(out, "Created schedule %s: compliance monitoring every %s.\n", id, every)
 	case "describe":
 		desc, err := handle.Describe(ctx)
 		if err != nil {
-			return scheduleError(*id, err)
+			return scheduleError(id, err)
 		}
 		state := "active"
 		if desc.Schedule.State.Paused {
 			state = "paused (" + desc.Schedule.State.Note + ")"
 		}
-		fmt.Fprintf(out, "Schedule %s: %s, %d runs so far\n", *id, state, desc.Info.NumActions)
+		fmt.Fprintf(out, "Schedule %s: %s, %d runs so far\n", id, state, desc.Info.NumActions)
 		for _, t := range desc.Info.NextActionTimes[:min(3, len(desc.Info.NextActionTimes))] {
 			fmt.Fprintf(out, "  next run %s\n", t.UTC().Format(time.RFC3339))
 		}
@@ -135,25 +153,25 @@ func schedule(ctx context.Context, cfg config.Config, args []string, out io.Writ
 			fmt.Fprintf(out, "  ran %s: %s\n", r.ActualTime.UTC().Format(time.RFC3339), r.StartWorkflowResult.WorkflowID)
 		}
 	case "pause":
-		if err := handle.Pause(ctx, client.SchedulePauseOptions{Note: cmp.Or(*note, "paused from the starter")}); err != nil {
-			return scheduleError(*id, err)
+		if err := handle.Pause(ctx, client.SchedulePauseOptions{Note: cmp.Or(note, "paused from the starter")}); err != nil {
+			return scheduleError(id, err)
 		}
-		fmt.Fprintf(out, "Paused schedule %s.\n", *id)
+		fmt.Fprintf(out, "Paused schedule %s.\n", id)
 	case "unpause":
-		if err := handle.Unpause(ctx, client.ScheduleUnpauseOptions{Note: cmp.Or(*note, "unpaused from the starter")}); err != nil {
-			return scheduleError(*id, err)
+		if err := handle.Unpause(ctx, client.ScheduleUnpauseOptions{Note: cmp.Or(note, "unpaused from the starter")}); err != nil {
+			return scheduleError(id, err)
 		}
-		fmt.Fprintf(out, "Unpaused schedule %s.\n", *id)
+		fmt.Fprintf(out, "Unpaused schedule %s.\n", id)
 	case "trigger":
 		if err := handle.Trigger(ctx, client.ScheduleTriggerOptions{Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_ALLOW_ALL}); err != nil {
-			return scheduleError(*id, err)
+			return scheduleError(id, err)
 		}
-		fmt.Fprintf(out, "Triggered schedule %s; see `starter list --kind compliance`.\n", *id)
+		fmt.Fprintf(out, "Triggered schedule %s; see `starter list --kind compliance`.\n", id)
 	case "delete":
 		if err := handle.Delete(ctx); err != nil {
-			return scheduleError(*id, err)
+			return scheduleError(id, err)
 		}
-		fmt.Fprintf(out, "Deleted schedule %s.\n", *id)
+		fmt.Fprintf(out, "Deleted schedule %s.\n", id)
 	default:
 		return usageError{fmt.Errorf("schedule action %q is not one of create, describe, pause, unpause, trigger, delete", action)}
 	}

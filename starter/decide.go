@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
@@ -21,35 +22,40 @@ import (
 	"github.com/tandemhq/tandem/workflows"
 )
 
-// decide returns the command that sends one kind of decision: approve,
+// decideCmd returns the command that sends one kind of decision: approve,
 // reject, or edit (approve with replacement text).
-func decide(verb string) func(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
-	return func(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
-		fs := newFlagSet(verb, "WORKFLOW-ID", &cfg)
-		by := fs.String("by", "", "who decides (required)")
-		reason := fs.String("reason", "", "why (required to reject)")
-		text := ""
-		if verb == "edit" {
-			fs.StringVar(&text, "text", "", "the edited text to approve (required)")
-		}
-		wait := fs.Bool("wait", false, "wait until the run completes or waits again, and print its result")
-		asJSON := fs.Bool("json", false, "print as JSON")
-		if err := parseFlags(fs, reorder(args)); err != nil {
-			return err
-		}
+func decideCmd(a *app, verb string) *cobra.Command {
+	short := map[string]string{
+		"approve": "Approve the decision a run is waiting for",
+		"reject":  "Reject the decision a run is waiting for, with a reason",
+		"edit":    "Approve a run's pending draft or tool call with edited text",
+	}[verb]
+	example := map[string]string{
+		"approve": "  starter approve invoice-0a4c… --by ap.clerk --wait",
+		"reject":  "  starter reject invoice-0a4c… --by ap.clerk --reason \"the PO amount does not match\"",
+		"edit":    "  starter edit ticket-routing-9b1e… --by support.agent --text \"Thank you, we are on it.\"",
+	}[verb]
+	cmd := &cobra.Command{Use: verb + " WORKFLOW-ID", Short: short, Example: example,
+		Args: args(1, 1, verb+" needs one workflow id; find it with `starter list --waiting`")}
+	by := cmd.Flags().String("by", "", "who decides (required)")
+	reason := cmd.Flags().String("reason", "", "why (required to reject)")
+	text := new(string)
+	if verb == "edit" {
+		text = cmd.Flags().String("text", "", "the edited text to approve (required)")
+	}
+	wait := cmd.Flags().Bool("wait", false, "wait until the run completes or waits again, and print its result")
+	cmd.RunE = func(cmd *cobra.Command, ids []string) error {
+		ctx, cfg, out := cmd.Context(), a.cfg, cmd.OutOrStdout()
 		switch {
-		case fs.NArg() != 1:
-			return usageError{fmt.Errorf("%s needs one workflow id; find it with `starter list --waiting`", verb)}
 		case strings.TrimSpace(*by) == "":
 			return usageError{fmt.Errorf("%s needs --by with the name of the person deciding", verb)}
 		case verb == "reject" && strings.TrimSpace(*reason) == "":
 			return usageError{errors.New("reject needs --reason saying why")}
-		case verb == "edit" && strings.TrimSpace(text) == "":
+		case verb == "edit" && strings.TrimSpace(*text) == "":
 			return usageError{errors.New("edit needs --text with the edited text")}
 		}
-		id := fs.Arg(0)
-		dec := workflows.Decision{Approve: verb != "reject", By: *by, Reason: *reason, Edit: text}
-
+		id := ids[0]
+		dec := workflows.Decision{Approve: verb != "reject", By: *by, Reason: *reason, Edit: *text}
 		c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
 		if err != nil {
 			return err
@@ -59,15 +65,16 @@ func decide(verb string) func(ctx context.Context, cfg config.Config, args []str
 			return err
 		}
 		if !*wait {
-			if *asJSON {
+			if a.json() {
 				writeJSON(out, map[string]any{"workflowId": id, "decision": dec})
 			} else {
 				fmt.Fprintf(out, "%s: %s by %s\n", id, map[string]string{"approve": "approved", "reject": "rejected", "edit": "approved with an edit"}[verb], dec.By)
 			}
 			return nil
 		}
-		return showRun(ctx, c, cfg, id, true, *asJSON, out)
+		return showRun(ctx, c, cfg, id, true, a.json(), out)
 	}
+	return cmd
 }
 
 // sendDecision delivers a decision through the decide Update and turns the
@@ -87,33 +94,6 @@ func sendDecision(ctx context.Context, c client.Client, cfg config.Config, id st
 		return usageError{fmt.Errorf("run %s refused the decision: %s", id, strings.TrimPrefix(err.Error(), api.ErrRefused.Error()+": "))}
 	}
 	return nil
-}
-
-// reorder moves flags before positional arguments, so that both
-// `approve ID --by x` and `approve --by x ID` work.
-func reorder(args []string) []string {
-	var flags, rest []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if strings.HasPrefix(a, "-") && len(a) > 1 {
-			flags = append(flags, a)
-			if !strings.Contains(a, "=") && !isBoolFlag(a) && i+1 < len(args) {
-				flags = append(flags, args[i+1])
-				i++
-			}
-			continue
-		}
-		rest = append(rest, a)
-	}
-	return append(flags, rest...)
-}
-
-func isBoolFlag(a string) bool {
-	switch strings.TrimLeft(a, "-") {
-	case "wait", "json", "waiting", "ids", "chat", "sandbox", "h", "help":
-		return true
-	}
-	return false
 }
 
 // showRun prints a run's state; with wait it first waits until the run

@@ -2,41 +2,48 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/shopspring/decimal"
+	"github.com/spf13/cobra"
 
-	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/internal/money"
 	"github.com/tandemhq/tandem/internal/pdftext"
 	"github.com/tandemhq/tandem/workflows"
 )
 
-func processInvoice(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
-	fs := newFlagSet("invoice", "FILE... | - (text, or a PDF with a text layer)", &cfg)
-	sandboxed := fs.Bool("sandbox", false, "record side effects (ledger, outbox, refunds, balances) instead of performing them")
-	asJSON := fs.Bool("json", false, "print results as JSON lines")
-	wait := fs.Bool("wait", true, "wait until each run completes or waits for a person")
-	autoApproveBelow := fs.String("auto-approve-below", "", "post without a person below this total (at most the business's 1000)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+func invoiceCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "invoice FILE... | -",
+		Short: "Process invoices from text files or PDFs with a text layer (or - for stdin): extract, validate, decide, post",
+		Example: `  starter invoice testdata/invoices/clean-under-threshold.txt
+  starter invoice --sandbox testdata/invoices/*.txt
+  starter invoice --auto-approve-below 250 -o json invoice.pdf`,
+		Args: args(1, -1, "invoice needs at least one invoice text file, or - to read one from stdin"),
 	}
-	if fs.NArg() == 0 {
-		return usageError{errors.New("invoice needs at least one invoice text file, or - to read one from stdin")}
+	sandboxed := sandboxFlag(cmd.Flags())
+	wait := cmd.Flags().Bool("wait", true, "wait until each run completes or waits for a person")
+	autoApproveBelow := cmd.Flags().String("auto-approve-below", "", "post without a person below this total (at most the business's 1000)")
+	cmd.RunE = func(cmd *cobra.Command, files []string) error {
+		return processInvoice(cmd.Context(), a, files, *sandboxed, *wait, *autoApproveBelow, cmd.OutOrStdout())
 	}
+	return cmd
+}
+
+func processInvoice(ctx context.Context, a *app, files []string, sandboxed, wait bool, autoApproveBelow string, out io.Writer) error {
+	cfg := a.cfg
 	var policy workflows.InvoicePolicy
-	if *autoApproveBelow != "" {
-		limit, err := decimal.NewFromString(*autoApproveBelow)
+	if autoApproveBelow != "" {
+		limit, err := decimal.NewFromString(autoApproveBelow)
 		if err != nil {
-			return usageError{fmt.Errorf("--auto-approve-below %q is not an amount; write it like 250 or 99.50", *autoApproveBelow)}
+			return usageError{fmt.Errorf("--auto-approve-below %q is not an amount; write it like 250 or 99.50", autoApproveBelow)}
 		}
 		policy.AutoApproveBelow = limit
 	}
-	jobs := make([]job, fs.NArg())
-	for i, name := range fs.Args() {
+	jobs := make([]job, len(files))
+	for i, name := range files {
 		data, source, err := readInput("invoice file", name)
 		if err != nil {
 			return usageError{err}
@@ -48,10 +55,10 @@ func processInvoice(ctx context.Context, cfg config.Config, args []string, out i
 			}
 			data = []byte(text)
 		}
-		jobs[i] = job{sandbox: *sandboxed, source: source, kind: "invoice",
+		jobs[i] = job{sandbox: sandboxed, source: source, kind: "invoice",
 			input: workflows.InvoiceInput{Document: string(data), Model: modelSettings(cfg), Policy: policy}}
 	}
-	return runJobs(ctx, cfg, jobs, *wait, *asJSON, out, printInvoice)
+	return runJobs(ctx, cfg, jobs, wait, a.json(), out, printInvoice)
 }
 
 func printInvoice(out io.Writer, source, id string, res workflows.InvoiceResult) {

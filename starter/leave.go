@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -10,31 +8,35 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tandemhq/tandem/internal/config"
+	"github.com/spf13/cobra"
+
 	"github.com/tandemhq/tandem/workflows"
 )
 
-func requestLeave(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
-	fs := newFlagSet("leave", "FILE... | -", &cfg)
-	sandboxed := fs.Bool("sandbox", false, "record side effects (ledger, outbox, refunds, balances) instead of performing them")
-	asJSON := fs.Bool("json", false, "print results as JSON lines")
-	wait := fs.Bool("wait", true, "wait until each run completes or waits for the manager")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+func leaveCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "leave FILE... | -",
+		Short: "Request leave from JSON files (or - for stdin); dates may be relative, like +30d",
+		Example: `  starter leave testdata/leave/within-policy.json
+  echo '{"employeeId":"E-101","type":"annual","start":"+30d","end":"+34d","reason":"holiday"}' | starter leave -`,
+		Args: args(1, -1, "leave needs at least one leave request file, or - to read one from stdin"),
 	}
-	if fs.NArg() == 0 {
-		return usageError{errors.New("leave needs at least one leave request file, or - to read one from stdin")}
-	}
-	jobs := make([]job, fs.NArg())
-	for i, name := range fs.Args() {
-		req, source, err := readLeaveRequest(name, time.Now())
-		if err != nil {
-			return usageError{err}
+	sandboxed := sandboxFlag(cmd.Flags())
+	wait := cmd.Flags().Bool("wait", true, "wait until each run completes or waits for the manager")
+	cmd.RunE = func(cmd *cobra.Command, files []string) error {
+		cfg := a.cfg
+		jobs := make([]job, len(files))
+		for i, name := range files {
+			req, source, err := readLeaveRequest(name, time.Now())
+			if err != nil {
+				return usageError{err}
+			}
+			jobs[i] = job{sandbox: *sandboxed, source: source, kind: "leave",
+				input: workflows.LeaveInput{Request: req, Model: modelSettings(cfg)}}
 		}
-		jobs[i] = job{sandbox: *sandboxed, source: source, kind: "leave",
-			input: workflows.LeaveInput{Request: req, Model: modelSettings(cfg)}}
+		return runJobs(cmd.Context(), cfg, jobs, *wait, a.json(), cmd.OutOrStdout(), printLeave)
 	}
-	return runJobs(ctx, cfg, jobs, *wait, *asJSON, out, printLeave)
+	return cmd
 }
 
 // readLeaveRequest reads a leave request; its dates may be YYYY-MM-DD or

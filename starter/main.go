@@ -1,17 +1,21 @@
-// Command starter is Tandem's command-line client: it starts workflows, waits
-// for them and prints their results, and prepares the model on the local
-// Ollama server.
+// Command starter is Tandem's command-line client: it starts workflows and
+// agents, waits for them and prints their results, answers the decisions
+// they wait for, and prepares the model on the local Ollama server.
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/tandemhq/tandem/internal/config"
 )
@@ -26,31 +30,15 @@ const (
 // usageError marks an error the user made in calling the starter.
 type usageError struct{ error }
 
-type command struct {
-	name    string
-	summary string
-	run     func(ctx context.Context, cfg config.Config, args []string, out io.Writer) error
+// app is what every command shares: the configuration, from the
+// environment and the global flags, and the output format.
+type app struct {
+	cfg    config.Config
+	output string // text or json
 }
 
-var commands = []command{
-	{"route-ticket", "route support tickets from JSON files (or - for stdin) and print the results", routeTicket},
-	{"invoice", "process invoices from text files (or - for stdin): extract, validate, decide, post", processInvoice},
-	{"leave", "request leave from JSON files (or - for stdin); dates may be relative, like +30d", requestLeave},
-	{"compliance", "run compliance monitoring over a period and write its report", compliance},
-	{"schedule", "create, describe, pause, unpause, trigger or delete the compliance schedule", schedule},
-	{"agent", "run an agent on a goal with a profile; --chat to talk to it while it works", runAgent},
-	{"message", "send a message to a running agent", message},
-	{"approve", "approve the decision a run is waiting for", decide("approve")},
-	{"reject", "reject the decision a run is waiting for, with a reason", decide("reject")},
-	{"edit", "approve a run's pending draft with edited text", decide("edit")},
-	{"status", "show a run's step, pending decision and result", status},
-	{"watch", "follow a run live: steps, decisions, an agent's turns and tokens, the result", watch},
-	{"result", "wait for a run to end and print its result", result},
-	{"audit", "print from a run's history its input hash, model calls with digests, people's decisions and outcome", audit},
-	{"compare", "run a task through its workflow and through an agent N times each, and compare them side by side", compare},
-	{"list", "list Tandem runs by kind, status, or waiting for a decision", list},
-	{"model", "make sure the configured model is on the Ollama server (pull or import it)", ensureModel},
-}
+// json reports whether output is JSON (-o json).
+func (a *app) json() bool { return a.output == "json" }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -59,64 +47,81 @@ func main() {
 	os.Exit(code)
 }
 
+// run runs the command line args and returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stderr)
-		if len(args) == 0 {
-			return exitBadInput
-		}
+	a := &app{cfg: config.FromEnv(), output: cmp.Or(os.Getenv("TANDEM_OUTPUT"), "text")}
+	root := newRoot(a)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	switch {
+	case err == nil:
 		return exitOK
+	case errors.As(err, new(usageError)):
+		fmt.Fprintln(stderr, "starter:", err)
+		return exitBadInput
+	case strings.HasPrefix(err.Error(), "unknown command"):
+		fmt.Fprintf(stderr, "starter: unknown command %q; run `starter help` for the list\n", strings.Split(err.Error(), `"`)[1])
+		return exitBadInput
+	default:
+		fmt.Fprintln(stderr, "starter:", err)
+		return exitFailed
 	}
-	for _, c := range commands {
-		if c.name != args[0] {
-			continue
-		}
-		cfg := config.FromEnv()
-		err := c.run(ctx, cfg, args[1:], stdout)
-		switch {
-		case err == nil:
-			return exitOK
-		case errors.Is(err, flag.ErrHelp):
-			return exitOK
-		case errors.As(err, new(usageError)):
-			fmt.Fprintln(stderr, "starter:", err)
-			return exitBadInput
-		default:
-			fmt.Fprintln(stderr, "starter:", err)
-			return exitFailed
-		}
-	}
-	fmt.Fprintf(stderr, "starter: unknown command %q; run `starter help` for the list\n", args[0])
-	return exitBadInput
 }
 
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "Usage: starter <command> [flags] [args]\n\nCommands:")
-	for _, c := range commands {
-		fmt.Fprintf(w, "  %-14s %s\n", c.name, c.summary)
+// newRoot builds the command tree.
+func newRoot(a *app) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "starter",
+		Short: "Start and follow Tandem's workflows and agents, and decide what they ask people to decide",
+		Long: "starter starts Tandem's AI-augmented workflows and agents on Temporal, follows them, and sends people's decisions.\n\n" +
+			"Every setting is a flag and an environment variable (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, OLLAMA_HOST, TANDEM_MODEL, …);\n" +
+			"flags win. Exit codes: 0 done, 1 a run failed or a server refused, 2 bad input.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if a.output != "text" && a.output != "json" {
+				return usageError{fmt.Errorf("--output %q is not text or json", a.output)}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cmd.SetOut(cmd.ErrOrStderr())
+			_ = cmd.Help()
+			return usageError{errors.New("give a command; run `starter help` for the list")}
+		},
 	}
-	fmt.Fprintln(w, "\nRun `starter <command> -h` for a command's flags. Settings come from the environment\n(TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, OLLAMA_HOST, TANDEM_MODEL, ...) and flags.")
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.cfg.TemporalAddress, "address", a.cfg.TemporalAddress, "Temporal frontend `host:port` (TEMPORAL_ADDRESS)")
+	pf.StringVar(&a.cfg.Namespace, "namespace", a.cfg.Namespace, "Temporal namespace (TEMPORAL_NAMESPACE)")
+	pf.StringVar(&a.cfg.TaskQueue, "task-queue", a.cfg.TaskQueue, "task queue of the workflows (TANDEM_TASK_QUEUE)")
+	pf.StringVar(&a.cfg.ModelTaskQueue, "model-task-queue", a.cfg.ModelTaskQueue, "task queue of the model calls (TANDEM_MODEL_TASK_QUEUE)")
+	pf.StringVar(&a.cfg.OllamaHost, "ollama", a.cfg.OllamaHost, "Ollama server `URL` (OLLAMA_HOST)")
+	pf.StringVar(&a.cfg.Model, "model", a.cfg.Model, "model name on the Ollama server (TANDEM_MODEL)")
+	pf.StringVar(&a.cfg.UIURL, "ui", a.cfg.UIURL, "Temporal Web UI base `URL`, for links (TANDEM_UI_URL)")
+	pf.StringVarP(&a.output, "output", "o", a.output, "output format: text or json (TANDEM_OUTPUT)")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(
+		routeTicketCmd(a), invoiceCmd(a), leaveCmd(a), complianceCmd(a), scheduleCmd(a),
+		agentCmd(a), messageCmd(a), decideCmd(a, "approve"), decideCmd(a, "reject"), decideCmd(a, "edit"),
+		statusCmd(a), watchCmd(a), resultCmd(a), auditCmd(a), compareCmd(a), listCmd(a), modelCmd(a),
+	)
+	return root
 }
 
-// newFlagSet returns a flag set for one command that reports errors as
-// usage errors and binds the shared configuration flags.
-func newFlagSet(name, argsHelp string, cfg *config.Config) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(os.Stderr)
-	cfg.RegisterFlags(fs)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: starter %s [flags] %s\n\nFlags:\n", name, argsHelp)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+// args is a cobra argument check that refuses, as a usage error, fewer
+// than min or more than max arguments (max < 0: no limit) with why.
+func args(min, max int, why string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < min || (max >= 0 && len(args) > max) {
+			return usageError{errors.New(why)}
 		}
-		return usageError{err}
+		return nil
 	}
-	return nil
+}
+
+// sandboxFlag adds --sandbox to a command that starts runs.
+func sandboxFlag(fs *pflag.FlagSet) *bool {
+	return fs.Bool("sandbox", false, "record side effects (ledger, outbox, refunds, balances) instead of performing them")
 }

@@ -2,39 +2,46 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
 
+	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/workflows"
 )
 
-func routeTicket(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
-	fs := newFlagSet("route-ticket", "FILE... | -", &cfg)
-	sandboxed := fs.Bool("sandbox", false, "record side effects (ledger, outbox, refunds, balances) instead of performing them")
-	asJSON := fs.Bool("json", false, "print results as JSON lines")
-	wait := fs.Bool("wait", true, "wait for each run and print its result")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+func routeTicketCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "route-ticket FILE... | -",
+		Short: "Route support tickets from JSON files (or - for stdin) and print the results",
+		Example: `  starter route-ticket testdata/tickets/outage.json
+  starter route-ticket -o json testdata/tickets/*.json
+  echo '{"subject":"Late","body":"Where is my parcel?","customer":"Camille Martin","channel":"web"}' | starter route-ticket -`,
+		Args: args(1, -1, "route-ticket needs at least one ticket file, or - to read one from stdin"),
 	}
-	if fs.NArg() == 0 {
-		return usageError{errors.New("route-ticket needs at least one ticket file, or - to read one from stdin")}
+	sandboxed := sandboxFlag(cmd.Flags())
+	wait := cmd.Flags().Bool("wait", true, "wait for each run and print its result")
+	cmd.RunE = func(cmd *cobra.Command, files []string) error {
+		return routeTicket(cmd.Context(), a, files, *sandboxed, *wait, cmd.OutOrStdout())
 	}
-	jobs := make([]job, fs.NArg())
-	for i, name := range fs.Args() {
+	return cmd
+}
+
+func routeTicket(ctx context.Context, a *app, files []string, sandboxed, wait bool, out io.Writer) error {
+	cfg := a.cfg
+	jobs := make([]job, len(files))
+	for i, name := range files {
 		t, err := readTicket(name)
 		if err != nil {
 			return usageError{err}
 		}
-		jobs[i] = job{sandbox: *sandboxed, source: name, kind: "ticket-routing",
+		jobs[i] = job{sandbox: sandboxed, source: name, kind: "ticket-routing",
 			input:    workflows.TicketRoutingInput{Ticket: t, Model: modelSettings(cfg)},
 			personal: []temporal.SearchAttributeUpdate{workflows.CustomerKey.ValueSet(t.Customer)}}
 	}
-	return runJobs(ctx, cfg, jobs, *wait, *asJSON, out, printTicket)
+	return runJobs(ctx, cfg, jobs, wait, a.json(), out, printTicket)
 }
 
 // readTicket reads one ticket from a JSON file, or from stdin for "-".

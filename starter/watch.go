@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"time"
 
+	"github.com/spf13/cobra"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
@@ -22,53 +22,61 @@ import (
 
 // watch follows a run live: each step as it changes, pending decisions, an
 // agent's turns and tokens, and the result when it ends.
-func watch(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
-	fs := newFlagSet("watch", "WORKFLOW-ID", &cfg)
-	c, id, err := openRun(ctx, &cfg, fs, args)
-	if err != nil {
-		return err
+func watchCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "watch WORKFLOW-ID",
+		Short:   "Follow a run live: steps, decisions, an agent's turns and tokens, the result",
+		Example: "  starter watch agent-3f2a…",
 	}
-	defer c.Close()
-	run := c.GetWorkflow(ctx, id, "")
-	done := make(chan error, 1)
-	var raw json.RawMessage
-	go func() { done <- run.Get(ctx, &raw) }()
-	start := time.Now()
-	tick := time.NewTicker(300 * time.Millisecond)
-	defer tick.Stop()
-	var lastStep, lastQuestion string
-	shownTurn := 0
-	for {
-		select {
-		case err := <-done:
-			st, _ := queryStatus(ctx, c, id)
-			if err != nil {
-				fmt.Fprintf(out, "%6s  ✘ failed: %s\n", since(start), errorSentence(err))
-				return runFailed(id, err)
-			}
-			fmt.Fprintf(out, "%6s  ended\n", since(start))
-			printResult(out, st.Kind, id, raw)
-			fmt.Fprintf(out, "  %s\n", cfg.WorkflowURL(id, run.GetRunID()))
-			return nil
-		case <-tick.C:
-			st, err := queryStatus(ctx, c, id)
-			if err != nil {
-				continue
-			}
-			if st.Step != lastStep {
-				lastStep = st.Step
-				fmt.Fprintf(out, "%6s  %s\n", since(start), st.Step)
-			}
-			if st.Pending != nil && st.Pending.Question != lastQuestion {
-				lastQuestion = st.Pending.Question
-				fmt.Fprintf(out, "%6s  ⏸ ", since(start))
-				printPending(out, "", st.Pending)
-			}
-			if st.Kind == "agent" {
-				shownTurn = watchAgent(ctx, c, id, start, shownTurn, out)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx, cfg, out := cmd.Context(), a.cfg, cmd.OutOrStdout()
+		c, id, err := openRun(ctx, cfg, "watch", args)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		run := c.GetWorkflow(ctx, id, "")
+		done := make(chan error, 1)
+		var raw json.RawMessage
+		go func() { done <- run.Get(ctx, &raw) }()
+		start := time.Now()
+		tick := time.NewTicker(300 * time.Millisecond)
+		defer tick.Stop()
+		var lastStep, lastQuestion string
+		shownTurn := 0
+		for {
+			select {
+			case err := <-done:
+				st, _ := queryStatus(ctx, c, id)
+				if err != nil {
+					fmt.Fprintf(out, "%6s  ✘ failed: %s\n", since(start), errorSentence(err))
+					return runFailed(id, err)
+				}
+				fmt.Fprintf(out, "%6s  ended\n", since(start))
+				printResult(out, st.Kind, id, raw)
+				fmt.Fprintf(out, "  %s\n", cfg.WorkflowURL(id, run.GetRunID()))
+				return nil
+			case <-tick.C:
+				st, err := queryStatus(ctx, c, id)
+				if err != nil {
+					continue
+				}
+				if st.Step != lastStep {
+					lastStep = st.Step
+					fmt.Fprintf(out, "%6s  %s\n", since(start), st.Step)
+				}
+				if st.Pending != nil && st.Pending.Question != lastQuestion {
+					lastQuestion = st.Pending.Question
+					fmt.Fprintf(out, "%6s  ⏸ ", since(start))
+					printPending(out, "", st.Pending)
+				}
+				if st.Kind == "agent" {
+					shownTurn = watchAgent(ctx, c, id, start, shownTurn, out)
+				}
 			}
 		}
 	}
+	return cmd
 }
 
 // watchAgent prints an agent's turns after shown, with the tokens used.
@@ -87,25 +95,34 @@ func watchAgent(ctx context.Context, c client.Client, id string, start time.Time
 }
 
 // result waits for a run to end and prints its result.
-func result(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
-	fs := newFlagSet("result", "WORKFLOW-ID", &cfg)
-	asJSON := fs.Bool("json", false, "print the result as JSON")
-	c, id, err := openRun(ctx, &cfg, fs, args)
-	if err != nil {
-		return err
+func resultCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "result WORKFLOW-ID",
+		Short:   "Wait for a run to end and print its result",
+		Example: "  starter result ticket-routing-9b1e…",
 	}
-	defer c.Close()
-	var raw json.RawMessage
-	if err := c.GetWorkflow(ctx, id, "").Get(ctx, &raw); err != nil {
-		return runFailed(id, err)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx, cfg, out := cmd.Context(), a.cfg, cmd.OutOrStdout()
+		asJSON := new(bool)
+		*asJSON = a.json()
+		c, id, err := openRun(ctx, cfg, "result", args)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		var raw json.RawMessage
+		if err := c.GetWorkflow(ctx, id, "").Get(ctx, &raw); err != nil {
+			return runFailed(id, err)
+		}
+		if *asJSON {
+			_, err := out.Write(append(raw, '\n'))
+			return err
+		}
+		st, _ := queryStatus(ctx, c, id)
+		printResult(out, st.Kind, id, raw)
+		return nil
 	}
-	if *asJSON {
-		_, err := out.Write(append(raw, '\n'))
-		return err
-	}
-	st, _ := queryStatus(ctx, c, id)
-	printResult(out, st.Kind, id, raw)
-	return nil
+	return cmd
 }
 
 func since(start time.Time) string {
@@ -142,24 +159,21 @@ func stderrIsTerminal() bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// openRun parses a command's flags and its one workflow id, dials Temporal,
-// and checks that the run exists.
-func openRun(ctx context.Context, cfg *config.Config, fs *flag.FlagSet, args []string) (client.Client, string, error) {
-	if err := parseFlags(fs, reorder(args)); err != nil {
-		return nil, "", err
+// openRun dials Temporal for a command that takes one workflow id, and
+// checks that the run exists.
+func openRun(ctx context.Context, cfg config.Config, name string, args []string) (client.Client, string, error) {
+	if len(args) != 1 {
+		return nil, "", usageError{fmt.Errorf("%s needs one workflow id; find it with `starter list`", name)}
 	}
-	if fs.NArg() != 1 {
-		return nil, "", usageError{fmt.Errorf("%s needs one workflow id", fs.Name())}
-	}
-	c, err := temporalclient.Dial(ctx, *cfg, zap.NewNop())
+	c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
 	if err != nil {
 		return nil, "", err
 	}
-	if err := runExists(ctx, c, *cfg, fs.Arg(0)); err != nil {
+	if err := runExists(ctx, c, cfg, args[0]); err != nil {
 		c.Close()
 		return nil, "", err
 	}
-	return c, fs.Arg(0), nil
+	return c, args[0], nil
 }
 
 // runExists refuses, as a usage error, an id no run has.
