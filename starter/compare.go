@@ -37,7 +37,7 @@ func compareCmd(a *app) *cobra.Command {
 		Short:   "Run a task through its workflow and through an agent N times each, and compare them side by side",
 		Example: "  starter compare ticket testdata/tickets/double-charge.json -n 3\n  starter compare invoice testdata/invoices/clean-under-threshold.txt --decide reject",
 	}
-	runs := cmd.Flags().Int("n", 3, "runs of each way")
+	runs := cmd.Flags().IntP("runs", "n", 3, "runs of each way")
 	dir := cmd.Flags().String("out", "", "`folder` for compare.md, compare.json and compare.svg (default reports/compare-KIND-TIME)")
 	live := cmd.Flags().Bool("live", false, "perform side effects; by default runs are sandboxed")
 	answer := cmd.Flags().String("decide", "approve", "how to answer each decision a run waits for: approve or reject")
@@ -53,7 +53,7 @@ func compareCmd(a *app) *cobra.Command {
 			return usageError{fmt.Errorf("-n is %d; compare runs each way 1 to 50 times", *runs)}
 		}
 		if *answer != "approve" && *answer != "reject" {
-			return usageError{fmt.Errorf("-decide is %q; give approve or reject", *answer)}
+			return usageError{fmt.Errorf("--decide is %q; give approve or reject", *answer)}
 		}
 		kind, source := args[0], args[1]
 		ways, err := comparisonWays(cfg, kind, source, !*live)
