@@ -21,6 +21,7 @@ import (
 	"github.com/tandemhq/tandem/workflows"
 )
 
+// agentCmd runs an agent on a goal and follows it, or chats with it.
 func agentCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "agent GOAL...",
@@ -36,8 +37,7 @@ func agentCmd(a *app) *cobra.Command {
 	as := cmd.Flags().String("as", os.Getenv("USER"), "your name, for chat messages and decisions")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx, cfg, out := cmd.Context(), a.cfg, cmd.OutOrStdout()
-		asJSON := new(bool)
-		*asJSON = a.json()
+		asJSON := a.json()
 		goal := strings.TrimSpace(strings.Join(args, " "))
 		if goal == "" {
 			return usageError{errors.New(`agent needs a goal, like: starter agent --profile research "How long is the return window?"`)}
@@ -60,20 +60,20 @@ func agentCmd(a *app) *cobra.Command {
 		}
 		run := outcomes[0].run
 		if !*wait && !*chat {
-			printStarted(out, *asJSON, cfg, outcomes)
+			printStarted(out, asJSON, cfg, outcomes)
 			return nil
 		}
-		if !*asJSON {
+		if !asJSON {
 			fmt.Fprintf(out, "▶ agent %s (%s): %s\n  %s\n", run.GetID(), *profile, goal, cfg.WorkflowURL(run.GetID(), run.GetRunID()))
 		}
 		var lines <-chan string
 		if *chat {
 			lines = readLines(os.Stdin)
-			if !*asJSON {
+			if !asJSON {
 				fmt.Fprintln(out, "  type a message and press enter; /approve, /reject REASON or /edit JSON when it asks; /quit to leave it running")
 			}
 		}
-		return followAgent(ctx, c, cfg, run, *asJSON, lines, *as, out)
+		return followAgent(ctx, c, cfg, run, asJSON, lines, *as, out)
 	}
 	return cmd
 }
@@ -170,7 +170,7 @@ func sendMessage(ctx context.Context, c client.Client, id string, m workflows.Ag
 	return nil
 }
 
-// message sends a person's message to a running agent.
+// messageCmd sends a person's message to a running agent.
 func messageCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "message WORKFLOW-ID TEXT...",

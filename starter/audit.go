@@ -55,7 +55,7 @@ type AuditEvent struct {
 	Input  json.RawMessage `json:"input"`
 }
 
-// audit prints, from a run's history alone, its input hash, every model call
+// auditCmd prints, from a run's history alone, its input hash, every model call
 // with model and digest, every decision and who made it, and its outcome.
 func auditCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
@@ -65,8 +65,7 @@ func auditCmd(a *app) *cobra.Command {
 	}
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx, cfg, out := cmd.Context(), a.cfg, cmd.OutOrStdout()
-		asJSON := new(bool)
-		*asJSON = a.json()
+		asJSON := a.json()
 		c, id, err := openRun(ctx, cfg, "audit", args)
 		if err != nil {
 			return err
@@ -80,7 +79,7 @@ func auditCmd(a *app) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		if *asJSON {
+		if asJSON {
 			writeJSON(out, rec)
 			return nil
 		}

@@ -29,7 +29,7 @@ type way struct {
 	outcome func(json.RawMessage) string // a run's outcome in a few words, from its result
 }
 
-// compare runs one task through its fixed workflow and through an agent, N
+// compareCmd runs one task through its fixed workflow and through an agent, N
 // times each, and reports them side by side.
 func compareCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
@@ -44,8 +44,7 @@ func compareCmd(a *app) *cobra.Command {
 	timeout := cmd.Flags().Duration("timeout", 30*time.Minute, "bound on each run")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx, cfg, out := cmd.Context(), a.cfg, cmd.OutOrStdout()
-		asJSON := new(bool)
-		*asJSON = a.json()
+		asJSON := a.json()
 		if len(args) != 2 {
 			return usageError{errors.New("compare needs a task kind and a file: compare ticket FILE, or compare invoice FILE")}
 		}
@@ -94,7 +93,7 @@ func compareCmd(a *app) *cobra.Command {
 		if err := cmp.write(*dir); err != nil {
 			return err
 		}
-		if *asJSON {
+		if asJSON {
 			writeJSON(out, cmp)
 			return nil
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/tandemhq/tandem/workflows"
 )
 
+// complianceCmd runs compliance monitoring over a period.
 func complianceCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "compliance",
@@ -90,6 +91,7 @@ func printCompliance(out io.Writer, _, id string, res workflows.ComplianceResult
 // ComplianceScheduleID is the id of the compliance monitoring schedule.
 const ComplianceScheduleID = "tandem-compliance"
 
+// scheduleCmd manages the compliance monitoring schedule.
 func scheduleCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:       "schedule create|describe|pause|unpause|trigger|delete",

@@ -14,6 +14,7 @@ import (
 	"github.com/tandemhq/tandem/workflows"
 )
 
+// invoiceCmd processes invoice documents.
 func invoiceCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "invoice FILE... | -",

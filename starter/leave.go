@@ -13,6 +13,7 @@ import (
 	"github.com/tandemhq/tandem/workflows"
 )
 
+// leaveCmd requests leave.
 func leaveCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "leave FILE... | -",

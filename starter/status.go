@@ -11,6 +11,7 @@ import (
 	"github.com/tandemhq/tandem/internal/temporalclient"
 )
 
+// statusCmd shows a run as it is now.
 func statusCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "status WORKFLOW-ID",
@@ -20,19 +21,18 @@ func statusCmd(a *app) *cobra.Command {
 	wait := cmd.Flags().Bool("wait", false, "wait until the run completes or waits for a person")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx, cfg, out := cmd.Context(), a.cfg, cmd.OutOrStdout()
-		asJSON := new(bool)
-		*asJSON = a.json()
+		asJSON := a.json()
 		c, id, err := openRun(ctx, cfg, "status", args)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		return showRun(ctx, c, cfg, id, *wait, *asJSON, out)
+		return showRun(ctx, c, cfg, id, *wait, asJSON, out)
 	}
 	return cmd
 }
 
-// list shows Tandem runs, filtered with a Temporal visibility query.
+// listCmd shows Tandem runs, filtered with a Temporal visibility query.
 func listCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "list",
@@ -46,8 +46,7 @@ func listCmd(a *app) *cobra.Command {
 	limit := cmd.Flags().Int("limit", 50, "at most this many runs")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx, cfg, out := cmd.Context(), a.cfg, cmd.OutOrStdout()
-		asJSON := new(bool)
-		*asJSON = a.json()
+		asJSON := a.json()
 		c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
 		if err != nil {
 			return err
@@ -65,7 +64,7 @@ func listCmd(a *app) *cobra.Command {
 			switch {
 			case *idsOnly:
 				fmt.Fprintln(out, r.WorkflowID)
-			case *asJSON:
+			case asJSON:
 				writeJSON(out, struct {
 					api.RunSummary
 					URL string `json:"url"`

@@ -12,6 +12,7 @@ import (
 	"github.com/tandemhq/tandem/workflows"
 )
 
+// routeTicketCmd routes support tickets.
 func routeTicketCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "route-ticket FILE... | -",

@@ -20,7 +20,7 @@ import (
 	"github.com/tandemhq/tandem/internal/temporalclient"
 )
 
-// watch follows a run live: each step as it changes, pending decisions, an
+// watchCmd follows a run live: each step as it changes, pending decisions, an
 // agent's turns and tokens, and the result when it ends.
 func watchCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
@@ -94,7 +94,7 @@ func watchAgent(ctx context.Context, c client.Client, id string, start time.Time
 	return shown
 }
 
-// result waits for a run to end and prints its result.
+// resultCmd waits for a run to end and prints its result.
 func resultCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "result WORKFLOW-ID",
@@ -103,8 +103,7 @@ func resultCmd(a *app) *cobra.Command {
 	}
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx, cfg, out := cmd.Context(), a.cfg, cmd.OutOrStdout()
-		asJSON := new(bool)
-		*asJSON = a.json()
+		asJSON := a.json()
 		c, id, err := openRun(ctx, cfg, "result", args)
 		if err != nil {
 			return err
@@ -114,7 +113,7 @@ func resultCmd(a *app) *cobra.Command {
 		if err := c.GetWorkflow(ctx, id, "").Get(ctx, &raw); err != nil {
 			return runFailed(id, err)
 		}
-		if *asJSON {
+		if asJSON {
 			_, err := out.Write(append(raw, '\n'))
 			return err
 		}
