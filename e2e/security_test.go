@@ -87,9 +87,10 @@ func TestPersonalDataNeverReachesTheModel(t *testing.T) {
 
 	sent := proxy.sent()
 	require.Contains(t, sent, "POST /api/chat", "the model was asked")
-	for _, value := range personalData {
+	for _, value := range append(personalData, "Dana", "Wells") {
 		assert.NotContains(t, sent, value)
 	}
+	assert.Contains(t, sent, "[NAME_", "the customer's name is redacted too")
 	assert.Contains(t, sent, "[EMAIL_1]")
 	assert.Contains(t, sent, "[PHONE_1]")
 	assert.Contains(t, sent, "[CARD_1]")

@@ -91,6 +91,18 @@ func TestUsage(t *testing.T) {
 	code, _, stderr = runStarter(t, nil, "route-ticket")
 	assert.Equal(t, exitBadInput, code)
 	assert.Contains(t, stderr, "route-ticket needs at least one ticket file")
+
+	code, _, stderr = runStarter(t, map[string]string{"TEMPORAL_ADDRESS": "127.0.0.1:1"}, "list", "--kind", "bogus")
+	assert.Equal(t, exitBadInput, code)
+	assert.Equal(t, "starter: kind \"bogus\" is not one of ticket-routing, invoice, leave, compliance, agent\n", stderr)
+
+	code, _, stderr = runStarter(t, nil, "status", "-o", "yaml", "x")
+	assert.Equal(t, exitBadInput, code)
+	assert.Equal(t, "starter: --output \"yaml\" is not text or json\n", stderr)
+
+	code, _, stderr = runStarter(t, nil, "approve", "--nope", "x")
+	assert.Equal(t, exitBadInput, code)
+	assert.Equal(t, "starter: unknown flag: --nope\n", stderr)
 }
 
 func TestResolveDate(t *testing.T) {

@@ -47,6 +47,11 @@ func listCmd(a *app) *cobra.Command {
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx, cfg, out := cmd.Context(), a.cfg, cmd.OutOrStdout()
 		asJSON := a.json()
+		if *kind != "" {
+			if _, err := api.KindNamed(*kind); err != nil {
+				return usageError{err}
+			}
+		}
 		c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
 		if err != nil {
 			return err

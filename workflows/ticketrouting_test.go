@@ -310,3 +310,18 @@ func TestClassificationSchemaAcceptsOnlyTheFixedLists(t *testing.T) {
 	assert.Error(t, schema.Validate(ticketClassificationSchema,
 		[]byte(`{"category":"spam","priority":"low","sentiment":"neutral","language":"en","summary":"x"}`)))
 }
+
+// TestInputsThatCannotFitTheModelAreRefused: an invoice or a ticket whose
+// text cannot fit the model's context with its instructions and answer is
+// refused before any run starts, from a token estimate.
+func TestInputsThatCannotFitTheModelAreRefused(t *testing.T) {
+	err := InvoiceInput{Document: "INVOICE " + strings.Repeat("line item 12.00 EUR\n", 45000)}.Check()
+	assert.EqualError(t, err, "the invoice is about 225003 tokens; with the instructions and room for the answer it needs 226227 of the model's "+
+		"4096-token context; shorten it or split it into parts")
+	body := strings.Repeat("my parcel is late ", 900)
+	err = TicketRoutingInput{Ticket: Ticket{Subject: "Late", Body: body, Customer: "Camille", Channel: "web"}}.Check()
+	assert.ErrorContains(t, err, "the ticket is about 4")
+	assert.ErrorContains(t, err, "of the model's 4096-token context; shorten it or split it into parts")
+	long := TicketRoutingInput{Ticket: Ticket{Subject: strings.Repeat("s", 201), Body: "b", Customer: "c", Channel: "web"}}.Check()
+	assert.EqualError(t, long, "the ticket's subject is 201 characters; keep it to 200")
+}
