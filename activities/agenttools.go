@@ -105,6 +105,22 @@ var (
 		schema.Prop("reason", schema.String("why", 200)))
 )
 
+// ActivityTools are the agent tools that run as activities (see
+// ActivityTool). A new one is its arguments, their schema, its behaviour
+// and an entry here, all in this file.
+var ActivityTools = []ActivityTool{
+	newTool("search_docs", "Search the company's policy documents; returns document names and titles.", SearchDocsSchema, RiskRead, (*Tools).searchDocs),
+	newTool("read_doc", "Read one document found by search_docs.", ReadDocSchema, RiskRead, (*Tools).readDoc),
+	newTool("lookup_customer", "Find a customer by id, name or email.", LookupCustomerSchema, RiskRead, (*Tools).lookupCustomer),
+	newTool("lookup_order", "Read an order: item, amount, status, refunds.", LookupOrderSchema, RiskRead, (*Tools).lookupOrder),
+	newTool("order_history", "List a customer's recent orders.", OrderHistorySchema, RiskRead, (*Tools).orderHistory),
+	newTool("calculate", "Evaluate arithmetic exactly.", CalculateSchema, RiskRead, (*Tools).calculate),
+	withDetails(newTool("send_message", "Send a message to a customer's email on file.", SendMessageSchema, RiskExternal, (*Tools).sendMessage),
+		(*Tools).messageDetails),
+	withDetails(newTool("issue_refund", "Refund all or part of an order.", IssueRefundSchema, RiskWrite, (*Tools).issueRefund),
+		(*Tools).refundDetails),
+}
+
 // Tools runs the agent tools that are not workflows: read-only tools as
 // local activities (ReadTool), side effects as activities (WriteTool).
 type Tools struct {
@@ -117,94 +133,56 @@ type Tools struct {
 // observation.
 const ErrToolInput = "ToolInput"
 
-// ReadTool runs a read-only tool: search_docs, read_doc, lookup_customer,
-// lookup_order, order_history or calculate.
+// ReadTool runs a read-only tool of the registry (a local activity).
 func (t *Tools) ReadTool(ctx context.Context, call ToolCall) (ToolResult, error) {
-	switch call.Name {
-	case "search_docs":
-		var a SearchDocsArgs
-		if err := decodeArgs(call, &a); err != nil {
-			return ToolResult{}, err
-		}
-		return t.searchDocs(a)
-	case "read_doc":
-		var a ReadDocArgs
-		if err := decodeArgs(call, &a); err != nil {
-			return ToolResult{}, err
-		}
-		return t.readDoc(ctx, call, a)
-	case "lookup_customer":
-		var a LookupCustomerArgs
-		if err := decodeArgs(call, &a); err != nil {
-			return ToolResult{}, err
-		}
-		return t.lookupCustomer(ctx, a)
-	case "lookup_order":
-		var a LookupOrderArgs
-		if err := decodeArgs(call, &a); err != nil {
-			return ToolResult{}, err
-		}
-		return t.lookupOrder(ctx, a.OrderID)
-	case "order_history":
-		var a OrderHistoryArgs
-		if err := decodeArgs(call, &a); err != nil {
-			return ToolResult{}, err
-		}
-		return t.orderHistory(ctx, a.CustomerID)
-	case "calculate":
-		var a CalculateArgs
-		if err := decodeArgs(call, &a); err != nil {
-			return ToolResult{}, err
-		}
-		v, err := Calculate(a.Expression)
-		if err != nil {
-			return ToolResult{Observation: "calculation failed: " + err.Error()}, nil
-		}
-		return ToolResult{Observation: fmt.Sprintf("%s = %s", a.Expression, formatNumber(v))}, nil
+	tool, ok := ActivityToolNamed(call.Name)
+	if !ok || tool.Writes {
+		return ToolResult{}, nonRetryable(ErrToolInput, "there is no read-only tool %q", call.Name)
 	}
-	return ToolResult{}, nonRetryable(ErrToolInput, "there is no read-only tool %q", call.Name)
+	return tool.do(ctx, t, call)
 }
 
-// WriteTool runs a tool with side effects, once per run and step:
-// send_message or issue_refund.
+// WriteTool runs a tool of the registry with side effects, once per run
+// and step; a sandboxed run records the call instead.
 func (t *Tools) WriteTool(ctx context.Context, call ToolCall) (ToolResult, error) {
-	key := fmt.Sprintf("%s/%d", call.RunKey, call.Step)
-	if sim, err := t.Store.simulated(ctx, call.Name, key, call.RunKey, call); sim {
+	tool, ok := ActivityToolNamed(call.Name)
+	if !ok || !tool.Writes {
+		return ToolResult{}, nonRetryable(ErrToolInput, "there is no tool with side effects %q", call.Name)
+	}
+	if sim, err := t.Store.simulated(ctx, call.Name, call.key(), call.RunKey, call); sim {
 		return ToolResult{Observation: fmt.Sprintf("sandbox: %s %s was recorded, not carried out", call.Name, call.Args)}, err
 	}
-	switch call.Name {
-	case "send_message":
-		var a SendMessageArgs
-		if err := decodeArgs(call, &a); err != nil {
-			return ToolResult{}, err
-		}
-		contact, err := t.Store.contactFor(ctx, a.CustomerID)
-		if errors.Is(err, errNoCustomer) {
-			return ToolResult{Observation: fmt.Sprintf("no customer %s with an address on file; nothing was sent", a.CustomerID)}, nil
-		} else if err != nil {
-			return ToolResult{}, err
-		}
-		email := contact.Email
-		if err := t.Store.Notify(ctx, Notification{IdempotencyKey: key, Recipients: []string{email}, Subject: a.Subject,
-			Body: a.Body, WorkflowID: call.RunKey}); err != nil {
-			return ToolResult{}, err
-		}
-		return ToolResult{Observation: fmt.Sprintf("message %q queued to %s (outbox %s)", a.Subject, email, key)}, nil
-	case "issue_refund":
-		var a IssueRefundArgs
-		if err := decodeArgs(call, &a); err != nil {
-			return ToolResult{}, err
-		}
-		return t.issueRefund(ctx, key, call.ApprovedBy, a)
-	}
-	return ToolResult{}, nonRetryable(ErrToolInput, "there is no tool with side effects %q", call.Name)
+	return tool.do(ctx, t, call)
 }
 
-func decodeArgs(call ToolCall, v any) error {
-	if err := json.Unmarshal(call.Args, v); err != nil {
-		return nonRetryable(ErrToolInput, "the arguments of %s are not valid: %v", call.Name, err)
+// ApprovalDetails is what a person sees of a tool call before allowing it,
+// beyond its arguments, as the tool describes it; "" for a tool that adds
+// nothing.
+func (t *Tools) ApprovalDetails(ctx context.Context, call ToolCall) (string, error) {
+	tool, ok := ActivityToolNamed(call.Name)
+	if !ok || tool.details == nil {
+		return "", nil
 	}
-	return nil
+	return tool.details(ctx, t, call)
+}
+
+// key is the idempotency key of a call's side effect: its run and step.
+func (c ToolCall) key() string { return fmt.Sprintf("%s/%d", c.RunKey, c.Step) }
+
+// sendMessage queues a message to the customer's address on file, once
+// per run and step.
+func (t *Tools) sendMessage(ctx context.Context, call ToolCall, a SendMessageArgs) (ToolResult, error) {
+	contact, err := t.Store.contactFor(ctx, a.CustomerID)
+	if errors.Is(err, errNoCustomer) {
+		return ToolResult{Observation: fmt.Sprintf("no customer %s with an address on file; nothing was sent", a.CustomerID)}, nil
+	} else if err != nil {
+		return ToolResult{}, err
+	}
+	if err := t.Store.Notify(ctx, Notification{IdempotencyKey: call.key(), Recipients: []string{contact.Email}, Subject: a.Subject,
+		Body: a.Body, WorkflowID: call.RunKey}); err != nil {
+		return ToolResult{}, err
+	}
+	return ToolResult{Observation: fmt.Sprintf("message %q queued to %s (outbox %s)", a.Subject, contact.Email, call.key())}, nil
 }
 
 func (t *Tools) readDoc(ctx context.Context, call ToolCall, a ReadDocArgs) (ToolResult, error) {
@@ -234,7 +212,7 @@ func (t *Tools) bounded(ctx context.Context, ref, text string, read []string) (T
 		Read: read, Ref: ref}, nil
 }
 
-func (t *Tools) lookupCustomer(ctx context.Context, a LookupCustomerArgs) (ToolResult, error) {
+func (t *Tools) lookupCustomer(ctx context.Context, _ ToolCall, a LookupCustomerArgs) (ToolResult, error) {
 	q := strings.TrimSpace(a.Query)
 	var id, name, email, tier, since string
 	err := t.Store.DB.QueryRowContext(ctx, `SELECT id, name, email, tier, since FROM customers
@@ -250,7 +228,8 @@ func (t *Tools) lookupCustomer(ctx context.Context, a LookupCustomerArgs) (ToolR
 	return ToolResult{Observation: fmt.Sprintf("customer %s: %s <%s>, %s tier, customer since %s", id, name, email, tier, since)}, nil
 }
 
-func (t *Tools) lookupOrder(ctx context.Context, id string) (ToolResult, error) {
+func (t *Tools) lookupOrder(ctx context.Context, _ ToolCall, a LookupOrderArgs) (ToolResult, error) {
+	id := a.OrderID
 	o, err := t.Store.order(ctx, t.Store.DB, strings.TrimSpace(id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return ToolResult{Observation: fmt.Sprintf("no order %q", id)}, nil
@@ -287,7 +266,8 @@ func (s *Store) order(ctx context.Context, q queryRower, id string) (order, erro
 	return o, err
 }
 
-func (t *Tools) orderHistory(ctx context.Context, customerID string) (ToolResult, error) {
+func (t *Tools) orderHistory(ctx context.Context, _ ToolCall, a OrderHistoryArgs) (ToolResult, error) {
+	customerID := a.CustomerID
 	rows, err := t.Store.DB.QueryContext(ctx, `SELECT id, item, amount_minor, currency, status, ordered_at FROM orders
 		WHERE customer_id = ? ORDER BY ordered_at DESC LIMIT 10`, strings.TrimSpace(customerID))
 	if err != nil {
@@ -309,7 +289,8 @@ func (t *Tools) orderHistory(ctx context.Context, customerID string) (ToolResult
 	return ToolResult{Observation: strings.Join(lines, "\n")}, rows.Err()
 }
 
-func (t *Tools) issueRefund(ctx context.Context, key, approvedBy string, a IssueRefundArgs) (ToolResult, error) {
+func (t *Tools) issueRefund(ctx context.Context, call ToolCall, a IssueRefundArgs) (ToolResult, error) {
+	key, approvedBy := call.key(), call.ApprovedBy
 	var out ToolResult
 	err := t.Store.inTx(ctx, func(tx *sql.Tx) error {
 		var existing int64
@@ -351,4 +332,13 @@ func formatNumber(v float64) string {
 	s := fmt.Sprintf("%.6f", v)
 	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
 	return s
+}
+
+// calculate evaluates arithmetic; a mistake in it is an observation.
+func (t *Tools) calculate(_ context.Context, _ ToolCall, a CalculateArgs) (ToolResult, error) {
+	v, err := Calculate(a.Expression)
+	if err != nil {
+		return ToolResult{Observation: "calculation failed: " + err.Error()}, nil
+	}
+	return ToolResult{Observation: fmt.Sprintf("%s = %s", a.Expression, formatNumber(v))}, nil
 }

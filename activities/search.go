@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"os"
@@ -25,7 +26,7 @@ type corpusDoc struct {
 
 // searchDocs ranks the corpus's Markdown documents against the query with
 // BM25 and lists the best ones with a snippet.
-func (t *Tools) searchDocs(a SearchDocsArgs) (ToolResult, error) {
+func (t *Tools) searchDocs(_ context.Context, _ ToolCall, a SearchDocsArgs) (ToolResult, error) {
 	docs, err := loadCorpus(t.CorpusDir)
 	if err != nil {
 		return ToolResult{}, err

@@ -12,7 +12,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tandemhq/tandem/activities"
-	"github.com/tandemhq/tandem/internal/money"
 	"github.com/tandemhq/tandem/internal/schema"
 	"github.com/tandemhq/tandem/internal/text"
 )
@@ -500,79 +499,22 @@ func draftMessage(ctx workflow.Context, st *AgentState, args json.RawMessage) (a
 	return activities.ToolResult{Observation: "draft (not sent): " + text.Shorten(res.Text, activities.MaxObservation)}, nil
 }
 
-// runChildTool hands the call to a fixed workflow as a child, and reports
-// what it decided.
+// runChildTool hands the call to a fixed workflow as a child, and
+// reports what it decided, as the tool's catalogue entry says.
 func runChildTool(ctx workflow.Context, st *AgentState, tool Tool, args json.RawMessage) (activities.ToolResult, error) {
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:    fmt.Sprintf("%s-step-%d-%s", st.RunKey, st.Turn, strings.ReplaceAll(tool.Name, "_", "-")),
 		StaticSummary: fmt.Sprintf("%s for agent %s, step %d", tool.Name, st.RunKey, st.Turn),
 	})
-	var input any
-	switch tool.Name {
-	case "route_ticket":
-		var t Ticket
-		if err := decodeArgs(args, &t); err != nil {
-			return activities.ToolResult{}, err
-		}
-		input = TicketRoutingInput{Ticket: t, Model: st.Model}
-	case "process_invoice":
-		var a ProcessInvoiceArgs
-		if err := decodeArgs(args, &a); err != nil {
-			return activities.ToolResult{}, err
-		}
-		input = InvoiceInput{Document: a.Document, Model: st.Model}
-	case "request_leave":
-		var r LeaveRequest
-		if err := decodeArgs(args, &r); err != nil {
-			return activities.ToolResult{}, err
-		}
-		input = LeaveInput{Request: r, Model: st.Model}
-	case "run_compliance":
-		var a RunComplianceArgs
-		if err := decodeArgs(args, &a); err != nil {
-			return activities.ToolResult{}, err
-		}
-		now := workflow.Now(ctx).UTC()
-		input = ComplianceInput{From: now.AddDate(0, 0, -a.Days), To: now, Model: st.Model}
+	input, err := tool.input(ctx, st, args)
+	if err != nil {
+		return activities.ToolResult{}, err
 	}
 	var raw json.RawMessage
 	if err := workflow.ExecuteChildWorkflow(cctx, tool.Workflow, input).Get(ctx, &raw); err != nil {
 		return activities.ToolResult{}, err
 	}
-	return activities.ToolResult{Observation: childSummary(tool.Name, raw), Read: []string{tool.Workflow}}, nil
-}
-
-// childSummary is a child workflow's result in one short observation.
-func childSummary(tool string, raw json.RawMessage) string {
-	var summary string
-	switch tool {
-	case "route_ticket":
-		var r TicketRoutingResult
-		_ = decodeArgs(raw, &r)
-		sent := "reply not sent"
-		if r.Review != nil && r.Review.Sent {
-			sent = "reply sent"
-		}
-		summary = fmt.Sprintf("ticket classified %s/%s, routed to %s (SLA %d min), %s", r.Classification.Category,
-			r.Classification.Priority, r.Route.Queue, r.Route.SLAMinutes, sent)
-	case "process_invoice":
-		var r InvoiceResult
-		_ = decodeArgs(raw, &r)
-		summary = fmt.Sprintf("invoice approved=%t by %s (%s)", r.Approved, r.Decision.By, r.Decision.Reason)
-		if r.Ledger != nil {
-			summary += "; posted " + money.Format(r.Ledger.Amount, r.Ledger.Currency)
-		}
-	case "request_leave":
-		var r LeaveResult
-		_ = decodeArgs(raw, &r)
-		summary = fmt.Sprintf("leave of %d days approved=%t by %s (%s)", r.Days, r.Approved, r.Decision.By, r.Decision.Reason)
-	case "run_compliance":
-		var r ComplianceResult
-		_ = decodeArgs(raw, &r)
-		summary = fmt.Sprintf("compliance report %s: %d records, %d rule hits, %d model findings; written to %s",
-			r.Report.ID, r.Report.RecordsChecked, len(r.Report.Hits), len(r.Report.Findings), r.Location.Markdown)
-	}
-	return text.Shorten(summary, activities.MaxObservation)
+	return activities.ToolResult{Observation: tool.summarise(raw), Read: []string{tool.Workflow}}, nil
 }
 
 // invalid records a call whose arguments do not match its tool's schema; the
