@@ -207,9 +207,6 @@ func (c *Client) StartWith(ctx context.Context, kind Kind, id string, input any,
 		return nil, false, &InvalidInputError{Err: err}
 	}
 	digest := inputDigest(id, encoded)
-	if desc, err := c.Temporal.DescribeWorkflowExecution(ctx, id, ""); err == nil {
-		return c.existing(ctx, kind, id, digest, desc.GetWorkflowExecutionInfo().GetSearchAttributes())
-	}
 	memo := map[string]any{"kind": kind.Name, "startedBy": cmp.Or(c.StartedBy, "api"), "sandbox": sandbox.On(ctx)}
 	maps.Copy(memo, opts.Memo)
 	attrs := append([]temporal.SearchAttributeUpdate{workflows.KindKey.ValueSet(kind.Name),
@@ -217,12 +214,13 @@ func (c *Client) StartWith(ctx context.Context, kind Kind, id string, input any,
 	run, err = c.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:        id,
 		TaskQueue: c.TaskQueue,
-		// A start that loses a race with another under the same id fails,
-		// and is answered below like a retry.
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		TypedSearchAttributes:    temporal.NewSearchAttributes(attrs...),
-		Memo:                     memo,
+		// A start under an id that is taken, by a retry or by a start that
+		// won a race, fails, and is answered below from the run there.
+		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		TypedSearchAttributes:                    temporal.NewSearchAttributes(attrs...),
+		Memo:                                     memo,
 	}, kind.Workflow, input)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {

@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/tandemhq/tandem/api"
 	"github.com/tandemhq/tandem/internal/store"
 	"github.com/tandemhq/tandem/workflows"
 )
@@ -105,12 +106,13 @@ func TestAgent500StepsContinuesAsNewWithinHistoryLimits(t *testing.T) {
 
 	policy := workflows.AgentPolicy{Tools: []string{"calculate", "today"}, MaxSteps: 1000, MaxTokens: 10_000_000, Deadline: time.Hour}
 	start := time.Now()
-	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: "agent-long-" + fmt.Sprint(start.UnixNano()), TaskQueue: cfg.TaskQueue},
-		workflows.AgentName, workflows.AgentInput{Goal: "compute 1+1 five hundred times", Profile: longRunProfile, Policy: &policy,
+	agent, err := api.NewClient(c, cfg.TaskQueue).StartAgent(context.Background(), api.WorkflowID("agent", "long-"+fmt.Sprint(start.UnixNano())),
+		workflows.AgentInput{Goal: "compute 1+1 five hundred times", Profile: longRunProfile, Policy: &policy,
 			Model: workflows.ModelSettings{Model: "scripted", TaskQueue: cfg.ModelTaskQueue}})
 	require.NoError(t, err)
-	var res workflows.AgentResult
-	require.NoError(t, run.Get(context.Background(), &res))
+	run := agent.Run
+	res, err := agent.Result(context.Background())
+	require.NoError(t, err)
 	elapsed := time.Since(start)
 
 	assert.Equal(t, "finished", res.Outcome)
@@ -147,13 +149,14 @@ func TestManyAgentsAtOnce(t *testing.T) {
 	td, c := scriptedTandem(t, "many", calculatingAgent(1<<40))
 	policy := workflows.AgentPolicy{Tools: []string{"calculate"}, MaxSteps: 5, MaxTokens: 100_000, Deadline: time.Hour}
 	var runs []client.WorkflowRun
+	var ids []any
 	for i := range 8 {
-		run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{TaskQueue: td.cfg.TaskQueue,
-			ID: fmt.Sprintf("agent-many-%d-%d", time.Now().UnixNano(), i)},
-			workflows.AgentName, workflows.AgentInput{Goal: fmt.Sprintf("goal %d", i), Profile: longRunProfile, Policy: &policy,
+		agent, err := api.NewClient(c, td.cfg.TaskQueue).StartAgent(context.Background(), api.WorkflowID("agent", fmt.Sprintf("many-%d-%d", time.Now().UnixNano(), i)),
+			workflows.AgentInput{Goal: fmt.Sprintf("goal %d", i), Profile: longRunProfile, Policy: &policy,
 				Model: workflows.ModelSettings{Model: "scripted", TaskQueue: td.cfg.ModelTaskQueue}})
 		require.NoError(t, err)
-		runs = append(runs, run)
+		runs = append(runs, agent.Run)
+		ids = append(ids, agent.ID)
 	}
 	for _, run := range runs {
 		var res workflows.AgentResult
@@ -165,7 +168,7 @@ func TestManyAgentsAtOnce(t *testing.T) {
 	require.NoError(t, err)
 	defer db.Close()
 	var transcripts int
-	require.NoError(t, db.QueryRow(`SELECT count(DISTINCT run_key) FROM agent_turns WHERE run_key LIKE 'agent-many-%'`).Scan(&transcripts))
+	require.NoError(t, db.QueryRow(`SELECT count(DISTINCT run_key) FROM agent_turns WHERE run_key IN (?, ?, ?, ?, ?, ?, ?, ?)`, ids...).Scan(&transcripts))
 	assert.Equal(t, 8, transcripts, "one transcript per agent")
 }
 
@@ -186,12 +189,13 @@ func TestOperationsAgentHandsATicketToTicketRouting(t *testing.T) {
 		routed.Store(true)
 		return `{"thought":"this is a ticket","action":{"tool":"route_ticket","args":{"subject":"Colis non reçu","body":"Je n'ai rien reçu.","customer":"Camille Martin","channel":"web"}}}`
 	})
-	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{TaskQueue: td.cfg.TaskQueue},
-		workflows.AgentName, workflows.AgentInput{Goal: "Handle: Colis non reçu — je n'ai rien reçu.", Profile: "operations",
+	agent, err := api.NewClient(c, td.cfg.TaskQueue).StartAgent(context.Background(), api.WorkflowID("agent", "colis-"+fmt.Sprint(time.Now().UnixNano())),
+		workflows.AgentInput{Goal: "Handle: Colis non reçu — je n'ai rien reçu.", Profile: "operations",
 			Model: workflows.ModelSettings{Model: "scripted", TaskQueue: td.cfg.ModelTaskQueue}})
 	require.NoError(t, err)
-	var res workflows.AgentResult
-	require.NoError(t, run.Get(context.Background(), &res))
+	run := agent.Run
+	res, err := agent.Result(context.Background())
+	require.NoError(t, err)
 	require.True(t, routed.Load())
 	assert.Equal(t, "finished", res.Outcome)
 	require.Len(t, res.Trail, 1)

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/tandemhq/tandem/api"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -79,10 +81,15 @@ func BenchmarkStep(b *testing.B) {
 				td2, c2 = scriptedTandem(b, "bench-send", sendingAgent())
 			}
 			policy := workflows.AgentPolicy{Tools: []string{tool}, MaxSteps: benchSteps, MaxTokens: 1 << 30, Deadline: time.Hour, ContextSize: 1 << 20}
+			tc := api.NewClient(c2, td2.cfg.TaskQueue)
 			measure(b, c2, func(i int) (client.WorkflowRun, error) {
-				return c2.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{TaskQueue: td2.cfg.TaskQueue},
-					workflows.AgentName, workflows.AgentInput{Goal: "benchmark", Profile: longRunProfile, Policy: &policy,
+				run, err := tc.StartAgent(context.Background(), api.WorkflowID("agent", fmt.Sprintf("bench-%s-%d-%d", tool, time.Now().UnixNano(), i)),
+					workflows.AgentInput{Goal: "benchmark", Profile: longRunProfile, Policy: &policy,
 						Model: workflows.ModelSettings{Model: "scripted", TaskQueue: td2.cfg.ModelTaskQueue}})
+				if err != nil {
+					return nil, err
+				}
+				return run.Run, nil
 			})
 		})
 	}

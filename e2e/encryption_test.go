@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/tandemhq/tandem/api"
 	"github.com/tandemhq/tandem/internal/codec"
 	"github.com/tandemhq/tandem/internal/store"
 	"github.com/tandemhq/tandem/workflows"
@@ -56,14 +57,15 @@ func TestHistoryHoldsNoPlaintext(t *testing.T) {
 	startWorkers(t, enc, cfg, db)
 
 	secrets := []string{"Erika Mustermann", "DE89 3704 0044 0532 0130 00", "erika.mustermann@example.de", "Mustermann"}
-	run, err := enc.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{TaskQueue: cfg.TaskQueue,
-		ID: fmt.Sprintf("ticket-encrypted-%d", time.Now().UnixNano())}, workflows.TicketRoutingName, workflows.TicketRoutingInput{
-		Ticket: workflows.Ticket{Subject: "Doppelte Abbuchung", Customer: "Erika Mustermann", Channel: "email",
-			Body: "Bitte erstatten Sie auf DE89 3704 0044 0532 0130 00; Antwort an erika.mustermann@example.de."},
-		Model: workflows.ModelSettings{Model: "scripted", TaskQueue: cfg.ModelTaskQueue}})
+	started, err := api.NewClient(enc, cfg.TaskQueue).StartTicketRouting(context.Background(),
+		api.WorkflowID("ticket-routing", fmt.Sprintf("encrypted-%d", time.Now().UnixNano())), workflows.TicketRoutingInput{
+			Ticket: workflows.Ticket{Subject: "Doppelte Abbuchung", Customer: "Erika Mustermann", Channel: "email",
+				Body: "Bitte erstatten Sie auf DE89 3704 0044 0532 0130 00; Antwort an erika.mustermann@example.de."},
+			Model: workflows.ModelSettings{Model: "scripted", TaskQueue: cfg.ModelTaskQueue}})
 	require.NoError(t, err)
-	var res workflows.TicketRoutingResult
-	require.NoError(t, run.Get(context.Background(), &res), "the key holder reads the result")
+	run := started.Run
+	res, err := started.Result(context.Background())
+	require.NoError(t, err, "the key holder reads the result")
 	assert.Equal(t, "Sehr geehrte Frau Mustermann, wir erstatten die doppelte Abbuchung.", res.DraftReply)
 
 	plain := dial(nil)
