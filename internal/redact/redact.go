@@ -194,11 +194,6 @@ func (r *Redactor) Replace(text string, placeholder func(kind, value string) (st
 	return b.String(), len(matches), nil
 }
 
-// Placeholder is the text that stands for the n-th value of a kind.
-func Placeholder(kind string, n int) string {
-	return fmt.Sprintf("[%s_%d]", kind, n)
-}
-
 // placeholderPattern finds placeholders in a model's answer.
 var placeholderPattern = regexp.MustCompile(`\[[A-Z][A-Z0-9_]*_[0-9]+\]`)
 
@@ -213,11 +208,6 @@ func Restore(text string, values map[string]string) string {
 		}
 		return ph
 	})
-}
-
-// Placeholders returns the placeholders that occur in text.
-func Placeholders(text string) []string {
-	return placeholderPattern.FindAllString(text, -1)
 }
 
 func label(name string) string {

@@ -34,7 +34,7 @@ func TestReplaceGivesEachValueItsPlaceholder(t *testing.T) {
 			return ph, nil
 		}
 		counts[kind]++
-		assigned[value] = Placeholder(kind, counts[kind])
+		assigned[value] = fmt.Sprintf("[%s_%d]", kind, counts[kind])
 		return assigned[value], nil
 	})
 	require.NoError(t, err)

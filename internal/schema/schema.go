@@ -16,26 +16,21 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
-// Field is one property of an object schema.
+// Field is one property of an object schema; every property is required
+// (a model answers each, with an empty value where the schema allows one).
 type Field struct {
-	Name     string
-	Schema   json.RawMessage
-	Optional bool
+	Name   string
+	Schema json.RawMessage
 }
 
 // Prop returns a required property.
 func Prop(name string, s json.RawMessage) Field { return Field{Name: name, Schema: s} }
 
-// OptionalProp returns a property the answer may leave out.
-func OptionalProp(name string, s json.RawMessage) Field {
-	return Field{Name: name, Schema: s, Optional: true}
-}
-
 // Object is a closed object schema whose properties keep the given order.
 func Object(fields ...Field) json.RawMessage {
 	var b bytes.Buffer
 	b.WriteString(`{"type":"object","properties":{`)
-	var required []string
+	required := []string{}
 	for i, f := range fields {
 		if i > 0 {
 			b.WriteByte(',')
@@ -43,14 +38,9 @@ func Object(fields ...Field) json.RawMessage {
 		b.Write(mustMarshal(f.Name))
 		b.WriteByte(':')
 		b.Write(f.Schema)
-		if !f.Optional {
-			required = append(required, f.Name)
-		}
+		required = append(required, f.Name)
 	}
 	b.WriteString(`},"required":`)
-	if required == nil {
-		required = []string{}
-	}
 	b.Write(mustMarshal(required))
 	b.WriteString(`,"additionalProperties":false}`)
 	return b.Bytes()
