@@ -17,6 +17,13 @@ import (
 // laptop CPU, local, multilingual and reliable with JSON-schema answers.
 const DefaultModel = "qwen2.5:3b"
 
+// Tandem's defaults for the Temporal connection, where neither the
+// environment nor the SDK's temporal.toml profile sets one.
+const (
+	DefaultTemporalAddress = "127.0.0.1:7233"
+	DefaultNamespace       = "default"
+)
+
 // Config is the configuration every Tandem process reads.
 type Config struct {
 	TemporalAddress string        // TEMPORAL_ADDRESS: host:port of the Temporal frontend
@@ -47,8 +54,8 @@ type Config struct {
 // everything unset.
 func FromEnv() Config {
 	return Config{
-		TemporalAddress: env("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
-		Namespace:       env("TEMPORAL_NAMESPACE", "default"),
+		TemporalAddress: env("TEMPORAL_ADDRESS", DefaultTemporalAddress),
+		Namespace:       env("TEMPORAL_NAMESPACE", DefaultNamespace),
 		TaskQueue:       env("TANDEM_TASK_QUEUE", "tandem"),
 		ModelTaskQueue:  env("TANDEM_MODEL_TASK_QUEUE", "tandem-model"),
 		OllamaHost:      OllamaURL(env("OLLAMA_HOST", "127.0.0.1:11434")),

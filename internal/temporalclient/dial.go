@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/contrib/envconfig"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/workflow"
 	"go.uber.org/zap"
@@ -19,18 +20,21 @@ import (
 )
 
 // Dial connects to the Temporal server in cfg and checks that it answers.
-// With codec keys configured (TANDEM_CODEC_KEYS or TANDEM_CODEC_KEY_FILE),
-// every payload it sends is encrypted.
+// The connection comes from the Temporal SDK's environment configuration
+// (a profile in temporal.toml, TEMPORAL_CONFIG_FILE and TEMPORAL_PROFILE,
+// TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*),
+// so the same binaries reach a dev server, an mTLS cluster or Temporal
+// Cloud; an address or namespace given as a flag wins. With codec keys
+// configured (TANDEM_CODEC_KEYS or TANDEM_CODEC_KEY_FILE), every payload it
+// sends is encrypted.
 func Dial(ctx context.Context, cfg config.Config, logger *zap.Logger) (client.Client, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	opts := client.Options{
-		HostPort:  cfg.TemporalAddress,
-		Namespace: cfg.Namespace,
-		Logger:    logging.ForTemporal(logger),
-		// Carries a run's sandbox flag to its activities and children.
-		ContextPropagators: []workflow.ContextPropagator{sandbox.Propagator{}},
+	opts, err := Options(cfg)
+	if err != nil {
+		return nil, err
 	}
+	opts.Logger = logging.ForTemporal(logger)
+	// Carries a run's sandbox flag to its activities and children.
+	opts.ContextPropagators = []workflow.ContextPropagator{sandbox.Propagator{}}
 	keys, err := codec.LoadKeys()
 	if err != nil {
 		return nil, err
@@ -40,9 +44,28 @@ func Dial(ctx context.Context, cfg config.Config, logger *zap.Logger) (client.Cl
 	} else {
 		opts.DataConverter = converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), codec.Locked{})
 	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
 	c, err := client.DialContext(ctx, opts)
 	if err != nil {
-		return nil, fmt.Errorf("the Temporal server at %s is not answering (%v); start it with `make run`, or set TEMPORAL_ADDRESS", cfg.TemporalAddress, err)
+		return nil, fmt.Errorf("the Temporal server at %s is not answering (%v); start it with `make run`, or set TEMPORAL_ADDRESS", opts.HostPort, err)
 	}
 	return c, nil
+}
+
+// Options are the connection options for cfg: the SDK's environment
+// configuration, with cfg's address and namespace where they were set
+// apart from it (by a flag, or as Tandem's defaults where it sets none).
+func Options(cfg config.Config) (client.Options, error) {
+	opts, err := envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{})
+	if err != nil {
+		return opts, fmt.Errorf("the Temporal connection settings cannot be read (%v); check temporal.toml, TEMPORAL_PROFILE and the TEMPORAL_* variables", err)
+	}
+	if opts.HostPort == "" || cfg.TemporalAddress != config.DefaultTemporalAddress {
+		opts.HostPort = cfg.TemporalAddress
+	}
+	if opts.Namespace == "" || cfg.Namespace != config.DefaultNamespace {
+		opts.Namespace = cfg.Namespace
+	}
+	return opts, nil
 }
