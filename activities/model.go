@@ -439,7 +439,7 @@ func resolveOptions(req ChatRequest) ModelOptions {
 func estimateTokens(messages []Message) int {
 	n := 0
 	for _, msg := range messages {
-		n += len(msg.Content)/4 + 4
+		n += EstimateTokens(msg.Content) + 3 // and the chat template's share
 	}
 	return n
 }

@@ -432,12 +432,11 @@ func callKey(tool string, args json.RawMessage) string {
 // message goes and its whole text, what a refund takes from which order.
 // Details that cannot be read leave the question as it is.
 func approvalDetails(ctx workflow.Context, st *AgentState, tool Tool, args json.RawMessage) string {
-	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second,
-		Summary: "details for the approver of " + tool.Name})
 	var tools *activities.Tools
 	var details string
 	call := activities.ToolCall{RunKey: st.RunKey, Step: st.Turn + 1, Name: tool.Name, Args: args, RequestedBy: st.RequestedBy}
-	if err := workflow.ExecuteLocalActivity(lctx, tools.ApprovalDetails, call).Get(ctx, &details); err != nil {
+	if err := workflow.ExecuteLocalActivity(withLookup(ctx, "details for the approver of "+tool.Name), tools.ApprovalDetails, call).
+		Get(ctx, &details); err != nil {
 		return "Details could not be read: " + rootMessage(err)
 	}
 	return details
@@ -474,11 +473,8 @@ func draftMessage(ctx workflow.Context, st *AgentState, args json.RawMessage) (a
 		return activities.ToolResult{}, err
 	}
 	to := a.CustomerID
-	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second,
-		Summary: "look up the name of customer " + a.CustomerID})
-	var store *activities.Store
-	var contact activities.CustomerContact
-	if err := workflow.ExecuteLocalActivity(lctx, store.ResolveCustomer, activities.CustomerQuery{ID: a.CustomerID}).Get(ctx, &contact); err != nil {
+	contact, err := resolveCustomer(ctx, "look up the name of customer "+a.CustomerID, activities.CustomerQuery{ID: a.CustomerID})
+	if err != nil {
 		return activities.ToolResult{}, err
 	}
 	if contact.MatchedBy == "id" {

@@ -457,16 +457,10 @@ func (s *agentSuite) TestARejectedCallIsNotAskedAgain() {
 	refund := `{"orderId":"O-1","amount":59,"reason":"lost"}`
 	s.play(step("issue_refund", refund), step("issue_refund", `{"reason":"lost","amount":59,"orderId":"O-1"}`),
 		step("finish", `{"answer":"no refund","sources":[]}`))
-	var pending *PendingDecision
-	s.env.RegisterDelayedCallback(func() {
-		val, err := s.env.QueryWorkflow(StatusQuery)
-		s.Require().NoError(err)
-		var st Status
-		s.Require().NoError(val.Get(&st))
-		pending = st.Pending
-	}, 30*time.Second)
+	asked := statusAfter(s.env, 30*time.Second)
 	decideAfter(s.env, time.Minute, Decision{Approve: false, By: "support.lead", Reason: "not without the carrier's answer"})
 	res := s.run(AgentInput{Goal: "refund", Profile: "customer-service", Policy: &AgentPolicy{MaxCallsPerTool: map[string]int{"issue_refund": 1}}})
+	pending := asked.Pending
 	s.Require().NotNil(pending)
 	s.Equal("details of issue_refund "+refund, pending.Details)
 	s.Empty(s.calls)

@@ -36,3 +36,16 @@ func decideAfter(env *testsuite.TestWorkflowEnvironment, delay time.Duration, d 
 	}, delay)
 	return refused
 }
+
+// statusAfter queries the run's status once delay has passed on the
+// workflow clock; the returned status holds the answer once the run has
+// ended (the zero status when the query failed).
+func statusAfter(env *testsuite.TestWorkflowEnvironment, delay time.Duration) *Status {
+	st := new(Status)
+	env.RegisterDelayedCallback(func() {
+		if val, err := env.QueryWorkflow(StatusQuery); err == nil {
+			_ = val.Get(st)
+		}
+	}, delay)
+	return st
+}

@@ -4,10 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/tandemhq/tandem/activities"
+	"github.com/tandemhq/tandem/internal/text"
 )
 
 // A run's input may carry business settings (thresholds, timings), and a
@@ -33,7 +33,7 @@ func (p DecisionPolicy) checkNarrows() error {
 // no document, a document too long for the model, or a looser policy.
 func (in InvoiceInput) Check() error {
 	if strings.TrimSpace(in.Document) == "" && in.DocumentID == "" {
-		return errors.New("the invoice is empty; give its text as document, or a stored document's id as documentId")
+		return errEmptyInvoice
 	}
 	if err := fitsModel("the invoice", in.Document, extractAnswerTokens, 0); err != nil {
 		return err
@@ -76,8 +76,7 @@ func (p LeavePolicy) Check() error {
 // which can make what a person approves read differently from what runs.
 func PlainText(field, s string) error {
 	for _, r := range s {
-		if (unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t') ||
-			(r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) {
+		if r != '\r' && text.Steers(r) {
 			return fmt.Errorf("%s has a control or text-direction character (U+%04X); send plain text", field, r)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -245,6 +246,8 @@ func (p InvoicePolicy) withDefaults() InvoicePolicy {
 	return def
 }
 
+var errEmptyInvoice = errors.New("the invoice is empty; give its text as document, or a stored document's id as documentId")
+
 func invoiceText(ctx workflow.Context, in InvoiceInput) (string, error) {
 	switch {
 	case strings.TrimSpace(in.Document) != "":
@@ -255,8 +258,7 @@ func invoiceText(ctx workflow.Context, in InvoiceInput) (string, error) {
 		err := workflow.ExecuteActivity(withStore(ctx, "load document "+in.DocumentID), store.LoadDocument, in.DocumentID).Get(ctx, &text)
 		return text, err
 	}
-	return "", temporal.NewNonRetryableApplicationError(
-		"the invoice is empty; give its text as document, or a stored document's id as documentId", ErrInvalidInvoice, nil)
+	return "", temporal.NewNonRetryableApplicationError(errEmptyInvoice.Error(), ErrInvalidInvoice, nil)
 }
 
 // extractAnswerTokens bounds the extraction's answer.

@@ -78,6 +78,15 @@ func (s *invoiceSuite) expect(inv Invoice, facts activities.InvoiceFacts) {
 	s.env.OnActivity(s.store.InvoiceFacts, mock.Anything, mock.Anything).Return(facts, nil).Once()
 }
 
+// expectEdited starts afresh and scripts the clean invoice and its facts
+// as edit changes them.
+func (s *invoiceSuite) expectEdited(edit func(*Invoice, *activities.InvoiceFacts)) {
+	s.SetupTest()
+	inv, facts := acmeInvoice(), cleanFacts()
+	edit(&inv, &facts)
+	s.expect(inv, facts)
+}
+
 func (s *invoiceSuite) run(policy InvoicePolicy) InvoiceResult {
 	s.env.ExecuteWorkflow(InvoiceProcessing, InvoiceInput{Document: sampleInvoiceText, Policy: policy, Model: ModelSettings{Model: "m", TaskQueue: "q"}})
 	s.Require().True(s.env.IsWorkflowCompleted())
@@ -185,10 +194,7 @@ func (s *invoiceSuite) TestEachFailedCheckSendsTheInvoiceToAPerson() {
 	}
 	for name, c := range cases {
 		s.Run(name, func() {
-			s.SetupTest()
-			inv, facts := acmeInvoice(), cleanFacts()
-			c.edit(&inv, &facts)
-			s.expect(inv, facts)
+			s.expectEdited(c.edit)
 			decideAfter(s.env, time.Minute, Decision{Approve: false, By: "ap.clerk", Reason: "checked: " + c.check})
 			res := s.run(InvoicePolicy{})
 
@@ -403,10 +409,7 @@ func (s *invoiceSuite) TestHardRulesNoApprovalOverrides() {
 	}
 	for name, c := range cases {
 		s.Run(name, func() {
-			s.SetupTest()
-			inv, facts := acmeInvoice(), cleanFacts()
-			c.edit(&inv, &facts)
-			s.expect(inv, facts)
+			s.expectEdited(c.edit)
 			res := s.run(InvoicePolicy{})
 			s.False(res.Approved)
 			s.Equal(Decision{By: "policy", Reason: c.reason}, res.Decision)
@@ -433,10 +436,10 @@ func (s *invoiceSuite) TestTheQuestionListsEveryFailedCheck() {
 	facts := cleanFacts()
 	facts.PurchaseOrder = nil
 	s.expect(inv, facts)
-	var pending *PendingDecision
-	s.env.RegisterDelayedCallback(func() { pending = s.status().Pending }, time.Minute)
+	asked := statusAfter(s.env, time.Minute)
 	decideAfter(s.env, 2*time.Minute, Decision{Approve: false, By: "ap.clerk", Reason: "no PO"})
 	s.run(InvoicePolicy{})
+	pending := asked.Pending
 	s.Require().NotNil(pending)
 	s.Equal("Approve invoice ACM-2026-1187 from Acme Office Supplies for 245.14 EUR? 2 check(s) failed: "+
 		"dates: the due date 2026-10-01 is before the issue date 2026-11-02; purchase order: the invoice names no purchase order", pending.Question)
@@ -453,11 +456,11 @@ func (s *invoiceSuite) TestACreditNoteAlwaysGoesToAPersonAndPostsACredit() {
 	facts.CreditedInvoice = &activities.LedgerEntry{LedgerPosting: activities.LedgerPosting{InvoiceNumber: "ACM-2026-1187",
 		Amount: dec("245.14"), Currency: "EUR", WorkflowID: "invoice-earlier"}}
 	s.expect(inv, facts)
-	var pending *PendingDecision
-	s.env.RegisterDelayedCallback(func() { pending = s.status().Pending }, time.Minute)
+	asked := statusAfter(s.env, time.Minute)
 	decideAfter(s.env, 2*time.Minute, Decision{Approve: true, By: "ap.lead"})
 	res := s.run(InvoicePolicy{})
 
+	pending := asked.Pending
 	s.Require().NotNil(pending, "a clean credit note under the threshold still waits for a person")
 	s.Equal("Approve credit note CN-17 from Acme Office Supplies, a credit of 34.51 EUR against invoice ACM-2026-1187? "+
 		"Every check passed; credit notes always need a person", pending.Question)

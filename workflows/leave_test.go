@@ -125,14 +125,7 @@ func (s *leaveSuite) TestPolicyFindingsReachTheManager() {
 	f.TeamLeave = []activities.TeamLeave{{EmployeeName: "Aisha Khan", Start: "2026-12-22", End: "2026-12-23"}}
 	s.expectFacts(f)
 	s.expectNote()
-	var pending *PendingDecision
-	s.env.RegisterDelayedCallback(func() {
-		val, err := s.env.QueryWorkflow(StatusQuery)
-		s.Require().NoError(err)
-		var st Status
-		s.Require().NoError(val.Get(&st))
-		pending = st.Pending
-	}, time.Minute)
+	asked := statusAfter(s.env, time.Minute)
 	decideAfter(s.env, time.Hour, Decision{Approve: true, By: "E-100"})
 	req := request()
 	req.Start, req.End = "2026-11-30", "2026-12-04" // a week's notice
@@ -145,6 +138,7 @@ func (s *leaveSuite) TestPolicyFindingsReachTheManager() {
 	s.Equal("7 days of notice, policy asks for 14", checks["notice"].Detail)
 	s.Equal("overlaps the blackout 2026-12-20 to 2026-12-31 (year-end freeze)", checks["blackout"].Detail)
 	s.Equal("overlaps approved leave of Aisha Khan (2026-12-22 to 2026-12-23)", checks["team calendar"].Detail)
+	pending := asked.Pending
 	s.Require().NotNil(pending)
 	s.Equal([]string{"E-100"}, pending.Approvers)
 	s.Contains(pending.Question, `Check "notice": 7 days of notice`)

@@ -72,6 +72,12 @@ func withModel(ctx workflow.Context, m ModelSettings, summary string) workflow.C
 	})
 }
 
+// withLookup returns a context for a short read of the business store, run
+// as a local activity.
+func withLookup(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second, Summary: summary})
+}
+
 // withStore returns a context for one business-store activity.
 func withStore(ctx workflow.Context, summary string) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{

@@ -136,7 +136,8 @@ func TicketRouting(ctx workflow.Context, in TicketRoutingInput) (TicketRoutingRe
 	}
 	// Who wrote in, and where a reply goes; the data policy redacts their
 	// name from the model calls that follow.
-	contact, err := resolveCustomer(ctx, in.Ticket)
+	contact, err := resolveCustomer(ctx, "resolve the customer's address",
+		activities.CustomerQuery{ID: in.Ticket.CustomerID, Email: in.Ticket.Email, Name: in.Ticket.Customer})
 	if err != nil {
 		return TicketRoutingResult{}, err
 	}
@@ -184,15 +185,12 @@ func TicketRouting(ctx workflow.Context, in TicketRoutingInput) (TicketRoutingRe
 	return result, nil
 }
 
-// resolveCustomer finds the address a reply goes to (a short read of the
-// store, run as a local activity).
-func resolveCustomer(ctx workflow.Context, t Ticket) (activities.CustomerContact, error) {
-	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second,
-		Summary: "resolve the customer's address"})
+// resolveCustomer finds a customer's record and the address a message to
+// them goes to (a short read of the store).
+func resolveCustomer(ctx workflow.Context, summary string, q activities.CustomerQuery) (activities.CustomerContact, error) {
 	var store *activities.Store
 	var contact activities.CustomerContact
-	err := workflow.ExecuteLocalActivity(lctx, store.ResolveCustomer,
-		activities.CustomerQuery{ID: t.CustomerID, Email: t.Email, Name: t.Customer}).Get(ctx, &contact)
+	err := workflow.ExecuteLocalActivity(withLookup(ctx, summary), store.ResolveCustomer, q).Get(ctx, &contact)
 	return contact, err
 }
 

@@ -36,12 +36,12 @@ func OneLine(s string, n int) string {
 // read differently from what it is: control characters other than line
 // breaks and tabs, and text-direction overrides, as \u escapes.
 func Terminal(s string) string {
-	if !strings.ContainsFunc(s, unsafe) {
+	if !strings.ContainsFunc(s, Steers) {
 		return s
 	}
 	var b strings.Builder
 	for _, r := range s {
-		if unsafe(r) {
+		if Steers(r) {
 			fmt.Fprintf(&b, `\u%04X`, r)
 		} else {
 			b.WriteRune(r)
@@ -50,6 +50,9 @@ func Terminal(s string) string {
 	return b.String()
 }
 
-func unsafe(r rune) bool {
+// Steers reports whether r can steer a terminal or the reading direction
+// of text: a control character other than a line feed or a tab, or a
+// text-direction override or isolate.
+func Steers(r rune) bool {
 	return (unicode.IsControl(r) && r != '\n' && r != '\t') || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069)
 }
