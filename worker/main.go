@@ -143,6 +143,9 @@ func serveCodec(cfg config.Config, logger *zap.Logger) (stop func(), err error) 
 	if keys == nil {
 		return nil, errors.New("TANDEM_CODEC_ADDR is set but there are no codec keys; set TANDEM_CODEC_KEYS or TANDEM_CODEC_KEY_FILE")
 	}
+	if token == "" && cfg.CodecTokenFile != "" {
+		return nil, fmt.Errorf("TANDEM_CODEC_TOKEN_FILE %s cannot be read or is empty; write the codec token into it, or unset TANDEM_CODEC_ADDR", cfg.CodecTokenFile)
+	}
 	if token == "" {
 		return nil, errors.New("the codec endpoint decrypts payloads, so it needs a token; set TANDEM_CODEC_TOKEN or TANDEM_CODEC_TOKEN_FILE (make run makes one), or unset TANDEM_CODEC_ADDR")
 	}

@@ -46,6 +46,7 @@ type Config struct {
 	TriggerToken    string        // TANDEM_TRIGGER_TOKEN: the HTTP trigger API's bearer token
 	CodecAddr       string        // TANDEM_CODEC_ADDR: where the worker serves the Web UI's codec endpoint; empty: nowhere
 	CodecToken      string        // TANDEM_CODEC_TOKEN, or the file TANDEM_CODEC_TOKEN_FILE names: the codec endpoint's token
+	CodecTokenFile  string        // TANDEM_CODEC_TOKEN_FILE
 	CodecRemote     bool          // TANDEM_CODEC_REMOTE=true: serve the codec endpoint off loopback too
 	PolicyFile      string        // TANDEM_POLICY_FILE: the data policy (YAML); empty: the built-in default
 }
@@ -74,6 +75,7 @@ func FromEnv() Config {
 		TriggerToken:    env("TANDEM_TRIGGER_TOKEN", ""),
 		CodecAddr:       env("TANDEM_CODEC_ADDR", ""),
 		CodecToken:      env("TANDEM_CODEC_TOKEN", fileText(env("TANDEM_CODEC_TOKEN_FILE", ""))),
+		CodecTokenFile:  env("TANDEM_CODEC_TOKEN_FILE", ""),
 		CodecRemote:     env("TANDEM_CODEC_REMOTE", "") == "true",
 		PolicyFile:      env("TANDEM_POLICY_FILE", ""),
 	}
