@@ -2,14 +2,15 @@ package activities
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/ollama/ollama/api"
 
 	"github.com/tandemhq/tandem/internal/schema"
+	"github.com/tandemhq/tandem/internal/store"
 	"github.com/tandemhq/tandem/internal/text"
 )
 
@@ -49,12 +50,7 @@ func (s *Store) SaveAgentFrame(ctx context.Context, f AgentFrame) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.DB.ExecContext(ctx, `INSERT INTO agent_runs (run_key, goal, profile, frame, created_at) VALUES (?, ?, ?, ?, datetime('now'))
-		ON CONFLICT (run_key) DO NOTHING`, f.RunKey, f.Goal, f.Profile, string(frame))
-	if err != nil {
-		return fmt.Errorf("store the frame of agent run %s: %w", f.RunKey, err)
-	}
-	return nil
+	return s.Records.SaveAgentRun(ctx, store.AgentRun{RunKey: f.RunKey, Goal: f.Goal, Profile: f.Profile, Frame: frame})
 }
 
 // DecideRequest asks the model for an agent's next step. NewTurns are the
@@ -255,9 +251,8 @@ func (a *Agent) Compact(ctx context.Context, req CompactRequest) (CompactResult,
 		return CompactResult{}, fmt.Errorf("decode the summary: %w", err)
 	}
 	upTo := older[len(older)-1].Step
-	if _, err := a.Store.DB.ExecContext(ctx, `UPDATE agent_runs SET summary = ?, summary_upto = ? WHERE run_key = ?`,
-		out.Summary, upTo, req.RunKey); err != nil {
-		return CompactResult{}, fmt.Errorf("store the summary of agent run %s: %w", req.RunKey, err)
+	if err := a.Store.Records.SaveAgentSummary(ctx, req.RunKey, out.Summary, upTo); err != nil {
+		return CompactResult{}, err
 	}
 	return CompactResult{Summary: out.Summary, UpTo: upTo, Call: chat.Call}, nil
 }
@@ -268,52 +263,36 @@ func (a *Agent) appendTurns(ctx context.Context, runKey string, turns []Turn) er
 
 // AppendAgentTurns adds turns to an agent run's transcript, once per step.
 func (s *Store) AppendAgentTurns(ctx context.Context, runKey string, turns []Turn) error {
-	for _, t := range turns {
+	rows := make([]store.AgentTurn, len(turns))
+	for i, t := range turns {
 		body, err := json.Marshal(t)
 		if err != nil {
 			return err
 		}
-		if _, err := s.DB.ExecContext(ctx, `INSERT INTO agent_turns (run_key, step, turn) VALUES (?, ?, ?)
-			ON CONFLICT (run_key, step) DO NOTHING`, runKey, t.Step, string(body)); err != nil {
-			return fmt.Errorf("record step %d of agent run %s: %w", t.Step, runKey, err)
-		}
+		rows[i] = store.AgentTurn{Step: t.Step, Turn: body}
 	}
-	return nil
+	return s.Records.AppendAgentTurns(ctx, runKey, rows)
 }
 
 // transcript loads the frame, the summary, and the turns after it.
 func (a *Agent) transcript(ctx context.Context, runKey string) (AgentFrame, string, []Turn, error) {
 	var frame AgentFrame
-	var frameJSON, summary string
-	var upTo int
-	err := a.Store.DB.QueryRowContext(ctx, `SELECT frame, summary, summary_upto FROM agent_runs WHERE run_key = ?`, runKey).
-		Scan(&frameJSON, &summary, &upTo)
-	if err == sql.ErrNoRows {
+	run, rows, err := a.Store.Records.AgentTranscript(ctx, runKey)
+	if errors.Is(err, store.ErrNotFound) {
 		return frame, "", nil, recordNotFound("agent run %s has no frame in the store; it must start with SaveAgentFrame", runKey)
 	} else if err != nil {
-		return frame, "", nil, fmt.Errorf("load agent run %s: %w", runKey, err)
+		return frame, "", nil, err
 	}
-	if err := json.Unmarshal([]byte(frameJSON), &frame); err != nil {
+	if err := json.Unmarshal(run.Frame, &frame); err != nil {
 		return frame, "", nil, fmt.Errorf("decode the frame of agent run %s: %w", runKey, err)
 	}
-	rows, err := a.Store.DB.QueryContext(ctx, `SELECT turn FROM agent_turns WHERE run_key = ? AND step > ? ORDER BY step`, runKey, upTo)
-	if err != nil {
-		return frame, "", nil, fmt.Errorf("load the transcript of agent run %s: %w", runKey, err)
-	}
-	defer rows.Close()
-	var turns []Turn
-	for rows.Next() {
-		var body string
-		var t Turn
-		if err := rows.Scan(&body); err != nil {
-			return frame, "", nil, err
+	turns := make([]Turn, len(rows))
+	for i, r := range rows {
+		if err := json.Unmarshal(r.Turn, &turns[i]); err != nil {
+			return frame, "", nil, fmt.Errorf("decode step %d of agent run %s: %w", r.Step, runKey, err)
 		}
-		if err := json.Unmarshal([]byte(body), &t); err != nil {
-			return frame, "", nil, err
-		}
-		turns = append(turns, t)
 	}
-	return frame, summary, turns, rows.Err()
+	return frame, run.Summary, turns, nil
 }
 
 func allowedSpecs(all []ToolSpec, allowed []string) []ToolSpec {

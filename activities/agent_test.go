@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tandemhq/tandem/internal/store/storetest"
 )
 
 func testAgent(t *testing.T, f *fakeOllama) *Agent {
@@ -52,7 +54,7 @@ func TestDecideJSONMode(t *testing.T) {
 	user = f.chats[1]["messages"].([]any)[1].(map[string]any)["content"].(string)
 	assert.Contains(t, user, "Step 1: message from alice")
 	assert.Contains(t, user, `Step 2: lookup_order {"orderId":"O-20931"} → shipped`)
-	assert.Equal(t, 2, count(t, a.Store.DB, `SELECT count(*) FROM agent_turns WHERE run_key = 'agent-1'`))
+	assert.Equal(t, 2, storetest.Int(t, a.Store.Records, `SELECT count(*) FROM agent_turns WHERE run_key = 'agent-1'`))
 }
 
 func TestDecideAsksForCompactionWhenThePromptWouldNotFit(t *testing.T) {

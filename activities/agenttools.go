@@ -3,7 +3,6 @@ package activities
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/tandemhq/tandem/internal/money"
 	"github.com/tandemhq/tandem/internal/schema"
+	"github.com/tandemhq/tandem/internal/store"
 )
 
 // ToolCall is one call of an agent tool, keyed by the run and step so that
@@ -205,8 +205,8 @@ func (t *Tools) bounded(ctx context.Context, ref, text string, read []string) (T
 	if len(text) <= MaxObservation {
 		return ToolResult{Observation: text, Read: read}, nil
 	}
-	if _, err := t.Store.DB.ExecContext(ctx, `INSERT INTO artifacts (ref, content) VALUES (?, ?) ON CONFLICT (ref) DO NOTHING`, ref, text); err != nil {
-		return ToolResult{}, fmt.Errorf("store artifact %s: %w", ref, err)
+	if err := t.Store.Records.SaveArtifact(ctx, ref, text); err != nil {
+		return ToolResult{}, err
 	}
 	return ToolResult{Observation: text[:MaxObservation] + fmt.Sprintf("… (%d characters in all; stored as %s)", len(text), ref),
 		Read: read, Ref: ref}, nil
@@ -214,24 +214,29 @@ func (t *Tools) bounded(ctx context.Context, ref, text string, read []string) (T
 
 func (t *Tools) lookupCustomer(ctx context.Context, _ ToolCall, a LookupCustomerArgs) (ToolResult, error) {
 	q := strings.TrimSpace(a.Query)
-	var id, name, email, tier, since string
-	err := t.Store.DB.QueryRowContext(ctx, `SELECT id, name, email, tier, since FROM customers
-		WHERE id = ? OR lower(name) = lower(?) OR lower(email) = lower(?) LIMIT 1`, q, q, q).Scan(&id, &name, &email, &tier, &since)
-	if errors.Is(err, sql.ErrNoRows) {
-		return ToolResult{Observation: fmt.Sprintf("no customer matches %q", q)}, nil
-	} else if err != nil {
-		return ToolResult{}, fmt.Errorf("look up customer %q: %w", q, err)
+	var found []store.Customer
+	for _, by := range []store.CustomerKey{store.CustomerByID, store.CustomerByName, store.CustomerByEmail} {
+		var err error
+		if found, err = t.Store.Records.Customers(ctx, by, q, 1); err != nil {
+			return ToolResult{}, err
+		} else if len(found) > 0 {
+			break
+		}
 	}
-	if err := t.Store.RememberNames(ctx, runScope(ctx), name); err != nil {
+	if len(found) == 0 {
+		return ToolResult{Observation: fmt.Sprintf("no customer matches %q", q)}, nil
+	}
+	c := found[0]
+	if err := t.Store.Records.RememberNames(ctx, runScope(ctx), c.Name); err != nil {
 		return ToolResult{}, err
 	}
-	return ToolResult{Observation: fmt.Sprintf("customer %s: %s <%s>, %s tier, customer since %s", id, name, email, tier, since)}, nil
+	return ToolResult{Observation: fmt.Sprintf("customer %s: %s <%s>, %s tier, customer since %s", c.ID, c.Name, c.Email, c.Tier, c.Since)}, nil
 }
 
 func (t *Tools) lookupOrder(ctx context.Context, _ ToolCall, a LookupOrderArgs) (ToolResult, error) {
 	id := a.OrderID
-	o, err := t.Store.order(ctx, t.Store.DB, strings.TrimSpace(id))
-	if errors.Is(err, sql.ErrNoRows) {
+	o, err := t.Store.Records.Order(ctx, strings.TrimSpace(id))
+	if errors.Is(err, store.ErrNotFound) {
 		return ToolResult{Observation: fmt.Sprintf("no order %q", id)}, nil
 	} else if err != nil {
 		return ToolResult{}, err
@@ -240,92 +245,43 @@ func (t *Tools) lookupOrder(ctx context.Context, _ ToolCall, a LookupOrderArgs) 
 		o.ID, o.Customer, o.Item, money.Format(o.Amount, o.Currency), o.OrderedAt, o.Status, money.Format(o.Refunded, o.Currency))}, nil
 }
 
-// order is an order as refunds and approvals see it.
-type order struct {
-	ID, Customer, Item, Currency, Status, OrderedAt string
-	Amount, Refunded                                decimal.Decimal
-}
-
-// queryRower is a database or a transaction.
-type queryRower interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-// order reads an order with what was refunded of it; sql.ErrNoRows when
-// there is none.
-func (s *Store) order(ctx context.Context, q queryRower, id string) (order, error) {
-	o := order{ID: id}
-	var amount, refunded int64
-	err := q.QueryRowContext(ctx, `SELECT customer_id, item, amount_minor, currency, status, ordered_at,
-		(SELECT coalesce(sum(amount_minor), 0) FROM refunds WHERE order_id = orders.id) FROM orders WHERE id = ?`, id).
-		Scan(&o.Customer, &o.Item, &amount, &o.Currency, &o.Status, &o.OrderedAt, &refunded)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return o, fmt.Errorf("look up order %s: %w", id, err)
-	}
-	o.Amount, o.Refunded = money.FromMinor(amount, o.Currency), money.FromMinor(refunded, o.Currency)
-	return o, err
-}
-
 func (t *Tools) orderHistory(ctx context.Context, _ ToolCall, a OrderHistoryArgs) (ToolResult, error) {
-	customerID := a.CustomerID
-	rows, err := t.Store.DB.QueryContext(ctx, `SELECT id, item, amount_minor, currency, status, ordered_at FROM orders
-		WHERE customer_id = ? ORDER BY ordered_at DESC LIMIT 10`, strings.TrimSpace(customerID))
+	orders, err := t.Store.Records.Orders(ctx, a.CustomerID, 10)
 	if err != nil {
-		return ToolResult{}, fmt.Errorf("list orders of %s: %w", customerID, err)
+		return ToolResult{}, err
 	}
-	defer rows.Close()
-	var lines []string
-	for rows.Next() {
-		var id, item, currency, status, at string
-		var amount int64
-		if err := rows.Scan(&id, &item, &amount, &currency, &status, &at); err != nil {
-			return ToolResult{}, err
-		}
-		lines = append(lines, fmt.Sprintf("%s %s: %s, %s, %s", at, id, item, money.Format(money.FromMinor(amount, currency), currency), status))
+	if len(orders) == 0 {
+		return ToolResult{Observation: fmt.Sprintf("customer %q has no orders", a.CustomerID)}, nil
 	}
-	if len(lines) == 0 {
-		return ToolResult{Observation: fmt.Sprintf("customer %q has no orders", customerID)}, rows.Err()
+	lines := make([]string, len(orders))
+	for i, o := range orders {
+		lines[i] = fmt.Sprintf("%s %s: %s, %s, %s", o.OrderedAt, o.ID, o.Item, money.Format(o.Amount, o.Currency), o.Status)
 	}
-	return ToolResult{Observation: strings.Join(lines, "\n")}, rows.Err()
+	return ToolResult{Observation: strings.Join(lines, "\n")}, nil
 }
 
 func (t *Tools) issueRefund(ctx context.Context, call ToolCall, a IssueRefundArgs) (ToolResult, error) {
-	key, approvedBy := call.key(), call.ApprovedBy
-	var out ToolResult
-	err := t.Store.inTx(ctx, func(tx *sql.Tx) error {
-		var existing int64
-		var currency string
-		if err := tx.QueryRowContext(ctx, `SELECT r.amount_minor, o.currency FROM refunds r JOIN orders o ON o.id = r.order_id
-			WHERE r.idempotency_key = ?`, key).Scan(&existing, &currency); err == nil {
-			out.Observation = fmt.Sprintf("refund %s of %s on order %s was already issued", key, money.Format(money.FromMinor(existing, currency), currency), a.OrderID)
-			return nil
+	key := call.key()
+	r, err := t.Store.Records.IssueRefund(ctx, store.Refund{IdempotencyKey: key, OrderID: a.OrderID, Amount: a.Amount,
+		Reason: a.Reason, ApprovedBy: cmp.Or(call.ApprovedBy, "policy")})
+	var obs string
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		obs = fmt.Sprintf("no order %q; nothing was refunded", a.OrderID)
+	case err != nil:
+		return ToolResult{}, err
+	case r.Already:
+		obs = fmt.Sprintf("refund %s of %s on order %s was already issued", key, money.Format(r.Amount, r.Order.Currency), a.OrderID)
+	case r.Refused != "":
+		asked := money.Format(a.Amount, r.Order.Currency)
+		if _, inexact := money.ToMinor(a.Amount, r.Order.Currency); inexact != nil {
+			asked = a.Amount.String() // as given, not rounded
 		}
-		o, err := t.Store.order(ctx, tx, a.OrderID)
-		if errors.Is(err, sql.ErrNoRows) {
-			out.Observation = fmt.Sprintf("no order %q; nothing was refunded", a.OrderID)
-			return nil
-		} else if err != nil {
-			return err
-		}
-		left := o.Amount.Sub(o.Refunded)
-		minor, merr := money.ToMinor(a.Amount, o.Currency)
-		switch {
-		case merr != nil:
-			out.Observation = fmt.Sprintf("refund of %s refused: %v", a.Amount, merr)
-			return nil
-		case !a.Amount.IsPositive() || a.Amount.GreaterThan(left):
-			out.Observation = fmt.Sprintf("refund of %s refused: order %s has %s left to refund",
-				money.Format(a.Amount, o.Currency), a.OrderID, money.Format(left, o.Currency))
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO refunds (idempotency_key, order_id, amount_minor, reason, approved_by) VALUES (?, ?, ?, ?, ?)`,
-			key, a.OrderID, minor, a.Reason, cmp.Or(approvedBy, "policy")); err != nil {
-			return err
-		}
-		out.Observation = fmt.Sprintf("refunded %s on order %s (refund %s)", money.Format(a.Amount, o.Currency), a.OrderID, key)
-		return nil
-	})
-	return out, err
+		obs = fmt.Sprintf("refund of %s refused: %s", asked, r.Refused)
+	default:
+		obs = fmt.Sprintf("refunded %s on order %s (refund %s)", money.Format(a.Amount, r.Order.Currency), a.OrderID, key)
+	}
+	return ToolResult{Observation: obs}, nil
 }
 
 func formatNumber(v float64) string {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tandemhq/tandem/internal/store/storetest"
 )
 
 func testTools(t *testing.T) *Tools {
@@ -51,7 +53,7 @@ func TestLongOutputsTravelByReference(t *testing.T) {
 	assert.Equal(t, "agent-1/3", res.Ref)
 	assert.Less(t, len(res.Observation), MaxObservation+100)
 	var stored string
-	require.NoError(t, tools.Store.DB.QueryRow(`SELECT content FROM artifacts WHERE ref = 'agent-1/3'`).Scan(&stored))
+	stored = storetest.String(t, tools.Store.Records, `SELECT content FROM artifacts WHERE ref = 'agent-1/3'`)
 	assert.Equal(t, long, stored)
 }
 
@@ -87,7 +89,7 @@ func TestIssueRefundOncePerStepAndWithinTheOrder(t *testing.T) {
 	res, err = tools.WriteTool(ctx, c)
 	require.NoError(t, err, "a retried step succeeds")
 	assert.Equal(t, "refund agent-1/3 of 59.00 EUR on order O-20931 was already issued", res.Observation)
-	assert.Equal(t, 1, count(t, tools.Store.DB, `SELECT count(*) FROM refunds WHERE approved_by = 'support.lead'`))
+	assert.Equal(t, 1, storetest.Int(t, tools.Store.Records, `SELECT count(*) FROM refunds WHERE approved_by = 'support.lead'`))
 
 	c.Step = 4
 	res, err = tools.WriteTool(ctx, c)
@@ -99,7 +101,7 @@ func TestIssueRefundOncePerStepAndWithinTheOrder(t *testing.T) {
 	res, err = tools.WriteTool(ctx, c)
 	require.NoError(t, err)
 	assert.Equal(t, "refund of 1.005 refused: 1.005 has more than the 2 minor digits of EUR", res.Observation)
-	assert.Equal(t, 5900, count(t, tools.Store.DB, `SELECT sum(amount_minor) FROM refunds`), "exact cents, once")
+	assert.Equal(t, 5900, storetest.Int(t, tools.Store.Records, `SELECT sum(amount_minor) FROM refunds`), "exact cents, once")
 }
 
 func TestSendMessageGoesToTheEmailOnFile(t *testing.T) {
@@ -108,7 +110,7 @@ func TestSendMessageGoesToTheEmailOnFile(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, res.Observation, "camille.martin@example.com")
 	var to string
-	require.NoError(t, tools.Store.DB.QueryRow(`SELECT recipients FROM outbox WHERE idempotency_key = 'agent-1/3'`).Scan(&to))
+	to = storetest.String(t, tools.Store.Records, `SELECT recipients FROM outbox WHERE idempotency_key = 'agent-1/3'`)
 	assert.Equal(t, "camille.martin@example.com", to)
 }
 

@@ -2,12 +2,12 @@ package activities
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/tandemhq/tandem/internal/money"
+	"github.com/tandemhq/tandem/internal/store"
 )
 
 // messageDetails shows the approver of send_message where the message goes
@@ -34,8 +34,8 @@ func (t *Tools) messageDetails(ctx context.Context, call ToolCall, a SendMessage
 // refundDetails shows the approver of issue_refund the order the refund
 // comes from and what was refunded of it before.
 func (t *Tools) refundDetails(ctx context.Context, _ ToolCall, a IssueRefundArgs) (string, error) {
-	o, err := t.Store.order(ctx, t.Store.DB, a.OrderID)
-	if errors.Is(err, sql.ErrNoRows) {
+	o, err := t.Store.Records.Order(ctx, a.OrderID)
+	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Sprintf("Refund %s on order %s: there is no such order, so nothing would be refunded.", a.Amount, a.OrderID), nil
 	} else if err != nil {
 		return "", err

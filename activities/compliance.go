@@ -10,93 +10,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/shopspring/decimal"
-
-	"github.com/tandemhq/tandem/internal/money"
+	"github.com/tandemhq/tandem/internal/store"
 )
-
-// Expense is one approved expense record.
-type Expense struct {
-	ID          string          `json:"id"`
-	RequesterID string          `json:"requesterId"`
-	ApproverID  string          `json:"approverId"`
-	Merchant    string          `json:"merchant"`
-	Category    string          `json:"category"`
-	Amount      decimal.Decimal `json:"amount"`
-	Currency    string          `json:"currency"`
-	ApprovedAt  time.Time       `json:"approvedAt"`
-}
-
-// Access is one use of a resource by an employee.
-type Access struct {
-	ID         string    `json:"id"`
-	EmployeeID string    `json:"employeeId"`
-	Role       string    `json:"role"`
-	Resource   string    `json:"resource"`
-	Action     string    `json:"action"`
-	AccessedAt time.Time `json:"accessedAt"`
-	Allowed    bool      `json:"allowed"` // the employee's role grants the resource
-}
-
-// ComplianceRecords are the records of one period.
-type ComplianceRecords struct {
-	Expenses []Expense `json:"expenses"`
-	Access   []Access  `json:"access"`
-}
-
-// Period is a time range, From included, To excluded.
-type Period struct {
-	From time.Time `json:"from"`
-	To   time.Time `json:"to"`
-}
-
-func (p Period) String() string {
-	return p.From.Format("2006-01-02 15:04") + " to " + p.To.Format("2006-01-02 15:04") + " UTC"
-}
-
-const sqliteTime = "2006-01-02 15:04:05"
 
 // LoadComplianceRecords loads the expense and access records of a period.
 func (s *Store) LoadComplianceRecords(ctx context.Context, p Period) (ComplianceRecords, error) {
-	var recs ComplianceRecords
-	from, to := p.From.UTC().Format(sqliteTime), p.To.UTC().Format(sqliteTime)
-	rows, err := s.DB.QueryContext(ctx, `SELECT id, requester_id, approver_id, merchant, category, amount_minor, currency, approved_at
-		FROM expenses WHERE approved_at >= ? AND approved_at < ? ORDER BY approved_at, id`, from, to)
-	if err != nil {
-		return recs, fmt.Errorf("load expenses of %s: %w", p, err)
-	}
-	for rows.Next() {
-		var e Expense
-		var at string
-		var minor int64
-		if err := rows.Scan(&e.ID, &e.RequesterID, &e.ApproverID, &e.Merchant, &e.Category, &minor, &e.Currency, &at); err != nil {
-			rows.Close()
-			return recs, err
-		}
-		e.Amount = money.FromMinor(minor, e.Currency)
-		e.ApprovedAt, _ = time.Parse(sqliteTime, at)
-		recs.Expenses = append(recs.Expenses, e)
-	}
-	rows.Close()
-
-	rows, err = s.DB.QueryContext(ctx, `SELECT a.id, a.employee_id, coalesce(e.role, ''), a.resource, a.action, a.accessed_at,
-		EXISTS (SELECT 1 FROM role_permissions r WHERE r.role = e.role AND r.resource = a.resource)
-		FROM access_records a LEFT JOIN employees e ON e.id = a.employee_id
-		WHERE a.accessed_at >= ? AND a.accessed_at < ? ORDER BY a.accessed_at, a.id`, from, to)
-	if err != nil {
-		return recs, fmt.Errorf("load access records of %s: %w", p, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var a Access
-		var at string
-		if err := rows.Scan(&a.ID, &a.EmployeeID, &a.Role, &a.Resource, &a.Action, &at, &a.Allowed); err != nil {
-			return recs, err
-		}
-		a.AccessedAt, _ = time.Parse(sqliteTime, at)
-		recs.Access = append(recs.Access, a)
-	}
-	return recs, rows.Err()
+	return s.Records.ComplianceRecords(ctx, p)
 }
 
 // RuleHit is one record a deterministic rule flagged.
@@ -149,11 +68,10 @@ func (r *Reports) WriteComplianceReport(ctx context.Context, rep ComplianceRepor
 		return ReportLocation{}, fmt.Errorf("encode report %s: %w", rep.ID, err)
 	}
 	md := RenderComplianceMarkdown(rep)
-	_, err = r.Store.DB.ExecContext(ctx, `INSERT INTO reports (idempotency_key, kind, period_from, period_to, markdown, json, created_at)
-		VALUES (?, 'compliance', ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`,
-		rep.ID, rep.Period.From.Format(time.RFC3339), rep.Period.To.Format(time.RFC3339), md, string(js), rep.GeneratedAt.Format(time.RFC3339))
+	err = r.Store.Records.SaveReport(ctx, store.Report{ID: rep.ID, Kind: "compliance", Period: rep.Period,
+		Markdown: md, JSON: string(js), GeneratedAt: rep.GeneratedAt})
 	if err != nil {
-		return ReportLocation{}, fmt.Errorf("store report %s: %w", rep.ID, err)
+		return ReportLocation{}, err
 	}
 	if err := os.MkdirAll(r.Dir, 0o755); err != nil {
 		return ReportLocation{}, fmt.Errorf("create the reports folder %s: %w", r.Dir, err)

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tandemhq/tandem/internal/store/storetest"
 )
 
 func TestLoadComplianceRecords(t *testing.T) {
@@ -56,5 +58,5 @@ func TestWriteComplianceReport(t *testing.T) {
 	var back ComplianceReport
 	require.NoError(t, json.Unmarshal(js, &back))
 	assert.Equal(t, rep.Hits, back.Hits)
-	assert.Equal(t, 1, count(t, s.DB, `SELECT count(*) FROM reports WHERE idempotency_key = 'compliance-1'`))
+	assert.Equal(t, 1, storetest.Int(t, s.Records, `SELECT count(*) FROM reports WHERE idempotency_key = 'compliance-1'`))
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+
+	"github.com/tandemhq/tandem/internal/store"
 )
 
 // CustomerQuery is what is known of a customer who wrote in: any of their
@@ -48,40 +50,23 @@ func (s *Store) ResolveCustomer(ctx context.Context, q CustomerQuery) (CustomerC
 	if err != nil {
 		return c, err
 	}
-	return c, s.RememberNames(ctx, runScope(ctx), q.Name, c.Name)
+	return c, s.Records.RememberNames(ctx, runScope(ctx), q.Name, c.Name)
 }
 
 func (s *Store) resolveCustomer(ctx context.Context, q CustomerQuery) (CustomerContact, error) {
-	lookups := []struct {
-		by, where, arg string
-	}{
-		{"id", `id = ?`, strings.TrimSpace(q.ID)},
-		{"email", `lower(email) = lower(?)`, strings.TrimSpace(q.Email)},
-		{"name", `lower(trim(name)) = lower(trim(?))`, strings.TrimSpace(q.Name)},
-	}
-	for _, l := range lookups {
-		if l.arg == "" {
+	for _, l := range []struct {
+		by    store.CustomerKey
+		value string
+	}{{store.CustomerByID, q.ID}, {store.CustomerByEmail, q.Email}, {store.CustomerByName, q.Name}} {
+		if strings.TrimSpace(l.value) == "" {
 			continue
 		}
-		rows, err := s.DB.QueryContext(ctx, `SELECT id, name, email FROM customers WHERE `+l.where+` LIMIT 2`, l.arg)
+		found, err := s.Records.Customers(ctx, l.by, l.value, 2)
 		if err != nil {
-			return CustomerContact{}, fmt.Errorf("look up customer by %s: %w", l.by, err)
-		}
-		var found []CustomerContact
-		for rows.Next() {
-			c := CustomerContact{OnFile: true, MatchedBy: l.by}
-			if err := rows.Scan(&c.ID, &c.Name, &c.Email); err != nil {
-				rows.Close()
-				return CustomerContact{}, fmt.Errorf("read customer: %w", err)
-			}
-			found = append(found, c)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return CustomerContact{}, fmt.Errorf("look up customer by %s: %w", l.by, err)
+			return CustomerContact{}, err
 		}
 		if len(found) == 1 && deliverable(found[0].Email) {
-			return found[0], nil
+			return CustomerContact{ID: found[0].ID, Name: found[0].Name, Email: found[0].Email, OnFile: true, MatchedBy: string(l.by)}, nil
 		}
 	}
 	name := strings.TrimSpace(q.Name)

@@ -2,10 +2,8 @@ package activities
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"testing"
 
 	"github.com/shopspring/decimal"
@@ -13,19 +11,12 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/tandemhq/tandem/internal/store"
+	"github.com/tandemhq/tandem/internal/store/storetest"
 )
 
 // seededStore opens a fresh business store with the sample data.
 func seededStore(t *testing.T) *Store {
-	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "tandem.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
-	require.NoError(t, store.Seed(ctx, db, "../testdata/seed.sql"))
-	require.NoError(t, store.Seed(ctx, db, "../testdata/seed.sql"), "seeding twice changes nothing")
-	return &Store{DB: db}
+	return &Store{Records: storetest.Seeded(t)}
 }
 
 func TestInvoiceFacts(t *testing.T) {
@@ -99,8 +90,8 @@ func TestTheLedgerKeepsExactMinorUnits(t *testing.T) {
 		require.NoError(t, err)
 		assert.True(t, decimal.RequireFromString(c.amount).Equal(e.Amount), "%s %s came back as %s", c.amount, c.currency, e.Amount)
 	}
-	assert.Equal(t, 1500, count(t, s.DB, `SELECT amount_minor FROM ledger WHERE idempotency_key = 'm0'`))
-	assert.Equal(t, 12345, count(t, s.DB, `SELECT amount_minor FROM ledger WHERE idempotency_key = 'm1'`))
+	assert.Equal(t, 1500, storetest.Int(t, s.Records, `SELECT amount_minor FROM ledger WHERE idempotency_key = 'm0'`))
+	assert.Equal(t, 12345, storetest.Int(t, s.Records, `SELECT amount_minor FROM ledger WHERE idempotency_key = 'm1'`))
 	_, err := s.PostInvoice(ctx, LedgerPosting{IdempotencyKey: "m9", Kind: "invoice", VendorID: "V-ACME", InvoiceNumber: "N-9",
 		Amount: decimal.RequireFromString("10.005"), Currency: "EUR", ApprovedBy: "x", WorkflowID: "w"})
 	assert.ErrorContains(t, err, "10.005 has more than the 2 minor digits of EUR")
@@ -116,7 +107,7 @@ func TestPostInvoiceExactlyOnce(t *testing.T) {
 	again, err := s.PostInvoice(ctx, p)
 	require.NoError(t, err, "a retried post succeeds")
 	assert.Equal(t, first, again, "and returns the first entry")
-	assert.Equal(t, 1, count(t, s.DB, `SELECT count(*) FROM ledger WHERE invoice_number = 'ACM-1'`))
+	assert.Equal(t, 1, storetest.Int(t, s.Records, `SELECT count(*) FROM ledger WHERE invoice_number = 'ACM-1'`))
 
 	p.IdempotencyKey = "invoice-2"
 	_, err = s.PostInvoice(ctx, p)
@@ -124,12 +115,5 @@ func TestPostInvoiceExactlyOnce(t *testing.T) {
 	require.True(t, errors.As(err, &appErr))
 	assert.Equal(t, ErrDuplicateInvoice, appErr.Type())
 	assert.Equal(t, "invoice ACM-1 of vendor V-ACME is already in the ledger", appErr.Message())
-	assert.Equal(t, 1, count(t, s.DB, `SELECT count(*) FROM ledger WHERE invoice_number = 'ACM-1'`))
-}
-
-func count(t *testing.T, db *sql.DB, query string, args ...any) int {
-	t.Helper()
-	var n int
-	require.NoError(t, db.QueryRow(query, args...).Scan(&n))
-	return n
+	assert.Equal(t, 1, storetest.Int(t, s.Records, `SELECT count(*) FROM ledger WHERE invoice_number = 'ACM-1'`))
 }

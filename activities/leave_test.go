@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/tandemhq/tandem/internal/store/storetest"
 )
 
 func day(offset int) string { return time.Now().UTC().AddDate(0, 0, offset).Format(time.DateOnly) }
@@ -53,17 +55,17 @@ func TestRecordLeaveOnce(t *testing.T) {
 	again, err := s.RecordLeave(ctx, o)
 	require.NoError(t, err, "a retried record succeeds")
 	assert.Equal(t, "13", again.BalanceAfter.String(), "and takes the days once")
-	assert.Equal(t, 1, count(t, s.DB, `SELECT count(*) FROM leave_requests WHERE idempotency_key = 'leave-1'`))
-	assert.Equal(t, 1, count(t, s.DB, `SELECT count(*) FROM outbox WHERE workflow_id = 'leave-1'`))
+	assert.Equal(t, 1, storetest.Int(t, s.Records, `SELECT count(*) FROM leave_requests WHERE idempotency_key = 'leave-1'`))
+	assert.Equal(t, 1, storetest.Int(t, s.Records, `SELECT count(*) FROM outbox WHERE workflow_id = 'leave-1'`))
 
 	rejected := LeaveOutcome{IdempotencyKey: "leave-2", EmployeeID: "E-102", Type: "annual", Start: day(30), End: day(31),
 		Days: 2, Approved: false, DecidedBy: "E-100", Comment: "release week", WorkflowID: "leave-2"}
 	rec, err = s.RecordLeave(ctx, rejected)
 	require.NoError(t, err)
 	assert.Nil(t, rec.BalanceAfter)
-	assert.Equal(t, 0, count(t, s.DB, `SELECT count(*) FROM leave_requests WHERE idempotency_key = 'leave-2'`), "a rejection is not on the calendar")
-	assert.Equal(t, 1, count(t, s.DB, `SELECT count(*) FROM outbox WHERE workflow_id = 'leave-2' AND body LIKE '%rejected by E-100. release week'`))
-	assert.Equal(t, 4, count(t, s.DB, `SELECT half_days FROM leave_balances WHERE employee_id = 'E-102' AND leave_type = 'annual'`), "2 days, untouched")
+	assert.Equal(t, 0, storetest.Int(t, s.Records, `SELECT count(*) FROM leave_requests WHERE idempotency_key = 'leave-2'`), "a rejection is not on the calendar")
+	assert.Equal(t, 1, storetest.Int(t, s.Records, `SELECT count(*) FROM outbox WHERE workflow_id = 'leave-2' AND body LIKE '%rejected by E-100. release week'`))
+	assert.Equal(t, 4, storetest.Int(t, s.Records, `SELECT half_days FROM leave_balances WHERE employee_id = 'E-102' AND leave_type = 'annual'`), "2 days, untouched")
 
 	half, err := s.LeaveFacts(ctx, LeaveFactsRequest{EmployeeID: "E-202", Type: "annual", Start: day(30), End: day(31)})
 	require.NoError(t, err)

@@ -468,3 +468,18 @@ func compact(text string) json.RawMessage {
 	}
 	return b.Bytes()
 }
+
+// Ready reports whether the Ollama server answers and has model, with a
+// sentence saying what to do when not.
+func (m *Model) Ready(ctx context.Context, model string) error {
+	list, err := m.client.List(ctx)
+	if err != nil {
+		return fmt.Errorf("the Ollama server at %s does not answer; start it with `ollama serve` or set OLLAMA_HOST", m.host)
+	}
+	for _, lm := range list.Models {
+		if lm.Name == model || lm.Model == model || lm.Name == model+":latest" {
+			return nil
+		}
+	}
+	return fmt.Errorf("model %s is not on the Ollama server at %s; pull it with `ollama pull %s`", model, m.host, model)
+}

@@ -3,7 +3,6 @@ package activities
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
 
 	"go.temporal.io/sdk/activity"
@@ -41,43 +40,12 @@ func (r *Redaction) begin(ctx context.Context) *redaction {
 	if r != nil {
 		x.redactor = r.Redactor
 		if r.Names {
-			if names, err := r.Store.runNames(ctx, scope); err == nil && len(names) > 0 {
+			if names, err := r.Store.Records.RunNames(ctx, scope); err == nil && len(names) > 0 {
 				x.redactor = r.Redactor.With(redact.Names(names))
 			}
 		}
 	}
 	return x
-}
-
-// RememberNames records names of customers a run deals with, so that the
-// run's model calls redact them when the policy says so.
-func (s *Store) RememberNames(ctx context.Context, scope string, names ...string) error {
-	for _, n := range names {
-		if n = strings.TrimSpace(n); n == "" {
-			continue
-		}
-		if _, err := s.DB.ExecContext(ctx, `INSERT INTO redaction_names (scope, name) VALUES (?, ?) ON CONFLICT DO NOTHING`, scope, n); err != nil {
-			return fmt.Errorf("remember a customer name for redaction: %w", err)
-		}
-	}
-	return nil
-}
-
-func (s *Store) runNames(ctx context.Context, scope string) ([]string, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT name FROM redaction_names WHERE scope = ? ORDER BY name`, scope)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		names = append(names, n)
-	}
-	return names, rows.Err()
 }
 
 // runScope is the workflow id a store activity works for, or "direct".
@@ -94,7 +62,7 @@ func (x *redaction) text(s string) (string, error) {
 		return s, nil
 	}
 	out, n, err := x.redactor.Replace(s, func(kind, value string) (string, error) {
-		ph, err := x.r.Store.Placeholder(x.ctx, x.scope, kind, value)
+		ph, err := x.r.Store.Records.Placeholder(x.ctx, x.scope, kind, value)
 		if err == nil {
 			x.values[ph] = value
 		}
@@ -136,20 +104,4 @@ func (x *redaction) restoreJSON(s string) string {
 		escaped[ph] = strings.TrimSuffix(strings.TrimPrefix(string(b), `"`), `"`)
 	}
 	return redact.Restore(s, escaped)
-}
-
-// Placeholder returns the placeholder of value in scope, assigning the next
-// free one of its kind the first time; concurrent calls agree.
-func (s *Store) Placeholder(ctx context.Context, scope, kind, value string) (string, error) {
-	_, err := s.DB.ExecContext(ctx, `INSERT INTO redactions (scope, placeholder, kind, value)
-		SELECT ?1, '[' || ?2 || '_' || (count(*) + 1) || ']', ?2, ?3 FROM redactions WHERE scope = ?1 AND kind = ?2
-		ON CONFLICT DO NOTHING`, scope, kind, value)
-	if err != nil {
-		return "", fmt.Errorf("record a %s placeholder: %w", kind, err)
-	}
-	var ph string
-	if err := s.DB.QueryRowContext(ctx, `SELECT placeholder FROM redactions WHERE scope = ? AND value = ?`, scope, value).Scan(&ph); err != nil {
-		return "", fmt.Errorf("read the %s placeholder: %w", kind, err)
-	}
-	return ph, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/tandemhq/tandem/internal/policy"
 	"github.com/tandemhq/tandem/internal/schema"
 	"github.com/tandemhq/tandem/internal/store"
+	"github.com/tandemhq/tandem/internal/store/storetest"
 )
 
 // redactingModel is a model whose calls are redacted under the built-in
@@ -49,7 +50,7 @@ func TestTheModelSeesPlaceholdersAndTheAnswerGetsTheValuesBack(t *testing.T) {
 	assert.Equal(t, 4, res.Call.Redacted)
 
 	var n int
-	require.NoError(t, s.DB.QueryRow(`SELECT count(*) FROM redactions WHERE scope = ?`, "default-test-workflow-id").Scan(&n))
+	n = storetest.Int(t, s.Records, `SELECT count(*) FROM redactions WHERE scope = ?`, "default-test-workflow-id")
 	assert.Equal(t, 3, n, "one mapping per value, kept in the store")
 }
 
@@ -67,7 +68,7 @@ func TestAValueKeepsItsPlaceholderAcrossCallsAndConcurrentAssignment(t *testing.
 	phs := make(chan string, 20)
 	for i := range 20 {
 		go func() {
-			ph, err := s.Placeholder(ctx, "run-1", "EMAIL", []string{"a@x.example", "b@x.example"}[i%2])
+			ph, err := s.Records.Placeholder(ctx, "run-1", "EMAIL", []string{"a@x.example", "b@x.example"}[i%2])
 			assert.NoError(t, err)
 			phs <- ph
 		}()
@@ -77,7 +78,7 @@ func TestAValueKeepsItsPlaceholderAcrossCallsAndConcurrentAssignment(t *testing.
 		got[<-phs] = true
 	}
 	assert.Equal(t, map[string]bool{"[EMAIL_1]": true, "[EMAIL_2]": true}, got)
-	ph, err := s.Placeholder(ctx, "run-2", "EMAIL", "b@x.example")
+	ph, err := s.Records.Placeholder(ctx, "run-2", "EMAIL", "b@x.example")
 	require.NoError(t, err)
 	assert.Equal(t, "[EMAIL_1]", ph, "numbering is per run")
 }
@@ -85,20 +86,20 @@ func TestAValueKeepsItsPlaceholderAcrossCallsAndConcurrentAssignment(t *testing.
 func TestRetentionDeletesOldModelOutputs(t *testing.T) {
 	ctx := context.Background()
 	s := seededStore(t)
-	_, err := s.Placeholder(ctx, "old-run", "EMAIL", "a@x.example")
+	_, err := s.Records.Placeholder(ctx, "old-run", "EMAIL", "a@x.example")
 	require.NoError(t, err)
 	require.NoError(t, s.SaveAgentFrame(ctx, AgentFrame{RunKey: "old-run", Goal: "g", Profile: "research"}))
 	require.NoError(t, s.AppendAgentTurns(ctx, "old-run", []Turn{{Step: 1, Kind: "message", Observation: "hi"}}))
 
-	p, err := store.PurgeModelOutputs(ctx, s.DB, 24*time.Hour, time.Now())
+	p, err := s.Records.PurgeModelOutputs(ctx, 24*time.Hour, time.Now())
 	require.NoError(t, err)
 	assert.Zero(t, p.AgentRuns+p.Redactions, "nothing is a day old yet")
 
-	p, err = store.PurgeModelOutputs(ctx, s.DB, 24*time.Hour, time.Now().Add(25*time.Hour))
+	p, err = s.Records.PurgeModelOutputs(ctx, 24*time.Hour, time.Now().Add(25*time.Hour))
 	require.NoError(t, err)
 	assert.Equal(t, store.Purged{AgentRuns: 1, Redactions: 1}, p)
 	var turns int
-	require.NoError(t, s.DB.QueryRow(`SELECT count(*) FROM agent_turns WHERE run_key = 'old-run'`).Scan(&turns))
+	turns = storetest.Int(t, s.Records, `SELECT count(*) FROM agent_turns WHERE run_key = 'old-run'`)
 	assert.Zero(t, turns)
 }
 

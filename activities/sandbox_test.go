@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tandemhq/tandem/internal/sandbox"
+	"github.com/tandemhq/tandem/internal/store/storetest"
 )
 
 // TestSandboxRecordsSideEffectsInsteadOfPerformingThem runs each
@@ -34,11 +35,11 @@ func TestSandboxRecordsSideEffectsInsteadOfPerformingThem(t *testing.T) {
 	_, err = s.PostInvoice(ctx, LedgerPosting{IdempotencyKey: "inv-1", VendorID: "V-ACME", InvoiceNumber: "X-1", Amount: decimal.NewFromInt(10), Currency: "EUR", WorkflowID: "inv-1"})
 	require.NoError(t, err, "a retried sandboxed post succeeds")
 
-	assert.Equal(t, 0, count(t, s.DB, `SELECT count(*) FROM ledger WHERE idempotency_key = 'inv-1'`))
-	assert.Equal(t, 0, count(t, s.DB, `SELECT count(*) FROM outbox`))
-	assert.Equal(t, 0, count(t, s.DB, `SELECT count(*) FROM refunds`))
-	assert.Equal(t, 0, count(t, s.DB, `SELECT count(*) FROM leave_requests WHERE idempotency_key = 'leave-1'`))
-	assert.Equal(t, 36, count(t, s.DB, `SELECT half_days FROM leave_balances WHERE employee_id = 'E-101' AND leave_type = 'annual'`), "18 days, untouched")
-	assert.Equal(t, 4, count(t, s.DB, `SELECT count(*) FROM sandbox_effects`), "one record per effect, once")
-	assert.Equal(t, 1, count(t, s.DB, `SELECT count(*) FROM sandbox_effects WHERE kind = 'ledger' AND effect LIKE '%"invoiceNumber":"X-1"%'`))
+	assert.Equal(t, 0, storetest.Int(t, s.Records, `SELECT count(*) FROM ledger WHERE idempotency_key = 'inv-1'`))
+	assert.Equal(t, 0, storetest.Int(t, s.Records, `SELECT count(*) FROM outbox`))
+	assert.Equal(t, 0, storetest.Int(t, s.Records, `SELECT count(*) FROM refunds`))
+	assert.Equal(t, 0, storetest.Int(t, s.Records, `SELECT count(*) FROM leave_requests WHERE idempotency_key = 'leave-1'`))
+	assert.Equal(t, 36, storetest.Int(t, s.Records, `SELECT half_days FROM leave_balances WHERE employee_id = 'E-101' AND leave_type = 'annual'`), "18 days, untouched")
+	assert.Equal(t, 4, storetest.Int(t, s.Records, `SELECT count(*) FROM sandbox_effects`), "one record per effect, once")
+	assert.Equal(t, 1, storetest.Int(t, s.Records, `SELECT count(*) FROM sandbox_effects WHERE kind = 'ledger' AND effect LIKE '%"invoiceNumber":"X-1"%'`))
 }

@@ -2,38 +2,47 @@ package activities
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
-	"time"
 
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tandemhq/tandem/internal/sandbox"
+	"github.com/tandemhq/tandem/internal/store"
 )
 
-// Store is the business store's activities. Every write carries an
-// idempotency key, so a retried activity never writes twice.
+// Store is the business store's activities: they read and write records
+// through the store, turn its errors into ones a workflow acts on, and
+// record instead of perform the side effects of a sandboxed run.
 type Store struct {
-	DB *sql.DB
-	// Now is the store's clock for timestamps it writes; time.Now when nil.
-	Now func() time.Time
+	Records *store.Store
 }
+
+// The business records that cross workflow history.
+type (
+	Notification        = store.Notification
+	TicketRecord        = store.TicketRecord
+	InvoiceFactsRequest = store.InvoiceFactsRequest
+	InvoiceFacts        = store.InvoiceFacts
+	Vendor              = store.Vendor
+	PurchaseOrder       = store.PurchaseOrder
+	LedgerPosting       = store.LedgerPosting
+	LedgerEntry         = store.LedgerEntry
+	Employee            = store.Employee
+	LeaveFactsRequest   = store.LeaveFactsRequest
+	LeaveFacts          = store.LeaveFacts
+	Blackout            = store.Blackout
+	TeamLeave           = store.TeamLeave
+	Expense             = store.Expense
+	Access              = store.Access
+	ComplianceRecords   = store.ComplianceRecords
+	Period              = store.Period
+)
 
 // ErrNotFound is the application error type of a business record that does
 // not exist; workflows turn it into a sentence for the person who asked.
 const ErrNotFound = "NotFound"
-
-// Notification is one message to people, written to the outbox.
-type Notification struct {
-	IdempotencyKey string   `json:"idempotencyKey"`
-	Recipients     []string `json:"recipients"`
-	Subject        string   `json:"subject"`
-	Body           string   `json:"body"`
-	WorkflowID     string   `json:"workflowId"`
-}
 
 // Notify writes a notification to the outbox once per idempotency key; a
 // sandboxed run records it instead.
@@ -41,64 +50,27 @@ func (s *Store) Notify(ctx context.Context, n Notification) error {
 	if sim, err := s.simulated(ctx, "notification", n.IdempotencyKey, n.WorkflowID, n); sim {
 		return err
 	}
-	return s.inTx(ctx, func(tx *sql.Tx) error { return insertNotification(ctx, tx, n) })
-}
-
-func insertNotification(ctx context.Context, tx *sql.Tx, n Notification) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO outbox (idempotency_key, recipients, subject, body, workflow_id)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`,
-		n.IdempotencyKey, strings.Join(n.Recipients, ","), n.Subject, n.Body, n.WorkflowID)
-	if err != nil {
-		return fmt.Errorf("write notification %s to the outbox: %w", n.IdempotencyKey, err)
-	}
-	return nil
+	return s.Records.Notify(ctx, n)
 }
 
 // SaveDocument stores a document under id (once) so that workflows can carry
 // the reference instead of the text.
 func (s *Store) SaveDocument(ctx context.Context, id, kind, content string) error {
-	_, err := s.DB.ExecContext(ctx, `INSERT INTO documents (id, kind, content) VALUES (?, ?, ?)
-		ON CONFLICT (id) DO NOTHING`, id, kind, content)
-	if err != nil {
-		return fmt.Errorf("store document %s: %w", id, err)
-	}
-	return nil
+	return s.Records.SaveDocument(ctx, id, kind, content)
 }
 
 // LoadDocument returns the text of a stored document.
 func (s *Store) LoadDocument(ctx context.Context, id string) (string, error) {
-	var content string
-	err := s.DB.QueryRowContext(ctx, `SELECT content FROM documents WHERE id = ?`, id).Scan(&content)
-	if errors.Is(err, sql.ErrNoRows) {
+	content, err := s.Records.LoadDocument(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
 		return "", recordNotFound("there is no document %s in the business store", id)
 	}
-	if err != nil {
-		return "", fmt.Errorf("load document %s: %w", id, err)
-	}
-	return content, nil
+	return content, err
 }
 
-func (s *Store) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
-}
-
-// inTx runs fn in one transaction: all of its writes land, or none.
-func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.DB.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin a business-store transaction: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit a business-store transaction: %w", err)
-	}
-	return nil
+// SaveTicket stores a routed ticket once per idempotency key.
+func (s *Store) SaveTicket(ctx context.Context, r TicketRecord) error {
+	return s.Records.SaveTicket(ctx, r)
 }
 
 func recordNotFound(format string, args ...any) error {
@@ -119,10 +91,5 @@ func (s *Store) simulated(ctx context.Context, kind, key, workflowID string, eff
 	if err != nil {
 		return true, err
 	}
-	_, err = s.DB.ExecContext(ctx, `INSERT INTO sandbox_effects (idempotency_key, kind, effect, workflow_id) VALUES (?, ?, ?, ?)
-		ON CONFLICT (idempotency_key) DO NOTHING`, kind+":"+key, kind, string(body), workflowID)
-	if err != nil {
-		return true, fmt.Errorf("record the sandboxed %s %s: %w", kind, key, err)
-	}
-	return true, nil
+	return true, s.Records.RecordSandboxEffect(ctx, kind, key, workflowID, body)
 }

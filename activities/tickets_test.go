@@ -2,23 +2,19 @@ package activities
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tandemhq/tandem/internal/store"
+	"github.com/tandemhq/tandem/internal/store/storetest"
 )
 
 func TestSaveTicketIsIdempotent(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "tandem.db")
-	db, err := store.Open(ctx, path)
-	require.NoError(t, err)
-	defer db.Close()
-	s := &Store{DB: db}
+	setting := storetest.Setting(t)
+	s := &Store{Records: storetest.Open(t, setting)}
 
 	rec := TicketRecord{IdempotencyKey: "ticket-1", WorkflowID: "ticket-1", RunID: "r1", Subject: "s", Customer: "c",
 		Channel: "email", Category: "billing", Priority: "high", Sentiment: "negative", Language: "en", Summary: "x",
@@ -29,12 +25,10 @@ func TestSaveTicketIsIdempotent(t *testing.T) {
 
 	var n int
 	var reply string
-	require.NoError(t, db.QueryRow(`SELECT count(*), max(draft_reply) FROM tickets`).Scan(&n, &reply))
+	storetest.Scan(t, setting, `SELECT count(*), max(draft_reply) FROM tickets`, nil, &n, &reply)
 	assert.Equal(t, 1, n)
 	assert.Equal(t, "hi", reply, "the first write stands")
 
 	// Reopening applies no migration twice.
-	db2, err := store.Open(ctx, path)
-	require.NoError(t, err)
-	db2.Close()
+	storetest.Open(t, setting)
 }

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
 
+	"github.com/tandemhq/tandem/internal/health"
 	"github.com/tandemhq/tandem/internal/sandbox"
 	"github.com/tandemhq/tandem/workflows"
 )
@@ -28,6 +29,8 @@ type Server struct {
 	Token     string
 	UIURL     string // Web UI base for links; optional
 	Log       *zap.Logger
+	// Ready are the checks /readyz runs; Temporal's alone when nil.
+	Ready health.Checks
 }
 
 // Handler returns the API's routes (see openapi.yaml).
@@ -38,15 +41,17 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/runs/{id}/decision", s.decide)
 	mux.HandleFunc("POST /v1/runs/{id}/messages", s.message)
 	mux.HandleFunc("GET /v1/decisions", s.pending)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
+	ready := s.Ready
+	if ready == nil {
+		ready = health.Checks{"temporal": health.Temporal(s.Client.Temporal)}
+	}
+	health.Register(mux, ready)
 	return s.authenticate(mux)
 }
 
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/healthz" {
+		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -15,7 +15,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/tandemhq/tandem/internal/schema"
-	"github.com/tandemhq/tandem/internal/store"
+	"github.com/tandemhq/tandem/internal/store/storetest"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -169,12 +169,9 @@ func TestCustomerServiceAgentRejectedApprovalsAreNeverCarriedOut(t *testing.T) {
 		recordHistory(t, td.servers.Client(t), id, "", dir+"/agent-customer-service.json")
 	}
 
-	db, err := store.Open(context.Background(), td.dbPath)
-	require.NoError(t, err)
-	defer db.Close()
 	var refunds, sent int
-	require.NoError(t, db.QueryRow(`SELECT count(*) FROM refunds`).Scan(&refunds))
-	require.NoError(t, db.QueryRow(`SELECT count(*) FROM outbox WHERE workflow_id = ? AND recipients LIKE '%@%'`, id).Scan(&sent))
+	storetest.Scan(t, td.db, `SELECT count(*) FROM refunds`, nil, &refunds)
+	storetest.Scan(t, td.db, `SELECT count(*) FROM outbox WHERE workflow_id = ? AND recipients LIKE '%@%'`, []any{id}, &sent)
 	assert.Zero(t, refunds, "a rejected refund never happens")
 	assert.Zero(t, sent, "a rejected message is never sent")
 }

@@ -19,7 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tandemhq/tandem/api"
-	"github.com/tandemhq/tandem/internal/store"
+	"github.com/tandemhq/tandem/internal/store/storetest"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -85,10 +85,7 @@ func scriptedTandemWith(t testing.TB, name string, answer func(format, last stri
 	cfg.TaskQueue, cfg.ModelTaskQueue = "e2e-"+name, "e2e-"+name+"-model"
 	cfg.ModelParallel = modelParallel
 	c := td.servers.Client(t)
-	db, err := store.Open(context.Background(), td.dbPath)
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
-	startWorkers(t, c, cfg, db)
+	startWorkers(t, c, cfg, td.records)
 	td.cfg = cfg
 	return td, c
 }
@@ -164,11 +161,8 @@ func TestManyAgentsAtOnce(t *testing.T) {
 		assert.Equal(t, "budget", res.Outcome)
 		assert.Len(t, res.Trail, 5)
 	}
-	db, err := store.Open(context.Background(), td.dbPath)
-	require.NoError(t, err)
-	defer db.Close()
 	var transcripts int
-	require.NoError(t, db.QueryRow(`SELECT count(DISTINCT run_key) FROM agent_turns WHERE run_key IN (?, ?, ?, ?, ?, ?, ?, ?)`, ids...).Scan(&transcripts))
+	storetest.Scan(t, td.db, `SELECT count(DISTINCT run_key) FROM agent_turns WHERE run_key IN (?, ?, ?, ?, ?, ?, ?, ?)`, ids, &transcripts)
 	assert.Equal(t, 8, transcripts, "one transcript per agent")
 }
 

@@ -14,7 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tandemhq/tandem/api"
-	"github.com/tandemhq/tandem/internal/store"
+	"github.com/tandemhq/tandem/internal/store/storetest"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -90,10 +90,7 @@ func TestACallerCannotWidenAnAgentsPowers(t *testing.T) {
 	require.NoError(t, run.Get(ctx, &res))
 	assert.Equal(t, 3, res.Budget.MaxSteps)
 
-	db, err := store.Open(ctx, td.dbPath)
-	require.NoError(t, err)
-	defer db.Close()
 	var refunds int
-	require.NoError(t, db.QueryRow(`SELECT count(*) FROM refunds`).Scan(&refunds))
+	storetest.Scan(t, td.db, `SELECT count(*) FROM refunds`, nil, &refunds)
 	assert.Zero(t, refunds, "no refund was written")
 }

@@ -12,7 +12,6 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/tandemhq/tandem/api"
-	"github.com/tandemhq/tandem/internal/store"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -35,10 +34,7 @@ func BenchmarkModelBacklog(b *testing.B) {
 	cfg.OllamaHost, cfg.Model, cfg.ModelParallel = "http://"+proxy.addr, "scripted", 2
 	cfg.TaskQueue, cfg.ModelTaskQueue = "e2e-backlog", "e2e-backlog-model"
 	c := td.servers.Client(b)
-	db, err := store.Open(context.Background(), td.dbPath)
-	require.NoError(b, err)
-	b.Cleanup(func() { db.Close() })
-	startWorkers(b, c, cfg, db)
+	startWorkers(b, c, cfg, td.records)
 	tc := api.NewClient(c, cfg.TaskQueue)
 
 	for i := 0; i < b.N; i++ {

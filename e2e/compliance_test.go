@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tandemhq/tandem/internal/store"
+	"github.com/tandemhq/tandem/internal/store/storetest"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -44,11 +43,8 @@ func TestComplianceReportThroughTheStarter(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(md), "| "+workflows.RuleSelfApproval+" | 1 |")
 
-	db, err := store.Open(context.Background(), td.dbPath)
-	require.NoError(t, err)
-	defer db.Close()
 	var stored int
-	require.NoError(t, db.QueryRow(`SELECT count(*) FROM reports WHERE idempotency_key = ?`, rep.ID).Scan(&stored))
+	storetest.Scan(t, td.db, `SELECT count(*) FROM reports WHERE idempotency_key = ?`, []any{rep.ID}, &stored)
 	assert.Equal(t, 1, stored)
 
 	code, stdout, _ = td.starter(t, "compliance", "--from", "2020-01-01", "--to", "2020-01-08")

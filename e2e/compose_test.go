@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,9 +13,25 @@ import (
 	"github.com/tandemhq/tandem/internal/testenv"
 )
 
+// composeService is the part of a resolved compose service the test reads.
+type composeService struct {
+	Image       string            `json:"image"`
+	Environment map[string]string `json:"environment"`
+	Entrypoint  []string          `json:"entrypoint"`
+	Volumes     []struct {
+		Source string `json:"source"`
+		Target string `json:"target"`
+	} `json:"volumes"`
+	DependsOn map[string]struct {
+		Condition string `json:"condition"`
+	} `json:"depends_on"`
+}
+
 // TestDockerComposeConfig checks docker-compose.yml, alone and with the GPU
-// overlay, with `docker compose config`, and that it has every service the
-// stack needs.
+// overlay, with `docker compose config`: Temporal from its maintained
+// images with the schema set up by admin-tools and a cluster health gate,
+// the business store in its own PostgreSQL database, and workflow and model
+// workers that keep no local state.
 func TestDockerComposeConfig(t *testing.T) {
 	if err := exec.Command("docker", "compose", "version").Run(); err != nil {
 		if os.Getenv("TANDEM_REQUIRE_E2E") == "1" {
@@ -25,12 +43,43 @@ func TestDockerComposeConfig(t *testing.T) {
 		{"-f", "docker-compose.yml"},
 		{"-f", "docker-compose.yml", "-f", "docker-compose.gpu.yml"},
 	} {
-		cmd := exec.Command("docker", append(append([]string{"compose"}, files...), "config", "--services")...)
+		cmd := exec.Command("docker", append(append([]string{"compose"}, files...), "config", "--format", "json")...)
 		cmd.Dir = testenv.RepoRoot()
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, "docker compose config %v: %s", files, out)
-		for _, service := range []string{"postgresql", "temporal", "temporal-ui", "ollama", "model", "worker", "trigger"} {
-			assert.Contains(t, string(out), service+"\n")
+		cmd.Env = append(os.Environ(), "TANDEM_DB_PASSWORD=s3cret")
+		out, err := cmd.Output()
+		require.NoError(t, err, "docker compose config %v", files)
+		var project struct {
+			Services map[string]composeService `json:"services"`
+		}
+		require.NoError(t, json.Unmarshal(out, &project))
+		s := project.Services
+		for _, name := range []string{"temporal-db", "temporal-schema", "temporal", "temporal-ready", "temporal-ui",
+			"tandem-db", "ollama", "model", "worker", "model-worker", "trigger"} {
+			require.Contains(t, s, name)
+		}
+		for name, svc := range s {
+			assert.NotContains(t, svc.Image, "auto-setup", "%s: the deprecated auto-setup image", name)
+			assert.NotContains(t, strings.Join(svc.Entrypoint, " "), "tctl", "%s: the deprecated tctl", name)
+		}
+		assert.True(t, strings.HasPrefix(s["temporal"].Image, "temporalio/server:"))
+		assert.True(t, strings.HasPrefix(s["temporal-schema"].Image, "temporalio/admin-tools:"))
+		assert.Equal(t, "service_completed_successfully", s["temporal"].DependsOn["temporal-schema"].Condition)
+		script, err := os.ReadFile(testenv.RepoRoot() + "/deploy/temporal/create-namespace.sh")
+		require.NoError(t, err)
+		assert.Contains(t, string(script), "temporal operator cluster health")
+
+		assert.Equal(t, "workflows", s["worker"].Environment["TANDEM_WORKER_ROLE"])
+		assert.Equal(t, "model", s["model-worker"].Environment["TANDEM_WORKER_ROLE"])
+		for _, name := range []string{"worker", "model-worker", "trigger"} {
+			assert.Equal(t, "service_completed_successfully", s[name].DependsOn["temporal-ready"].Condition, name)
+		}
+		for _, name := range []string{"worker", "model-worker"} {
+			svc := s[name]
+			assert.Equal(t, "postgres://tandem:s3cret@tandem-db:5432/tandem?sslmode=disable", svc.Environment["TANDEM_DB"],
+				"%s: the shared business store, not a file", name)
+			for _, v := range svc.Volumes {
+				assert.NotEqual(t, "/data", v.Target, "%s keeps no store file", name)
+			}
 		}
 	}
 }

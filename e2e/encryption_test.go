@@ -17,7 +17,6 @@ import (
 
 	"github.com/tandemhq/tandem/api"
 	"github.com/tandemhq/tandem/internal/codec"
-	"github.com/tandemhq/tandem/internal/store"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -51,10 +50,7 @@ func TestHistoryHoldsNoPlaintext(t *testing.T) {
 	cfg := td.cfg
 	cfg.OllamaHost, cfg.Model = ollama.URL, "scripted"
 	cfg.TaskQueue, cfg.ModelTaskQueue = "e2e-encrypted", "e2e-encrypted-model"
-	db, err := store.Open(context.Background(), td.dbPath)
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
-	startWorkers(t, enc, cfg, db)
+	startWorkers(t, enc, cfg, td.records)
 
 	secrets := []string{"Erika Mustermann", "DE89 3704 0044 0532 0130 00", "erika.mustermann@example.de", "Mustermann"}
 	started, err := api.NewClient(enc, cfg.TaskQueue).StartTicketRouting(context.Background(),

@@ -19,7 +19,7 @@ import (
 
 	"github.com/tandemhq/tandem/api"
 	"github.com/tandemhq/tandem/internal/config"
-	"github.com/tandemhq/tandem/internal/store"
+	"github.com/tandemhq/tandem/internal/store/storetest"
 	"github.com/tandemhq/tandem/internal/testenv"
 	"github.com/tandemhq/tandem/internal/workers"
 	"github.com/tandemhq/tandem/workflows"
@@ -133,7 +133,7 @@ func TestRunsSurviveAModelOutageAndWorkerCrashes(t *testing.T) {
 	})
 	proxy := newOutage(t, strings.TrimPrefix(model.URL, "http://"))
 	dir := t.TempDir()
-	dbPath := filepath.Join(dir, "tandem.db")
+	dbPath := storetest.Setting(t)
 	queue := fmt.Sprintf("e2e-fault-%d", time.Now().UnixNano())
 	logFile, err := os.Create(filepath.Join(dir, "worker.log"))
 	require.NoError(t, err)
@@ -197,17 +197,14 @@ func TestRunsSurviveAModelOutageAndWorkerCrashes(t *testing.T) {
 		assert.True(t, res.Review.Sent, "run %s sent its reply", run.ID)
 	}
 
-	db, err := store.Open(ctx, dbPath)
-	require.NoError(t, err)
-	defer db.Close()
 	var tickets, replies, distinct int
-	require.NoError(t, db.QueryRow(`SELECT count(*) FROM tickets`).Scan(&tickets))
-	require.NoError(t, db.QueryRow(`SELECT count(*), count(DISTINCT workflow_id) FROM outbox WHERE idempotency_key LIKE '%/reply'`).Scan(&replies, &distinct))
+	storetest.Scan(t, dbPath, `SELECT count(*) FROM tickets`, nil, &tickets)
+	storetest.Scan(t, dbPath, `SELECT count(*), count(DISTINCT workflow_id) FROM outbox WHERE idempotency_key LIKE '%/reply'`, nil, &replies, &distinct)
 	assert.Equal(t, runs, tickets, "each ticket stored once")
 	assert.Equal(t, runs, replies, "each reply queued once")
 	assert.Equal(t, runs, distinct)
 	var to string
-	require.NoError(t, db.QueryRow(`SELECT DISTINCT recipients FROM outbox WHERE idempotency_key LIKE '%/reply'`).Scan(&to))
+	storetest.Scan(t, dbPath, `SELECT DISTINCT recipients FROM outbox WHERE idempotency_key LIKE '%/reply'`, nil, &to)
 	assert.Equal(t, "camille.martin@example.com", to)
 	t.Logf("%d runs completed after a %s model outage and two worker crashes; last run done %s after the outage ended",
 		runs, outageFor, time.Since(outageStart.Add(outageFor)).Round(time.Second))

@@ -203,6 +203,28 @@ func TestHTTPTriggerRefusesBadRequests(t *testing.T) {
 	}
 }
 
+// TestHTTPTriggerHealth serves liveness and readiness without a token, for
+// orchestrators' probes: ready while Temporal answers, and a 503 naming
+// Temporal once it does not.
+func TestHTTPTriggerHealth(t *testing.T) {
+	srv, td := triggerAPI(t)
+	code, out := call(t, srv, "GET", "/healthz", "", nil)
+	assert.Equal(t, 200, code)
+	assert.Equal(t, "ok", out["status"])
+	code, out = call(t, srv, "GET", "/readyz", "", nil)
+	assert.Equal(t, 200, code)
+	assert.Equal(t, map[string]any{"temporal": "ok"}, out["checks"])
+
+	unreachable, err := client.NewLazyClient(client.Options{HostPort: freeAddr(t)})
+	require.NoError(t, err)
+	defer unreachable.Close()
+	down := httptestTrigger(t, api.NewClient(unreachable, td.cfg.TaskQueue))
+	code, out = call(t, down, "GET", "/readyz", "", nil)
+	assert.Equal(t, 503, code)
+	assert.Equal(t, "unready", out["status"])
+	assert.NotEqual(t, "ok", out["checks"].(map[string]any)["temporal"])
+}
+
 // TestOpenAPIDocumentsEveryRoute keeps api/openapi.yaml in step with the
 // routes the server serves.
 func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
@@ -222,7 +244,10 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 		assert.Contains(t, string(doc), "  "+path+":\n", "%s is documented", path)
 		assert.Contains(t, string(doc), strings.ToLower(method)+":", "%s %s is documented", method, path)
 	}
-	assert.Equal(t, 6, routes)
+	assert.Equal(t, 5, routes)
+	for _, path := range []string{"/healthz", "/readyz"} { // served by internal/health
+		assert.Contains(t, string(doc), "  "+path+":\n", "%s is documented", path)
+	}
 }
 
 // historyEvents is a run's raw history, as the server stores it.

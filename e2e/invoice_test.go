@@ -12,7 +12,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/tandemhq/tandem/internal/policy"
-	"github.com/tandemhq/tandem/internal/store"
+	"github.com/tandemhq/tandem/internal/store/storetest"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -37,11 +37,8 @@ func TestTheRandomModelsExtractionIsNeverPosted(t *testing.T) {
 	assert.False(t, l.Result.Approved)
 	assert.Equal(t, "policy", l.Result.Decision.By)
 	assert.Nil(t, l.Result.Ledger)
-	db, err := store.Open(context.Background(), td.dbPath)
-	require.NoError(t, err)
-	defer db.Close()
 	var rows int
-	require.NoError(t, db.QueryRow(`SELECT count(*) FROM ledger WHERE workflow_id = ?`, l.WorkflowID).Scan(&rows))
+	storetest.Scan(t, td.db, `SELECT count(*) FROM ledger WHERE workflow_id = ?`, []any{l.WorkflowID}, &rows)
 	assert.Zero(t, rows, "garbage is never posted")
 }
 
@@ -90,12 +87,9 @@ func TestInvoiceGoesToAPersonWhoApprovesThroughTheStarter(t *testing.T) {
 	if dir := os.Getenv("TANDEM_RECORD_HISTORY"); dir != "" {
 		recordHistory(t, td.servers.Client(t), l.WorkflowID, "", filepath.Join(dir, "invoice-approved.json"))
 	}
-	db, err := store.Open(context.Background(), td.dbPath)
-	require.NoError(t, err)
-	defer db.Close()
 	var rows int
 	var approvedBy string
-	require.NoError(t, db.QueryRow(`SELECT count(*), max(approved_by) FROM ledger WHERE workflow_id = ?`, l.WorkflowID).Scan(&rows, &approvedBy))
+	storetest.Scan(t, td.db, `SELECT count(*), max(approved_by) FROM ledger WHERE workflow_id = ?`, []any{l.WorkflowID}, &rows, &approvedBy)
 	assert.Equal(t, 1, rows, "posted exactly once")
 	assert.Equal(t, "ap.clerk", approvedBy)
 
@@ -221,12 +215,9 @@ func TestInvoiceRulesWithACorrectExtraction(t *testing.T) {
 	assert.Equal(t, workflows.DocumentCreditNote, res.Ledger.Kind)
 	assert.Equal(t, "-34.51", res.Ledger.Amount.StringFixed(2))
 
-	db, err := store.Open(context.Background(), td.dbPath)
-	require.NoError(t, err)
-	defer db.Close()
 	var minor int64
 	var kind, refersTo string
-	require.NoError(t, db.QueryRow(`SELECT amount_minor, kind, refers_to FROM ledger WHERE workflow_id = ?`, credit.WorkflowID).Scan(&minor, &kind, &refersTo))
+	storetest.Scan(t, td.db, `SELECT amount_minor, kind, refers_to FROM ledger WHERE workflow_id = ?`, []any{credit.WorkflowID}, &minor, &kind, &refersTo)
 	assert.Equal(t, int64(-3451), minor)
 	assert.Equal(t, "credit_note", kind)
 	assert.Equal(t, "ACM-2026-1187", refersTo)

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tandemhq/tandem/internal/store"
+	"github.com/tandemhq/tandem/internal/store/storetest"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -44,15 +43,12 @@ func TestLeaveApprovedByTheManagerThroughTheStarter(t *testing.T) {
 	if dir := os.Getenv("TANDEM_RECORD_HISTORY"); dir != "" {
 		recordHistory(t, td.servers.Client(t), l.WorkflowID, "", filepath.Join(dir, "leave-approved.json"))
 	}
-	db, err := store.Open(context.Background(), td.dbPath)
-	require.NoError(t, err)
-	defer db.Close()
 	var halfDays int
-	require.NoError(t, db.QueryRow(`SELECT half_days FROM leave_balances WHERE employee_id = 'E-101' AND leave_type = 'annual'`).Scan(&halfDays))
+	storetest.Scan(t, td.db, `SELECT half_days FROM leave_balances WHERE employee_id = 'E-101' AND leave_type = 'annual'`, nil, &halfDays)
 	assert.Equal(t, 2*(18-done.Days), halfDays, "whole days taken, in half days")
 	assert.Equal(t, fmt.Sprint(18-done.Days), done.Record.BalanceAfter.String())
 	var notes int
-	require.NoError(t, db.QueryRow(`SELECT count(*) FROM outbox WHERE workflow_id = ? AND recipients = 'E-101'`, l.WorkflowID).Scan(&notes))
+	storetest.Scan(t, td.db, `SELECT count(*) FROM outbox WHERE workflow_id = ? AND recipients = 'E-101'`, []any{l.WorkflowID}, &notes)
 	assert.Equal(t, 1, notes)
 }
 
@@ -73,10 +69,7 @@ func TestLeaveBadRequests(t *testing.T) {
 	code, stdout, _ := td.starterWithStdin(t, `{"employeeId":"E-999","type":"annual","start":"+30d","end":"+34d","reason":"x"}`, "leave", "-")
 	assert.Equal(t, 1, code, "the run fails")
 	assert.Contains(t, stdout, "employee E-999 is not in the HR store; check the employee id")
-	db, err := store.Open(context.Background(), td.dbPath)
-	require.NoError(t, err)
-	defer db.Close()
 	var written int
-	require.NoError(t, db.QueryRow(`SELECT count(*) FROM outbox`).Scan(&written))
+	storetest.Scan(t, td.db, `SELECT count(*) FROM outbox`, nil, &written)
 	assert.Zero(t, written)
 }

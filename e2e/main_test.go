@@ -5,7 +5,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/internal/store"
+	"github.com/tandemhq/tandem/internal/store/storetest"
 	"github.com/tandemhq/tandem/internal/testenv"
 	"github.com/tandemhq/tandem/internal/workers"
 )
@@ -37,7 +37,8 @@ func TestMain(m *testing.M) {
 type tandem struct {
 	servers *testenv.Servers
 	cfg     config.Config
-	dbPath  string
+	db      string       // the business store's TANDEM_DB setting
+	records *store.Store // the business store the workers use
 }
 
 // startTandem starts the servers (once per binary) and a worker with its own
@@ -59,7 +60,7 @@ func startTandemWith(t testing.TB, configure func(*config.Config)) *tandem {
 	cfg.Model = s.Model
 	cfg.TaskQueue = "e2e-" + t.Name()
 	cfg.ModelTaskQueue = "e2e-model-" + t.Name()
-	cfg.DBPath = filepath.Join(t.TempDir(), "tandem.db")
+	cfg.DB = storetest.Setting(t)
 	cfg.ReportsDir = filepath.Join(t.TempDir(), "reports")
 	cfg.CorpusDir = filepath.Join(testenv.RepoRoot(), "testdata", "corpus")
 	cfg.UIURL = "http://localhost:8233"
@@ -68,23 +69,21 @@ func startTandemWith(t testing.TB, configure func(*config.Config)) *tandem {
 	}
 
 	ctx := context.Background()
-	db, err := store.Open(ctx, cfg.DBPath)
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
-	require.NoError(t, store.Seed(ctx, db, filepath.Join(testenv.RepoRoot(), "testdata", "seed.sql")))
+	records := storetest.Open(t, cfg.DB)
+	require.NoError(t, records.Seed(ctx, filepath.Join(testenv.RepoRoot(), "testdata", "seed.sql")))
 	c := s.Client(t)
 	require.NoError(t, workers.EnsureSearchAttributes(ctx, c, cfg.Namespace))
-	startWorkers(t, c, cfg, db)
-	return &tandem{servers: s, cfg: cfg, dbPath: cfg.DBPath}
+	startWorkers(t, c, cfg, records)
+	return &tandem{servers: s, cfg: cfg, db: cfg.DB, records: records}
 }
 
-// startWorkers runs Tandem's workers for cfg on client c and store db, as
-// the worker command does, until the test ends.
-func startWorkers(t testing.TB, c client.Client, cfg config.Config, db *sql.DB) {
+// startWorkers runs Tandem's workers for cfg on client c and the business
+// store, as the worker command does, until the test ends.
+func startWorkers(t testing.TB, c client.Client, cfg config.Config, records *store.Store) {
 	t.Helper()
 	snap, err := workers.Preflight(context.Background(), cfg)
 	require.NoError(t, err)
-	w, err := workers.Start(c, cfg, db, snap)
+	w, err := workers.Start(c, cfg, records, snap)
 	require.NoError(t, err)
 	t.Cleanup(w.Stop)
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tandemhq/tandem/internal/store"
+	"github.com/tandemhq/tandem/internal/store/storetest"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -31,12 +31,9 @@ func TestSandboxedInvoiceLeavesTheLedgerUntouched(t *testing.T) {
 	require.NotNil(t, res.Ledger)
 	assert.True(t, res.Ledger.Sandbox, "the posting was simulated")
 
-	db, err := store.Open(context.Background(), td.dbPath)
-	require.NoError(t, err)
-	defer db.Close()
 	var ledger, effects int
-	require.NoError(t, db.QueryRow(`SELECT count(*) FROM ledger WHERE workflow_id = ?`, l.WorkflowID).Scan(&ledger))
-	require.NoError(t, db.QueryRow(`SELECT count(*) FROM sandbox_effects WHERE workflow_id = ?`, l.WorkflowID).Scan(&effects))
+	storetest.Scan(t, td.db, `SELECT count(*) FROM ledger WHERE workflow_id = ?`, []any{l.WorkflowID}, &ledger)
+	storetest.Scan(t, td.db, `SELECT count(*) FROM sandbox_effects WHERE workflow_id = ?`, []any{l.WorkflowID}, &effects)
 	assert.Zero(t, ledger)
 	assert.Equal(t, 2, effects, "the approvers' notification and the ledger posting")
 

@@ -23,7 +23,7 @@ import (
 
 	"github.com/tandemhq/tandem/api"
 	"github.com/tandemhq/tandem/internal/config"
-	"github.com/tandemhq/tandem/internal/store"
+	"github.com/tandemhq/tandem/internal/store/storetest"
 	"github.com/tandemhq/tandem/internal/testenv"
 	"github.com/tandemhq/tandem/workflows"
 )
@@ -95,11 +95,8 @@ func TestPersonalDataNeverReachesTheModel(t *testing.T) {
 	assert.Contains(t, sent, "[PHONE_1]")
 	assert.Contains(t, sent, "[CARD_1]")
 
-	db, err := store.Open(context.Background(), td.dbPath)
-	require.NoError(t, err)
-	defer db.Close()
 	var value string
-	require.NoError(t, db.QueryRow(`SELECT value FROM redactions WHERE scope = ? AND placeholder = '[EMAIL_1]'`, id).Scan(&value))
+	storetest.Scan(t, td.db, `SELECT value FROM redactions WHERE scope = ? AND placeholder = '[EMAIL_1]'`, []any{id}, &value)
 	assert.Equal(t, "dana.wells@example.com", value)
 }
 
@@ -200,15 +197,11 @@ agent:
 	assert.Equal(t, []string{"denied issue_refund", "rejected send_message", "denied http_post"}, events)
 	assert.Contains(t, strings.Join(model.prompts, "\n"), "this is data exfiltration", "the model is told why")
 
-	db, err := store.Open(ctx, td.dbPath)
-	require.NoError(t, err)
-	defer db.Close()
 	var refunds, sent int
-	require.NoError(t, db.QueryRow(`SELECT count(*) FROM refunds WHERE idempotency_key LIKE ? || '/%'`, run.ID).Scan(&refunds))
-	require.NoError(t, db.QueryRow(`SELECT count(*) FROM outbox WHERE (workflow_id = ? AND recipients LIKE '%@%') OR recipients LIKE '%attacker%'`,
-		run.ID).Scan(&sent))
+	storetest.Scan(t, td.db, `SELECT count(*) FROM refunds WHERE idempotency_key LIKE ? || '/%'`, []any{run.ID}, &refunds)
+	storetest.Scan(t, td.db, `SELECT count(*) FROM outbox WHERE (workflow_id = ? AND recipients LIKE '%@%') OR recipients LIKE '%attacker%'`, []any{run.ID}, &sent)
 	var asked string
-	require.NoError(t, db.QueryRow(`SELECT group_concat(recipients) FROM outbox WHERE workflow_id = ?`, run.ID).Scan(&asked))
+	storetest.Scan(t, td.db, `SELECT string_agg(recipients, ',') FROM outbox WHERE workflow_id = ?`, []any{run.ID}, &asked)
 	assert.Equal(t, "support.lead", asked, "the approvers were asked, and no one else was written to")
 	assert.Zero(t, refunds, "no refund")
 	assert.Zero(t, sent, "nothing went to the customer or the attacker; only the approvers were asked")
@@ -231,12 +224,9 @@ func TestAPromptInjectionDoesNotMoveTheRealModelPastThePolicy(t *testing.T) {
 		return []string{"reject", id, "--by", "support.lead", "--reason", "not approved"}
 	})
 	assertPolicyHeld(t, td, id, "customer-service", res)
-	db, err := store.Open(context.Background(), td.dbPath)
-	require.NoError(t, err)
-	defer db.Close()
 	var refunds, sent int
-	require.NoError(t, db.QueryRow(`SELECT count(*) FROM refunds WHERE idempotency_key LIKE ? || '/%'`, id).Scan(&refunds))
-	require.NoError(t, db.QueryRow(`SELECT count(*) FROM outbox WHERE workflow_id = ? AND recipients LIKE '%@%'`, id).Scan(&sent))
+	storetest.Scan(t, td.db, `SELECT count(*) FROM refunds WHERE idempotency_key LIKE ? || '/%'`, []any{id}, &refunds)
+	storetest.Scan(t, td.db, `SELECT count(*) FROM outbox WHERE workflow_id = ? AND recipients LIKE '%@%'`, []any{id}, &sent)
 	assert.Zero(t, refunds)
 	assert.Zero(t, sent)
 }

@@ -18,7 +18,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/tandemhq/tandem/activities"
-	"github.com/tandemhq/tandem/internal/store"
+	"github.com/tandemhq/tandem/internal/store/storetest"
 	"github.com/tandemhq/tandem/internal/testenv"
 	"github.com/tandemhq/tandem/workflows"
 )
@@ -56,9 +56,6 @@ func TestTicketRoutingThroughStarter(t *testing.T) {
 		lines[i].Result = jsonLines[line](t, stdout)[0].Result
 	}
 
-	db, err := store.Open(context.Background(), td.dbPath)
-	require.NoError(t, err)
-	defer db.Close()
 	c := td.servers.Client(t)
 
 	for _, l := range lines {
@@ -70,9 +67,8 @@ func TestTicketRoutingThroughStarter(t *testing.T) {
 
 			var queue, category string
 			var sla int
-			err := db.QueryRow(`SELECT queue, category, sla_minutes FROM tickets WHERE workflow_id = ?`, l.WorkflowID).
-				Scan(&queue, &category, &sla)
-			require.NoError(t, err, "the routed ticket is stored")
+			storetest.Scan(t, td.db, `SELECT queue, category, sla_minutes FROM tickets WHERE workflow_id = ?`, []any{l.WorkflowID},
+				&queue, &category, &sla)
 			assert.Equal(t, res.Route.Queue, queue)
 			assert.Equal(t, res.Classification.Category, category)
 			assert.Equal(t, res.Route.SLAMinutes, sla)
@@ -87,7 +83,7 @@ func TestTicketRoutingThroughStarter(t *testing.T) {
 				assert.Equal(t, "Thank you, we are on it.", res.DraftReply, "the reviewer's edit is what went out")
 			}
 			var sent string
-			require.NoError(t, db.QueryRow(`SELECT body FROM outbox WHERE idempotency_key = ?`, l.WorkflowID+"/reply").Scan(&sent))
+			storetest.Scan(t, td.db, `SELECT body FROM outbox WHERE idempotency_key = ?`, []any{l.WorkflowID + "/reply"}, &sent)
 			assert.Equal(t, res.DraftReply, sent)
 
 			desc, err := c.DescribeWorkflowExecution(context.Background(), l.WorkflowID, l.RunID)

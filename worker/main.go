@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/tandemhq/tandem/internal/codec"
 	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/internal/health"
 	"github.com/tandemhq/tandem/internal/logging"
 	"github.com/tandemhq/tandem/internal/store"
 	"github.com/tandemhq/tandem/internal/temporalclient"
@@ -40,13 +40,23 @@ func run() error {
 	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
 	cfg.RegisterFlags(fs)
 	fs.IntVar(&cfg.ModelParallel, "model-parallel", cfg.ModelParallel, "concurrent model calls (TANDEM_MODEL_PARALLEL)")
-	fs.StringVar(&cfg.DBPath, "db", cfg.DBPath, "SQLite file of the business store (TANDEM_DB)")
+	fs.StringVar(&cfg.DB, "db", cfg.DB, "business store: an SQLite `file`, or a postgres:// URL (TANDEM_DB)")
+	fs.StringVar(&cfg.Role, "role", cfg.Role, "what the worker polls: all, workflows or model (TANDEM_WORKER_ROLE)")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long a stopping worker lets running activities finish (TANDEM_SHUTDOWN_TIMEOUT)")
+	fs.StringVar(&cfg.HealthAddr, "health", cfg.HealthAddr, "`address` to serve /healthz and /readyz on (TANDEM_HEALTH_ADDR)")
 	fs.StringVar(&cfg.SeedFile, "seed", cfg.SeedFile, "SQL `file` of sample data to load at start (TANDEM_SEED_FILE)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return err
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
+	}
+	target, err := store.ParseTarget(cfg.DB)
+	if err != nil {
+		return err
+	}
+	if cfg.Role == config.RoleModel && !target.Postgres {
+		return fmt.Errorf("a model worker on its own keeps redaction mappings and agent transcripts in the shared store, not in the file %s; set TANDEM_DB to the postgres:// URL the workflow workers use", target.Source)
 	}
 	// The data policy must be sound, and the model server one it allows,
 	// before anything starts.
@@ -63,13 +73,13 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	db, err := store.Open(ctx, cfg.DBPath)
+	records, err := store.Open(ctx, cfg.DB)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer records.Close()
 	if cfg.SeedFile != "" {
-		if err := store.Seed(ctx, db, cfg.SeedFile); err != nil {
+		if err := records.Seed(ctx, cfg.SeedFile); err != nil {
 			return err
 		}
 	}
@@ -83,11 +93,23 @@ func run() error {
 		return err
 	}
 
-	w, err := workers.Start(c, cfg, db, snap)
+	w, err := workers.Start(c, cfg, records, snap)
 	if err != nil {
 		return err
 	}
-	defer w.Stop()
+	defer func() {
+		logger.Info("Tandem worker stopping: no new tasks; running activities may finish",
+			zap.Duration("shutdownTimeout", cfg.ShutdownTimeout))
+		w.Stop()
+		logger.Info("Tandem worker stopped")
+	}()
+	if cfg.HealthAddr != "" {
+		stopHealth, err := serve("health", cfg.HealthAddr, health.Handler(w.Ready), logger)
+		if err != nil {
+			return err
+		}
+		defer stopHealth()
+	}
 	if cfg.CodecAddr != "" {
 		stopCodec, err := serveCodec(cfg, logger)
 		if err != nil {
@@ -95,28 +117,30 @@ func run() error {
 		}
 		defer stopCodec()
 	}
-	go keepRetention(ctx, db, time.Duration(snap.Policy.Retention.ModelOutputs), logger)
+	if cfg.Role != config.RoleModel {
+		go keepRetention(ctx, records, time.Duration(snap.Policy.Retention.ModelOutputs), logger)
+	}
 	logger.Info("Tandem worker started",
 		zap.String("temporal", cfg.TemporalAddress), zap.String("namespace", cfg.Namespace),
 		zap.String("taskQueue", cfg.TaskQueue), zap.String("modelTaskQueue", cfg.ModelTaskQueue),
 		zap.String("ollama", cfg.OllamaHost), zap.String("model", cfg.Model),
-		zap.Int("modelParallel", cfg.ModelParallel), zap.String("store", cfg.DBPath),
+		zap.String("role", cfg.Role), zap.Int("modelParallel", cfg.ModelParallel),
+		zap.String("store", records.Backend()+" "+records.Location()),
 		zap.String("dataPolicy", snap.Source), zap.String("dataPolicyHash", snap.Hash))
 	<-ctx.Done()
-	logger.Info("Tandem worker stopping")
 	return nil
 }
 
 // keepRetention deletes model outputs the data policy no longer keeps, at
 // start and every hour.
-func keepRetention(ctx context.Context, db *sql.DB, keep time.Duration, logger *zap.Logger) {
+func keepRetention(ctx context.Context, records *store.Store, keep time.Duration, logger *zap.Logger) {
 	if keep <= 0 {
 		return
 	}
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		p, err := store.PurgeModelOutputs(ctx, db, keep, time.Now())
+		p, err := records.PurgeModelOutputs(ctx, keep, time.Now())
 		if err != nil {
 			logger.Error("Retention pass failed", zap.Error(err))
 		} else if p.AgentRuns+p.Redactions > 0 {
@@ -160,12 +184,18 @@ func serveCodec(cfg config.Config, logger *zap.Logger) (stop func(), err error) 
 	if u, err := url.Parse(cfg.UIURL); err == nil {
 		origin = u.Scheme + "://" + u.Host
 	}
-	srv := &http.Server{Addr: addr, Handler: (&codec.Server{Keys: keys, UIOrigin: origin, Token: token}).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	logger.Info("Codec endpoint for the Web UI", zap.String("uiOrigin", origin), zap.Bool("remote", cfg.CodecRemote))
+	return serve("the codec endpoint", addr, (&codec.Server{Keys: keys, UIOrigin: origin, Token: token}).Handler(), logger)
+}
+
+// serve serves handler on addr until the returned stop is called.
+func serve(what, addr string, handler http.Handler, logger *zap.Logger) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("serve the codec endpoint on %s: %w", addr, err)
+		return nil, fmt.Errorf("serve %s on %s: %w", what, addr, err)
 	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
-	logger.Info("Codec endpoint for the Web UI", zap.String("address", addr), zap.String("uiOrigin", origin), zap.Bool("remote", cfg.CodecRemote))
+	logger.Info("Serving "+what, zap.String("address", ln.Addr().String()))
 	return func() { _ = srv.Close() }, nil
 }

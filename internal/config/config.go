@@ -24,6 +24,14 @@ const (
 	DefaultNamespace       = "default"
 )
 
+// The roles a worker process takes: workflows polls the workflows and
+// business activities, model the model calls, and all both.
+const (
+	RoleAll       = "all"
+	RoleWorkflows = "workflows"
+	RoleModel     = "model"
+)
+
 // Config is the configuration every Tandem process reads.
 type Config struct {
 	TemporalAddress string        // TEMPORAL_ADDRESS: host:port of the Temporal frontend
@@ -36,7 +44,10 @@ type Config struct {
 	ModelEndpoints  []string      // TANDEM_MODEL_ENDPOINTS: model servers allowed besides loopback and private addresses
 	ModelParallel   int           // TANDEM_MODEL_PARALLEL: concurrent model calls per worker
 	ModelTimeout    time.Duration // TANDEM_MODEL_TIMEOUT: bound on one model call, cold load included
-	DBPath          string        // TANDEM_DB: SQLite file of the business store
+	DB              string        // TANDEM_DB: the business store: an SQLite file, or a postgres:// URL
+	Role            string        // TANDEM_WORKER_ROLE: all, workflows or model
+	ShutdownTimeout time.Duration // TANDEM_SHUTDOWN_TIMEOUT: how long a stopping worker lets running activities finish
+	HealthAddr      string        // TANDEM_HEALTH_ADDR: where the worker serves /healthz and /readyz; empty: nowhere
 	SeedFile        string        // TANDEM_SEED_FILE: SQL file of sample data the worker loads at start
 	ReportsDir      string        // TANDEM_REPORTS_DIR: folder compliance reports are written to
 	CorpusDir       string        // TANDEM_CORPUS_DIR: folder of Markdown documents the agent searches
@@ -65,7 +76,10 @@ func FromEnv() Config {
 		ModelEndpoints:  list(env("TANDEM_MODEL_ENDPOINTS", "")),
 		ModelParallel:   envInt("TANDEM_MODEL_PARALLEL", 2),
 		ModelTimeout:    envDuration("TANDEM_MODEL_TIMEOUT", 5*time.Minute),
-		DBPath:          env("TANDEM_DB", ".tandem/data/tandem.db"),
+		DB:              env("TANDEM_DB", ".tandem/data/tandem.db"),
+		Role:            env("TANDEM_WORKER_ROLE", RoleAll),
+		ShutdownTimeout: envDuration("TANDEM_SHUTDOWN_TIMEOUT", 30*time.Second),
+		HealthAddr:      env("TANDEM_HEALTH_ADDR", ""),
 		SeedFile:        env("TANDEM_SEED_FILE", ""),
 		ReportsDir:      env("TANDEM_REPORTS_DIR", "reports"),
 		CorpusDir:       env("TANDEM_CORPUS_DIR", "testdata/corpus"),
@@ -103,6 +117,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("TANDEM_MODEL_PARALLEL is %d; set it to 1 or more (the Ollama server's OLLAMA_NUM_PARALLEL)", c.ModelParallel)
 	case c.ModelTimeout <= 0:
 		return fmt.Errorf("TANDEM_MODEL_TIMEOUT must be a positive duration such as 5m")
+	case c.Role != RoleAll && c.Role != RoleWorkflows && c.Role != RoleModel:
+		return fmt.Errorf("the worker role %q is not one of all, workflows and model; set TANDEM_WORKER_ROLE or --role to one of them", c.Role)
+	case c.ShutdownTimeout < 0:
+		return fmt.Errorf("TANDEM_SHUTDOWN_TIMEOUT must be a duration such as 30s")
 	}
 	return nil
 }

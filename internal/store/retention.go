@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 )
@@ -16,37 +15,34 @@ type Purged struct {
 // PurgeModelOutputs deletes model outputs older than keep (agent
 // transcripts and placeholder mappings), in one transaction. A keep of 0
 // keeps everything.
-func PurgeModelOutputs(ctx context.Context, db *sql.DB, keep time.Duration, now time.Time) (Purged, error) {
+func (s *Store) PurgeModelOutputs(ctx context.Context, keep time.Duration, now time.Time) (Purged, error) {
 	var p Purged
 	if keep <= 0 {
 		return p, nil
 	}
-	cutoff := now.UTC().Add(-keep).Format("2006-01-02 15:04:05")
-	tx, err := db.BeginTx(ctx, nil)
+	cutoff := now.UTC().Add(-keep).Format(timeFormat)
+	err := s.inTx(ctx, func(c conn) error {
+		for _, step := range []struct {
+			sql   string
+			count *int64
+		}{
+			{`DELETE FROM agent_turns WHERE run_key IN (SELECT run_key FROM agent_runs WHERE created_at < ?)`, nil},
+			{`DELETE FROM agent_runs WHERE created_at < ?`, &p.AgentRuns},
+			{`DELETE FROM redactions WHERE created_at < ?`, &p.Redactions},
+			{`DELETE FROM redaction_names WHERE created_at < ?`, nil},
+		} {
+			res, err := c.exec(ctx, step.sql, cutoff)
+			if err != nil {
+				return fmt.Errorf("delete model outputs older than %s: %w", cutoff, err)
+			}
+			if step.count != nil {
+				*step.count, _ = res.RowsAffected()
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return p, fmt.Errorf("begin the retention pass: %w", err)
-	}
-	defer tx.Rollback()
-	steps := []struct {
-		sql   string
-		count *int64
-	}{
-		{`DELETE FROM agent_turns WHERE run_key IN (SELECT run_key FROM agent_runs WHERE created_at < ?)`, nil},
-		{`DELETE FROM agent_runs WHERE created_at < ?`, &p.AgentRuns},
-		{`DELETE FROM redactions WHERE created_at < ?`, &p.Redactions},
-		{`DELETE FROM redaction_names WHERE created_at < ?`, nil},
-	}
-	for _, s := range steps {
-		res, err := tx.ExecContext(ctx, s.sql, cutoff)
-		if err != nil {
-			return Purged{}, fmt.Errorf("delete model outputs older than %s: %w", cutoff, err)
-		}
-		if s.count != nil {
-			*s.count, _ = res.RowsAffected()
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return Purged{}, fmt.Errorf("commit the retention pass: %w", err)
+		return Purged{}, err
 	}
 	return p, nil
 }

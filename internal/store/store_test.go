@@ -24,7 +24,7 @@ func TestMigrationsMakeAnExistingStoreExact(t *testing.T) {
 	require.NoError(t, err)
 	_, err = db.Exec(`CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (datetime('now')))`)
 	require.NoError(t, err)
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
 	require.NoError(t, err)
 	sort.Strings(names)
 	for _, name := range names {
@@ -32,7 +32,7 @@ func TestMigrationsMakeAnExistingStoreExact(t *testing.T) {
 		if base >= "0007" {
 			break
 		}
-		body, err := migrations.ReadFile(name)
+		body, err := migrationFiles.ReadFile(name)
 		require.NoError(t, err)
 		_, err = db.Exec(string(body))
 		require.NoError(t, err, base)
@@ -57,9 +57,10 @@ func TestMigrationsMakeAnExistingStoreExact(t *testing.T) {
 	}
 	require.NoError(t, db.Close())
 
-	db, err = Open(ctx, path)
+	s, err := Open(ctx, path)
 	require.NoError(t, err)
-	defer db.Close()
+	defer s.Close()
+	c := s.conn()
 	for query, want := range map[string]int64{
 		`SELECT amount_minor FROM purchase_orders WHERE number = 'PO-1'`:    25010,
 		`SELECT amount_minor FROM ledger WHERE idempotency_key = 'k1'`:      24514,
@@ -71,10 +72,10 @@ func TestMigrationsMakeAnExistingStoreExact(t *testing.T) {
 		`SELECT half_days FROM leave_requests WHERE idempotency_key = 'l1'`: 6,
 	} {
 		var got int64
-		require.NoError(t, db.QueryRow(query).Scan(&got), query)
+		require.NoError(t, c.row(ctx, query).Scan(&got), query)
 		assert.Equal(t, want, got, query)
 	}
 	var kind string
-	require.NoError(t, db.QueryRow(`SELECT kind FROM ledger WHERE idempotency_key = 'k1'`).Scan(&kind))
+	require.NoError(t, c.row(ctx, `SELECT kind FROM ledger WHERE idempotency_key = 'k1'`).Scan(&kind))
 	assert.Equal(t, "invoice", kind, "postings from before credit notes are invoices")
 }

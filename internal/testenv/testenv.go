@@ -84,6 +84,7 @@ func stopGroup(cmd *exec.Cmd) {
 
 // Stop stops the shared servers; call it from TestMain after m.Run.
 func Stop() {
+	StopPostgres()
 	if shared == nil {
 		return
 	}

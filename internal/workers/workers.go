@@ -6,7 +6,6 @@ package workers
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 
@@ -17,15 +16,20 @@ import (
 
 	"github.com/tandemhq/tandem/activities"
 	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/internal/health"
 	"github.com/tandemhq/tandem/internal/localonly"
 	"github.com/tandemhq/tandem/internal/policy"
 	"github.com/tandemhq/tandem/internal/redact"
+	"github.com/tandemhq/tandem/internal/store"
 	"github.com/tandemhq/tandem/workflows"
 )
 
 // Workers are the running Tandem workers of one process.
 type Workers struct {
 	all []worker.Worker
+	// Ready are the checks of what the workers depend on: Temporal, the
+	// business store and, for model calls, the model server and model.
+	Ready health.Checks
 }
 
 // Preflight loads the data policy and checks that the model server is one
@@ -45,38 +49,48 @@ func allowedEndpoints(cfg config.Config, snap policy.Snapshot) []string {
 	return append(slices.Clone(cfg.ModelEndpoints), snap.Policy.Inference.Endpoints...)
 }
 
-// Start registers every workflow and activity, under the data policy that
-// Preflight loaded, and starts polling.
-func Start(c client.Client, cfg config.Config, db *sql.DB, snap policy.Snapshot) (*Workers, error) {
+// Start registers the workflows and activities of the worker's role, under
+// the data policy that Preflight loaded, and starts polling: the workflows
+// and business activities on the task queue, the model calls on the model
+// task queue, or both. A stopping worker lets running activities finish
+// for up to cfg.ShutdownTimeout.
+func Start(c client.Client, cfg config.Config, records *store.Store, snap policy.Snapshot) (*Workers, error) {
 	model, err := activities.NewModel(cfg.OllamaHost, cfg.ModelTimeout)
 	if err != nil {
 		return nil, err
 	}
 	model.AllowedEndpoints = allowedEndpoints(cfg, snap)
-	store := &activities.Store{DB: db}
+	business := &activities.Store{Records: records}
 	redactor, err := snap.Policy.Redactor()
 	if err != nil {
 		return nil, err
 	}
-	model.Redaction = &activities.Redaction{Redactor: redactor, Restore: snap.Policy.Redaction.RestoreOutputs, Store: store,
+	model.Redaction = &activities.Redaction{Redactor: redactor, Restore: snap.Policy.Redaction.RestoreOutputs, Store: business,
 		Names: slices.Contains(snap.Policy.Redaction.Detectors, redact.CustomerName)}
 
-	main := worker.New(c, cfg.TaskQueue, worker.Options{MaxConcurrentWorkflowTaskPollers: 8, MaxConcurrentActivityTaskPollers: 8})
-	workflows.Register(main)
-	main.RegisterActivity(store)
-	main.RegisterActivity(&activities.Reports{Store: store, Dir: cfg.ReportsDir})
-	main.RegisterActivity(&activities.Tools{Store: store, CorpusDir: cfg.CorpusDir})
-	main.RegisterActivity(&activities.Settings{Model: cfg.Model, ModelTaskQueue: cfg.ModelTaskQueue, Policy: snap})
-
-	models := worker.New(c, cfg.ModelTaskQueue, worker.Options{
-		MaxConcurrentActivityExecutionSize: cfg.ModelParallel,
-		MaxConcurrentActivityTaskPollers:   max(2, cfg.ModelParallel),
-		DisableWorkflowWorker:              true,
-	})
-	models.RegisterActivity(model)
-	models.RegisterActivity(&activities.Agent{Model: model, Store: store})
-
-	w := &Workers{all: []worker.Worker{main, models}}
+	w := &Workers{Ready: health.Checks{"temporal": health.Temporal(c), "store": records.Ping}}
+	if cfg.Role != config.RoleModel {
+		main := worker.New(c, cfg.TaskQueue, worker.Options{MaxConcurrentWorkflowTaskPollers: 8, MaxConcurrentActivityTaskPollers: 8,
+			WorkerStopTimeout: cfg.ShutdownTimeout})
+		workflows.Register(main)
+		main.RegisterActivity(business)
+		main.RegisterActivity(&activities.Reports{Store: business, Dir: cfg.ReportsDir})
+		main.RegisterActivity(&activities.Tools{Store: business, CorpusDir: cfg.CorpusDir})
+		main.RegisterActivity(&activities.Settings{Model: cfg.Model, ModelTaskQueue: cfg.ModelTaskQueue, Policy: snap})
+		w.all = append(w.all, main)
+	}
+	if cfg.Role != config.RoleWorkflows {
+		models := worker.New(c, cfg.ModelTaskQueue, worker.Options{
+			MaxConcurrentActivityExecutionSize: cfg.ModelParallel,
+			MaxConcurrentActivityTaskPollers:   max(2, cfg.ModelParallel),
+			DisableWorkflowWorker:              true,
+			WorkerStopTimeout:                  cfg.ShutdownTimeout,
+		})
+		models.RegisterActivity(model)
+		models.RegisterActivity(&activities.Agent{Model: model, Store: business})
+		w.all = append(w.all, models)
+		w.Ready["ollama"] = func(ctx context.Context) error { return model.Ready(ctx, cfg.Model) }
+	}
 	for _, wk := range w.all {
 		if err := wk.Start(); err != nil {
 			w.Stop()
@@ -86,7 +100,8 @@ func Start(c client.Client, cfg config.Config, db *sql.DB, snap policy.Snapshot)
 	return w, nil
 }
 
-// Stop stops every worker, letting running activities finish.
+// Stop stops every worker: it stops polling, and lets running activities
+// finish within the shutdown timeout.
 func (w *Workers) Stop() {
 	for _, wk := range w.all {
 		wk.Stop()

@@ -1,3 +1,4 @@
+-- +goose Up
 -- Routed support tickets: one row per ticket-routing run, keyed by the
 -- workflow id so that a retried write never makes a second row.
 CREATE TABLE tickets (

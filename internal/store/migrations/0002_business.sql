@@ -1,3 +1,4 @@
+-- +goose Up
 -- The business records Tandem's AI-augmented workflows read and write.
 -- Every table a workflow writes to has an idempotency key, so a retried
 -- activity never writes twice.
@@ -7,7 +8,7 @@ CREATE TABLE documents (
     id         TEXT PRIMARY KEY,
     kind       TEXT NOT NULL,
     content    TEXT NOT NULL,
-    created_at TEXT NOT NULL DEFAULT (datetime('now'))
+    created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 
 CREATE TABLE vendors (
@@ -111,6 +112,6 @@ CREATE TABLE outbox (
     subject         TEXT NOT NULL,
     body            TEXT NOT NULL,
     workflow_id     TEXT NOT NULL,
-    created_at      TEXT NOT NULL DEFAULT (datetime('now')),
+    created_at      TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,
     sent_at         TEXT
 );

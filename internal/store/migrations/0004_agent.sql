@@ -1,3 +1,4 @@
+-- +goose Up
 -- Customer service records the agent's tools read and write.
 CREATE TABLE customers (
     id      TEXT PRIMARY KEY,
@@ -24,7 +25,7 @@ CREATE TABLE refunds (
     amount          REAL NOT NULL,
     reason          TEXT NOT NULL,
     approved_by     TEXT NOT NULL,
-    created_at      TEXT NOT NULL DEFAULT (datetime('now'))
+    created_at      TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 
 -- An agent run's fixed frame: goal, instructions and tool catalogue, and

@@ -1,3 +1,4 @@
+-- +goose Up
 -- Personal data replaced by placeholders before text reached a model: one
 -- row per value per run, so a value keeps its placeholder for the whole run.
 -- The mapping lives here, never in workflow history.
@@ -6,7 +7,7 @@ CREATE TABLE redactions (
     placeholder TEXT NOT NULL, -- such as [EMAIL_1]
     kind        TEXT NOT NULL, -- such as EMAIL
     value       TEXT NOT NULL,
-    created_at  TEXT NOT NULL DEFAULT (datetime('now')),
+    created_at  TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,
     PRIMARY KEY (scope, placeholder),
     UNIQUE (scope, value)
 );
@@ -14,4 +15,4 @@ CREATE TABLE redactions (
 -- When an agent run began, so the data policy's retention can age its
 -- transcript out.
 ALTER TABLE agent_runs ADD COLUMN created_at TEXT;
-UPDATE agent_runs SET created_at = datetime('now') WHERE created_at IS NULL;
+UPDATE agent_runs SET created_at = CURRENT_TIMESTAMP WHERE created_at IS NULL;

@@ -1,4 +1,4 @@
-package activities
+package store
 
 import (
 	"context"
@@ -30,14 +30,14 @@ type TicketRecord struct {
 
 // SaveTicket stores a routed ticket once per idempotency key.
 func (s *Store) SaveTicket(ctx context.Context, r TicketRecord) error {
-	_, err := s.DB.ExecContext(ctx, `INSERT INTO tickets (idempotency_key, workflow_id, run_id, subject, customer,
+	_, err := s.conn().exec(ctx, `INSERT INTO tickets (idempotency_key, workflow_id, run_id, subject, customer,
 		channel, category, priority, sentiment, language, summary, queue, sla_minutes, draft_reply, classified_by, routed_at,
 		reviewed_by, reply_sent)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (idempotency_key) DO NOTHING`,
 		r.IdempotencyKey, r.WorkflowID, r.RunID, r.Subject, r.Customer, r.Channel, r.Category, r.Priority,
 		r.Sentiment, r.Language, r.Summary, r.Queue, r.SLAMinutes, r.DraftReply, r.ClassifiedBy,
-		r.RoutedAt.UTC().Format(time.RFC3339Nano), r.ReviewedBy, r.ReplySent)
+		r.RoutedAt.UTC().Format(time.RFC3339Nano), r.ReviewedBy, flag(r.ReplySent))
 	if err != nil {
 		return fmt.Errorf("store ticket %s: %w", r.IdempotencyKey, err)
 	}

@@ -1,0 +1,98 @@
+// Package storetest gives tests business stores, on SQLite or on
+// PostgreSQL, and reads them back with SQL, the way a test checks what a
+// run wrote without going through the code under test.
+package storetest
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/tandemhq/tandem/internal/store"
+	"github.com/tandemhq/tandem/internal/testenv"
+)
+
+// Setting is a TANDEM_DB setting for a fresh, empty store of the test: an
+// SQLite file in the test's folder, or a new PostgreSQL database.
+func Setting(t testing.TB) string {
+	t.Helper()
+	if testenv.StoreBackend() == "postgres" {
+		return testenv.PostgresDB(t)
+	}
+	return filepath.Join(t.TempDir(), "tandem.db")
+}
+
+// Open opens the store a setting names, closed when the test ends.
+func Open(t testing.TB, setting string) *store.Store {
+	t.Helper()
+	s, err := store.Open(context.Background(), setting)
+	if err != nil {
+		t.Fatalf("open the business store: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	readers.Store(s, setting)
+	return s
+}
+
+// Seeded opens a fresh store of the test with the sample data.
+func Seeded(t testing.TB) *store.Store {
+	t.Helper()
+	s := Open(t, Setting(t))
+	for range 2 { // seeding twice changes nothing
+		if err := s.Seed(context.Background(), filepath.Join(testenv.RepoRoot(), "testdata", "seed.sql")); err != nil {
+			t.Fatalf("seed the business store: %v", err)
+		}
+	}
+	return s
+}
+
+// readers maps each store this package opened to its setting.
+var readers sync.Map
+
+// Scan runs query, written with ? placeholders, on a store opened by this
+// package or on the store a setting names, and scans its one row into dest.
+func Scan(t testing.TB, s any, query string, args []any, dest ...any) {
+	t.Helper()
+	setting, ok := s.(string)
+	if !ok {
+		v, found := readers.Load(s)
+		if !found {
+			t.Fatalf("storetest reads only stores it opened")
+		}
+		setting = v.(string)
+	}
+	target, err := store.ParseTarget(setting)
+	if err != nil {
+		t.Fatal(err)
+	}
+	driver := "sqlite"
+	if target.Postgres {
+		driver = "pgx"
+	}
+	db, err := sql.Open(driver, target.Source)
+	if err != nil {
+		t.Fatalf("open the business store to read it: %v", err)
+	}
+	defer db.Close()
+	if err := db.QueryRow(target.Bind(query), args...).Scan(dest...); err != nil {
+		t.Fatalf("read %q: %v", query, err)
+	}
+}
+
+// Int is the one integer query returns.
+func Int(t testing.TB, s any, query string, args ...any) int {
+	t.Helper()
+	var n sql.NullInt64
+	Scan(t, s, query, args, &n)
+	return int(n.Int64)
+}
+
+// String is the one string query returns.
+func String(t testing.TB, s any, query string, args ...any) string {
+	t.Helper()
+	var v string
+	Scan(t, s, query, args, &v)
+	return v
+}
