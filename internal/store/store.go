@@ -104,8 +104,10 @@ func openSQLite(path string) (*sql.DB, error) {
 			return nil, fmt.Errorf("create its folder: %w", err)
 		}
 	}
+	// Transactions take the write lock when they begin, so that one that
+	// reads then writes waits its turn instead of failing as busy.
 	db, err := sql.Open("sqlite", "file:"+path+
-		"?_pragma=journal_mode(wal)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(on)&_pragma=synchronous(normal)")
+		"?_pragma=journal_mode(wal)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(on)&_pragma=synchronous(normal)&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}

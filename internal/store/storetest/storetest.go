@@ -48,6 +48,16 @@ func Seeded(t testing.TB) *store.Store {
 	return s
 }
 
+// SettingOf is the setting of a store this package opened.
+func SettingOf(t testing.TB, s *store.Store) string {
+	t.Helper()
+	v, ok := readers.Load(s)
+	if !ok {
+		t.Fatalf("storetest knows only the stores it opened")
+	}
+	return v.(string)
+}
+
 // readers maps each store this package opened to its setting.
 var readers sync.Map
 
@@ -57,11 +67,7 @@ func Scan(t testing.TB, s any, query string, args []any, dest ...any) {
 	t.Helper()
 	setting, ok := s.(string)
 	if !ok {
-		v, found := readers.Load(s)
-		if !found {
-			t.Fatalf("storetest reads only stores it opened")
-		}
-		setting = v.(string)
+		setting = SettingOf(t, s.(*store.Store))
 	}
 	target, err := store.ParseTarget(setting)
 	if err != nil {
