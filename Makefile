@@ -33,8 +33,9 @@ test: check
 	@scripts/dev.sh ollama
 	TANDEM_OLLAMA_BIN=$${TANDEM_OLLAMA_BIN:-$$(command -v ollama || echo $(BIN)/ollama)} \
 		go test -count=1 -timeout 30m ./...
-	# The business store's tests again, on PostgreSQL.
-	TANDEM_TEST_STORE=postgres go test -count=1 ./internal/store/... ./activities
+	# The business store's tests and the end-to-end suite again, on PostgreSQL.
+	TANDEM_OLLAMA_BIN=$${TANDEM_OLLAMA_BIN:-$$(command -v ollama || echo $(BIN)/ollama)} TANDEM_TEST_STORE=postgres \
+		go test -count=1 -timeout 30m ./internal/store/... ./activities ./e2e
 
 # unit: the fast tests only (no real servers).
 unit:

@@ -22,6 +22,9 @@ type composeService struct {
 		Source string `json:"source"`
 		Target string `json:"target"`
 	} `json:"volumes"`
+	Healthcheck *struct {
+		Test []string `json:"test"`
+	} `json:"healthcheck"`
 	DependsOn map[string]struct {
 		Condition string `json:"condition"`
 	} `json:"depends_on"`
@@ -57,7 +60,11 @@ func TestDockerComposeConfig(t *testing.T) {
 			"tandem-db", "ollama", "model", "worker", "model-worker", "trigger"} {
 			require.Contains(t, s, name)
 		}
+		oneShots := map[string]bool{"temporal-schema": true, "temporal-ready": true, "model": true}
 		for name, svc := range s {
+			if !oneShots[name] {
+				assert.NotNil(t, svc.Healthcheck, "%s has a health check", name)
+			}
 			assert.NotContains(t, svc.Image, "auto-setup", "%s: the deprecated auto-setup image", name)
 			assert.NotContains(t, strings.Join(svc.Entrypoint, " "), "tctl", "%s: the deprecated tctl", name)
 		}
@@ -68,6 +75,9 @@ func TestDockerComposeConfig(t *testing.T) {
 		require.NoError(t, err)
 		assert.Contains(t, string(script), "temporal operator cluster health")
 
+		for _, name := range []string{"worker", "model-worker"} {
+			assert.Equal(t, []string{"CMD", "/usr/local/bin/worker", "healthcheck"}, s[name].Healthcheck.Test, name)
+		}
 		assert.Equal(t, "workflows", s["worker"].Environment["TANDEM_WORKER_ROLE"])
 		assert.Equal(t, "model", s["model-worker"].Environment["TANDEM_WORKER_ROLE"])
 		for _, name := range []string{"worker", "model-worker", "trigger"} {

@@ -100,11 +100,13 @@ type workerProcess struct {
 	env []string
 	cmd *exec.Cmd
 	log *os.File
+	dir string // the working folder; the test's when empty
 }
 
 func (w *workerProcess) start() {
 	w.cmd = exec.Command(buildWorker(w.t))
 	w.cmd.Env = w.env
+	w.cmd.Dir = w.dir
 	w.cmd.Stdout, w.cmd.Stderr = w.log, w.log
 	w.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	require.NoError(w.t, w.cmd.Start())
@@ -112,6 +114,9 @@ func (w *workerProcess) start() {
 
 // kill9 kills the worker without warning.
 func (w *workerProcess) kill9() {
+	if w.cmd.ProcessState != nil {
+		return // exited already
+	}
 	_ = syscall.Kill(w.cmd.Process.Pid, syscall.SIGKILL)
 	_ = w.cmd.Wait()
 }

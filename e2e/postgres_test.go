@@ -3,17 +3,23 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 
 	"github.com/tandemhq/tandem/api"
 	"github.com/tandemhq/tandem/internal/health"
@@ -23,69 +29,101 @@ import (
 	"github.com/tandemhq/tandem/workflows"
 )
 
+// invoiceNumber finds the invoice number in an extraction prompt.
+var invoiceNumber = regexp.MustCompile(`ACM-P\d+`)
+
+// shippingAndPayables answers as a careful model would: a ticket about a late
+// parcel, a reply, and each invoice read correctly (half of them over the
+// amount that posts without a person).
+func shippingAndPayables(format, last string) string {
+	switch {
+	case strings.Contains(format, `"category"`):
+		return `{"category":"shipping","priority":"low","sentiment":"neutral","language":"en","summary":"a parcel is late"}`
+	case strings.Contains(format, `"vendorName"`):
+		number := invoiceNumber.FindString(last)
+		amount, tax, total := "100", "19", "119"
+		if strings.Contains(last, "large order") {
+			amount, tax, total = "1000", "190", "1190"
+		}
+		return `{"documentType":"invoice","refersTo":"","vendorName":"Acme Office Supplies","vendorTaxId":"DE811234567","invoiceNumber":"` + number +
+			`","issueDate":"2026-11-02","dueDate":"2026-12-02","currency":"EUR","lines":[{"description":"paper","quantity":1,"unitPrice":` + amount +
+			`,"amount":` + amount + `}],"subtotal":` + amount + `,"tax":` + tax + `,"total":` + total + `,"poNumber":""}`
+	case format != "":
+		return `{}`
+	}
+	return "We are looking into your parcel and will write again tomorrow."
+}
+
 // TestWorkersOnSeveralHostsShareThePostgresStore runs Tandem as it runs
-// across machines: two workflow workers and a model worker, separate worker
-// processes with no local state, on one PostgreSQL business store, with the
-// real Ollama server and test model. Every ticket is stored once and every
-// reply queued once whichever worker ran it, the model worker keeps each
-// run's redaction mapping in the shared store, a repeated start is the same
-// run, and a worker asked to stop (SIGTERM) drains and exits cleanly while
-// the others finish the work.
+// across machines: two workflow workers and two model workers, separate
+// processes, the model workers in empty folders with nothing but Ollama and
+// the store's URL, all on one PostgreSQL business store. It sends 50 ticket
+// routings and 20 invoices, approving what waits for a person, kills -9 one
+// worker of each kind mid-run and restarts it, and restarts PostgreSQL
+// mid-run. Every run completes; every ledger row and outbox message exists
+// exactly once; the model workers wrote nothing where they ran; and a worker
+// asked to stop (SIGTERM) exits cleanly.
 func TestWorkersOnSeveralHostsShareThePostgresStore(t *testing.T) {
-	const runs = 12
+	const tickets, invoices = 50, 20
 	s := testenv.Start(t)
-	db := testenv.PostgresDB(t)
+	pg := testenv.StartPostgresServer(t)
+	db := pg.URL()
+	model := scriptedOllama(t, shippingAndPayables)
 	dir := t.TempDir()
-	queue := fmt.Sprintf("e2e-pg-%d", time.Now().UnixNano())
+	queue := fmt.Sprintf("e2e-hosts-%d", time.Now().UnixNano())
 	base := append(os.Environ(), "TEMPORAL_ADDRESS="+s.TemporalAddress, "TEMPORAL_NAMESPACE=default",
-		"TANDEM_TASK_QUEUE="+queue, "TANDEM_MODEL_TASK_QUEUE="+queue+"-model", "OLLAMA_HOST="+s.OllamaHost,
-		"TANDEM_MODEL="+s.Model, "TANDEM_DB="+db, "TANDEM_REPORTS_DIR="+filepath.Join(dir, "reports"),
-		"TANDEM_CODEC_KEYS=", "TANDEM_CODEC_KEY_FILE=", "TANDEM_CODEC_ADDR=", "TANDEM_POLICY_FILE=", "TANDEM_LOG_LEVEL=info",
-		"TANDEM_SHUTDOWN_TIMEOUT=20s")
-	worker := func(name string, extra ...string) *workerProcess {
+		"TANDEM_TASK_QUEUE="+queue, "TANDEM_MODEL_TASK_QUEUE="+queue+"-model", "OLLAMA_HOST="+model.URL,
+		"TANDEM_MODEL=scripted", "TANDEM_DB="+db, "TANDEM_REPORTS_DIR="+filepath.Join(dir, "reports"),
+		"TANDEM_CODEC_KEYS=", "TANDEM_CODEC_KEY_FILE=", "TANDEM_CODEC_ADDR=", "TANDEM_POLICY_FILE=", "TANDEM_SEED_FILE=",
+		"TANDEM_LOG_LEVEL=info", "TANDEM_SHUTDOWN_TIMEOUT=20s")
+	type host struct {
+		*workerProcess
+		health string
+	}
+	start := func(name, role string, extra ...string) host {
 		log, err := os.Create(filepath.Join(dir, name+".log"))
 		require.NoError(t, err)
 		t.Cleanup(func() { log.Close() })
-		w := &workerProcess{t: t, env: append(append([]string{}, base...), extra...), log: log}
-		w.start()
-		t.Cleanup(w.kill9)
-		return w
+		h := host{health: freeAddr(t)}
+		env := append(append([]string{}, base...), "TANDEM_WORKER_ROLE="+role, "TANDEM_HEALTH_ADDR="+h.health)
+		h.workerProcess = &workerProcess{t: t, env: append(env, extra...), log: log}
+		if role == "model" {
+			h.dir = filepath.Join(dir, name) // another host: an empty folder
+			require.NoError(t, os.Mkdir(h.dir, 0o755))
+		}
+		h.start()
+		t.Cleanup(h.kill9)
+		return h
 	}
 	seed := "TANDEM_SEED_FILE=" + filepath.Join(testenv.RepoRoot(), "testdata", "seed.sql")
-	healthA, healthB, healthModel := freeAddr(t), freeAddr(t), freeAddr(t)
-	hostA := worker("workflows-a", "TANDEM_WORKER_ROLE=workflows", seed, "TANDEM_HEALTH_ADDR="+healthA)
-	worker("workflows-b", "TANDEM_WORKER_ROLE=workflows", seed, "TANDEM_HEALTH_ADDR="+healthB)
-	worker("model", "TANDEM_WORKER_ROLE=model", "TANDEM_HEALTH_ADDR="+healthModel)
-
-	// A worker is ready once what it depends on answers: Temporal and the
-	// store, and for the model worker the model server with the model.
-	ready := func(addr string, checks ...string) func() bool {
-		return func() bool {
-			resp, err := http.Get("http://" + addr + "/readyz")
-			if err != nil {
-				return false
-			}
-			defer resp.Body.Close()
-			var rep health.Report
-			_ = json.NewDecoder(resp.Body).Decode(&rep)
-			for _, c := range checks {
-				if rep.Checks[c] != "ok" {
-					return false
-				}
-			}
-			return resp.StatusCode == http.StatusOK && len(rep.Checks) == len(checks)
-		}
+	flowA, flowB := start("workflows-a", "workflows", seed), start("workflows-b", "workflows")
+	modelA, modelB := start("model-a", "model"), start("model-b", "model")
+	for _, h := range []host{flowA, flowB} {
+		require.Eventually(t, ready(h.health, "temporal", "store"), time.Minute, 200*time.Millisecond, "a workflow worker's /readyz")
 	}
-	require.Eventually(t, ready(healthA, "temporal", "store"), time.Minute, 200*time.Millisecond, "workflow worker A's /readyz")
-	require.Eventually(t, ready(healthB, "temporal", "store"), time.Minute, 200*time.Millisecond, "workflow worker B's /readyz")
-	require.Eventually(t, ready(healthModel, "temporal", "store", "ollama"), time.Minute, 200*time.Millisecond, "the model worker's /readyz")
+	for _, h := range []host{modelA, modelB} {
+		require.Eventually(t, ready(h.health, "temporal", "store", "ollama"), time.Minute, 200*time.Millisecond, "a model worker's /readyz")
+	}
+
+	// The container health check: `worker healthcheck` asks /readyz.
+	probe := func(addr string) (string, error) {
+		cmd := exec.Command(buildWorker(t), "healthcheck")
+		cmd.Env = append(os.Environ(), "TANDEM_HEALTH_ADDR="+addr)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := probe(strings.Replace(modelB.health, "127.0.0.1", "0.0.0.0", 1))
+	assert.NoError(t, err, out)
+	out, err = probe(freeAddr(t))
+	assert.Error(t, err)
+	assert.Contains(t, out, "worker: nothing answers health checks on 127.0.0.1:")
 
 	ctx := context.Background()
 	c := s.Client(t)
 	require.NoError(t, workers.EnsureSearchAttributes(ctx, c, "default"))
 	tc := api.NewClient(c, queue)
-	var started []*api.Run[workflows.TicketRoutingResult]
-	for i := range runs {
+	var runs []client.WorkflowRun
+	for i := range tickets {
 		in := workflows.TicketRoutingInput{Ticket: workflows.Ticket{Subject: fmt.Sprintf("Parcel %d is late", i),
 			Body: "My parcel has not arrived. Write to camille.martin@example.com.", Customer: "Camille Martin", Channel: "email"}}
 		id := api.WorkflowID("ticket-routing", fmt.Sprintf("%s-%d", queue, i))
@@ -93,51 +131,100 @@ func TestWorkersOnSeveralHostsShareThePostgresStore(t *testing.T) {
 		require.NoError(t, err)
 		again, err := tc.StartTicketRouting(ctx, id, in)
 		require.NoError(t, err, "a repeated start of the same run")
-		assert.True(t, again.Existing, "is the run already started")
 		assert.Equal(t, run.Run.GetRunID(), again.Run.GetRunID(), "is the same run")
-		started = append(started, run)
-		if i == runs/2 {
-			// One workflow host is taken out of service with runs in flight.
-			require.NoError(t, syscall.Kill(hostA.cmd.Process.Pid, syscall.SIGTERM))
+		runs = append(runs, run.Run)
+		if i < invoices {
+			size := "small order"
+			if i%2 == 1 {
+				size = "large order"
+			}
+			inv, err := tc.StartInvoice(ctx, api.WorkflowID("invoice", fmt.Sprintf("%s-%d", queue, i)), workflows.InvoiceInput{
+				Document: fmt.Sprintf("Acme Office Supplies, DE811234567\nInvoice ACM-P%d, %s: paper", i, size)})
+			require.NoError(t, err)
+			runs = append(runs, inv.Run)
+		}
+		if i == tickets/3 {
+			// A host of each kind dies without warning, and comes back.
+			flowA.kill9()
+			modelA.kill9()
+			time.Sleep(2 * time.Second)
+			flowA.start()
+			modelA.start()
+		}
+		if i == 2*tickets/3 {
+			// The store restarts under the running work.
+			pg.Stop()
+			time.Sleep(3 * time.Second)
+			pg.Start(t)
 		}
 	}
-	state, err := hostA.cmd.Process.Wait()
-	require.NoError(t, err)
-	assert.Equal(t, 0, state.ExitCode(), "a worker asked to stop exits cleanly")
-	logA, err := os.ReadFile(hostA.log.Name())
-	require.NoError(t, err)
-	assert.Contains(t, string(logA), "Tandem worker stopped")
-	assert.Contains(t, string(logA), "postgres postgres://tandem@127.0.0.1:", "the worker names its store, without a password")
 
 	deadline, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	for _, run := range started {
-		res, err := waitApprovingReviews(deadline, tc, run)
-		require.NoError(t, err, "run %s completes", run.ID)
-		assert.True(t, res.Review.Sent, "run %s sent its reply", run.ID)
+	var wg sync.WaitGroup
+	for _, run := range runs {
+		wg.Go(func() { assert.NoError(t, waitApproving(deadline, tc, run), "run %s completes", run.GetID()) })
+	}
+	wg.Wait()
+
+	var outbox, distinct int
+	storetest.Scan(t, db, `SELECT count(*), count(DISTINCT idempotency_key) FROM outbox WHERE idempotency_key LIKE '%/reply'`, nil, &outbox, &distinct)
+	assert.Equal(t, tickets, outbox, "each reply queued once")
+	assert.Equal(t, tickets, distinct)
+	assert.Equal(t, tickets, storetest.Int(t, db, `SELECT count(*) FROM tickets`), "each ticket stored once")
+	storetest.Scan(t, db, `SELECT count(*), count(DISTINCT invoice_number) FROM ledger WHERE invoice_number LIKE 'ACM-P%'`, nil, &outbox, &distinct)
+	assert.Equal(t, invoices, outbox, "each invoice posted once")
+	assert.Equal(t, invoices, distinct)
+	assert.Equal(t, tickets, storetest.Int(t, db, `SELECT count(DISTINCT scope) FROM redactions WHERE kind = 'EMAIL'`),
+		"the model workers kept each run's placeholder mapping in the shared store")
+	for _, h := range []host{modelA, modelB} {
+		left, err := os.ReadDir(h.dir)
+		require.NoError(t, err)
+		assert.Empty(t, left, "a model worker writes no local file")
 	}
 
-	var tickets, replies, distinct int
-	storetest.Scan(t, db, `SELECT count(*) FROM tickets`, nil, &tickets)
-	storetest.Scan(t, db, `SELECT count(*), count(DISTINCT workflow_id) FROM outbox WHERE idempotency_key LIKE '%/reply'`, nil, &replies, &distinct)
-	assert.Equal(t, runs, tickets, "each ticket stored once")
-	assert.Equal(t, runs, replies, "each reply queued once")
-	assert.Equal(t, runs, distinct)
-	assert.Equal(t, runs, storetest.Int(t, db, `SELECT count(DISTINCT scope) FROM redactions WHERE kind = 'EMAIL'`),
-		"the model worker kept each run's placeholder mapping in the shared store")
+	// A host taken out of service drains and exits cleanly.
+	require.NoError(t, syscall.Kill(flowB.cmd.Process.Pid, syscall.SIGTERM))
+	assert.NoError(t, flowB.cmd.Wait(), "a worker asked to stop exits cleanly")
+	logB, err := os.ReadFile(flowB.log.Name())
+	require.NoError(t, err)
+	assert.Contains(t, string(logB), "Tandem worker stopped")
+	assert.Contains(t, string(logB), "postgres postgres://tandem@127.0.0.1:", "the worker names its store, without a password")
 }
 
-// waitApprovingReviews waits for a ticket routing, approving the draft when
-// the run asks for a review.
-func waitApprovingReviews(ctx context.Context, tc *api.Client, run *api.Run[workflows.TicketRoutingResult]) (workflows.TicketRoutingResult, error) {
-	var res workflows.TicketRoutingResult
-	for {
-		pending, err := tc.Wait(ctx, run.Run, &res)
-		if pending == nil || err != nil {
-			return res, err
+// ready is a check that a worker's /readyz answers 200 with exactly these
+// dependencies ok.
+func ready(addr string, checks ...string) func() bool {
+	return func() bool {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err != nil {
+			return false
 		}
-		if err := run.Decide(ctx, workflows.Decision{Approve: true, By: pending.Approvers[0]}); err != nil {
-			return res, err
+		defer resp.Body.Close()
+		var rep health.Report
+		_ = json.NewDecoder(resp.Body).Decode(&rep)
+		for _, c := range checks {
+			if rep.Checks[c] != "ok" {
+				return false
+			}
+		}
+		return resp.StatusCode == http.StatusOK && len(rep.Checks) == len(checks)
+	}
+}
+
+// waitApproving waits for a run to end, approving whatever it asks a
+// person to decide.
+func waitApproving(ctx context.Context, tc *api.Client, run client.WorkflowRun) error {
+	for {
+		var result json.RawMessage
+		pending, err := tc.Wait(ctx, run, &result)
+		if pending == nil || err != nil {
+			return err
+		}
+		// A refusal is a decision already taken, seen late: wait on.
+		err = tc.Decide(ctx, run.GetID(), workflows.Decision{Approve: true, By: pending.Approvers[0]})
+		if err != nil && !errors.Is(err, api.ErrRefused) {
+			return err
 		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/tandemhq/tandem/api"
 	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/internal/health"
 	"github.com/tandemhq/tandem/internal/logging"
 	"github.com/tandemhq/tandem/internal/temporalclient"
 )
@@ -31,6 +32,9 @@ func main() {
 
 func run() error {
 	cfg := config.FromEnv()
+	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
+		return healthcheck(cfg.TriggerAddr)
+	}
 	fs := flag.NewFlagSet("trigger", flag.ContinueOnError)
 	cfg.RegisterFlags(fs)
 	fs.StringVar(&cfg.TriggerAddr, "listen", cfg.TriggerAddr, "`address` to serve on (TANDEM_TRIGGER_ADDR)")
@@ -69,4 +73,12 @@ func run() error {
 		return fmt.Errorf("serve on %s: %w", cfg.TriggerAddr, err)
 	}
 	return nil
+}
+
+// healthcheck asks the running trigger API's /readyz whether it is ready:
+// the container health check of an image without a shell.
+func healthcheck(addr string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return health.Probe(ctx, addr)
 }

@@ -37,6 +37,9 @@ func main() {
 
 func run() error {
 	cfg := config.FromEnv()
+	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
+		return healthcheck(cfg.HealthAddr)
+	}
 	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
 	cfg.RegisterFlags(fs)
 	fs.IntVar(&cfg.ModelParallel, "model-parallel", cfg.ModelParallel, "concurrent model calls (TANDEM_MODEL_PARALLEL)")
@@ -198,4 +201,15 @@ func serve(what, addr string, handler http.Handler, logger *zap.Logger) (stop fu
 	go func() { _ = srv.Serve(ln) }()
 	logger.Info("Serving "+what, zap.String("address", ln.Addr().String()))
 	return func() { _ = srv.Close() }, nil
+}
+
+// healthcheck asks the running worker's /readyz whether it is ready: the
+// container health check of an image without a shell.
+func healthcheck(addr string) error {
+	if addr == "" {
+		return errors.New("TANDEM_HEALTH_ADDR is not set, so the worker serves no health checks; set it, for example to 0.0.0.0:8091")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return health.Probe(ctx, addr)
 }

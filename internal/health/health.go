@@ -6,8 +6,12 @@ package health
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"maps"
+	"net"
 	"net/http"
-	"sort"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -54,16 +58,6 @@ func (cs Checks) Run(ctx context.Context) Report {
 	return r
 }
 
-// Names are the dependencies' names, sorted.
-func (cs Checks) Names() []string {
-	names := make([]string, 0, len(cs))
-	for n := range cs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
 // Register adds GET /healthz and GET /readyz to mux.
 func Register(mux *http.ServeMux, checks Checks) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -99,4 +93,37 @@ func Temporal(c client.Client) Check {
 		_, err := c.CheckHealth(ctx, &client.CheckHealthRequest{})
 		return err
 	}
+}
+
+// Probe asks the /readyz of a process serving on addr (as it listens:
+// host:port, a wildcard host meaning this machine) whether it is ready,
+// for container health checks in images without a shell or curl.
+func Probe(ctx context.Context, addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("the health address %q is not host:port", addr)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/readyz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("nothing answers health checks on %s: %w", addr, err)
+	}
+	defer resp.Body.Close()
+	var rep Report
+	if err := json.NewDecoder(resp.Body).Decode(&rep); err != nil || resp.StatusCode != http.StatusOK {
+		var why []string
+		for _, n := range slices.Sorted(maps.Keys(rep.Checks)) {
+			if rep.Checks[n] != "ok" {
+				why = append(why, n+": "+rep.Checks[n])
+			}
+		}
+		return fmt.Errorf("not ready (%s)", strings.Join(why, "; "))
+	}
+	return nil
 }

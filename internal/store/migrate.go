@@ -44,6 +44,14 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	current, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("read the store's schema version: %w", err)
+	}
+	sources := p.ListSources()
+	if known := sources[len(sources)-1].Version; current > known {
+		return fmt.Errorf("its schema is at version %d, from a newer Tandem than this one (which knows versions up to %d); run that Tandem, or restore a backup taken before it", current, known)
+	}
 	_, err = p.Up(ctx)
 	return err
 }

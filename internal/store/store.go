@@ -70,6 +70,9 @@ func ParseTarget(setting string) (Target, error) {
 // them.
 func (t Target) Bind(query string) string { return conn{postgres: t.Postgres}.bind(query) }
 
+// connectTimeout bounds the first connection to the store.
+const connectTimeout = 15 * time.Second
+
 // Open opens the business store a TANDEM_DB setting names, creating an
 // SQLite file if needed, and applies any migrations it has not seen.
 func Open(ctx context.Context, setting string) (*Store, error) {
@@ -87,9 +90,14 @@ func Open(ctx context.Context, setting string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open the business store %s: %w", s.location, err)
 	}
-	if err := s.db.PingContext(ctx); err != nil {
+	ping, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	if err := s.db.PingContext(ping); err != nil {
 		s.db.Close()
-		return nil, fmt.Errorf("reach the business store %s: %w", s.location, err)
+		if t.Postgres {
+			return nil, fmt.Errorf("the business store %s does not answer (%v); start PostgreSQL there, or point TANDEM_DB at the one that runs", s.location, err)
+		}
+		return nil, fmt.Errorf("open the business store %s: %w", s.location, err)
 	}
 	if err := s.migrate(ctx); err != nil {
 		s.db.Close()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"io/fs"
+	"net"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -78,4 +79,41 @@ func TestMigrationsMakeAnExistingStoreExact(t *testing.T) {
 	var kind string
 	require.NoError(t, c.row(ctx, `SELECT kind FROM ledger WHERE idempotency_key = 'k1'`).Scan(&kind))
 	assert.Equal(t, "invoice", kind, "postings from before credit notes are invoices")
+}
+
+// TestBadSettingsAndStoresAreRefusedInASentence covers what an operator can
+// get wrong: a TANDEM_DB that is neither a file nor a PostgreSQL URL, a
+// PostgreSQL that does not answer, and a store a newer Tandem migrated.
+func TestBadSettingsAndStoresAreRefusedInASentence(t *testing.T) {
+	ctx := context.Background()
+	_, err := Open(ctx, "mysql://root@db/tandem")
+	assert.EqualError(t, err, `the business store setting "mysql://root@db/tandem" is neither a file path nor a postgres:// URL`)
+	_, err = Open(ctx, "sqlite:")
+	assert.EqualError(t, err, `the business store setting "sqlite:" names no file; write sqlite:path/to/tandem.db`)
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	l.Close()
+	_, err = Open(ctx, "postgres://tandem:secret@"+addr+"/tandem?sslmode=disable")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "the business store postgres://tandem:xxxxx@"+addr+"/tandem?sslmode=disable does not answer")
+	assert.Contains(t, err.Error(), "start PostgreSQL there, or point TANDEM_DB at the one that runs")
+	assert.NotContains(t, err.Error(), "secret")
+
+	path := filepath.Join(t.TempDir(), "tandem.db")
+	s, err := Open(ctx, path)
+	require.NoError(t, err)
+	_, err = s.conn().exec(ctx, `INSERT INTO goose_db_version (version_id, is_applied) VALUES (999, 1)`)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	_, err = Open(ctx, "sqlite:"+path)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "its schema is at version 999, from a newer Tandem than this one (which knows versions up to 9)")
+}
+
+func TestPasswordsStayOutOfTheStoresName(t *testing.T) {
+	assert.Equal(t, "postgres://tandem:xxxxx@db:5432/tandem", redactURL("postgres://tandem:p@ss@db:5432/tandem"))
+	assert.Equal(t, "postgres://tandem@db/tandem", redactURL("postgres://tandem@db/tandem"))
+	assert.Equal(t, "data/tandem.db", redactURL("data/tandem.db"))
 }

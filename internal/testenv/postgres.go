@@ -27,11 +27,14 @@ var (
 	pgFailure error
 )
 
-// postgresServer is a private PostgreSQL server of one test binary.
+// postgresServer is a private PostgreSQL server.
 type postgresServer struct {
 	url  string // the server's maintenance database
 	cmd  *exec.Cmd
 	data string
+	bin  string
+	port int
+	cred *syscall.Credential // the postgres user's, when running as root
 }
 
 // PostgresDB returns the URL of a fresh, empty PostgreSQL database, dropped
@@ -76,6 +79,11 @@ func startPostgres() (*postgresServer, string, error) {
 	if u := os.Getenv("TANDEM_TEST_POSTGRES"); u != "" {
 		return &postgresServer{url: u}, "", nil
 	}
+	return newPostgresServer()
+}
+
+// newPostgresServer initialises a throwaway cluster and starts it.
+func newPostgresServer() (*postgresServer, string, error) {
 	bin := postgresBinDir()
 	if bin == "" {
 		return nil, "no PostgreSQL server binaries (install Debian's postgresql package, or set TANDEM_TEST_POSTGRES to a server URL)", nil
@@ -84,8 +92,8 @@ func startPostgres() (*postgresServer, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	s := &postgresServer{data: data, bin: bin}
 	// PostgreSQL refuses to run as root: run it as the postgres user then.
-	var cred *syscall.Credential
 	if os.Geteuid() == 0 {
 		pgUser, err := user.Lookup("postgres")
 		if err != nil {
@@ -93,47 +101,105 @@ func startPostgres() (*postgresServer, string, error) {
 		}
 		uid, _ := strconv.Atoi(pgUser.Uid)
 		gid, _ := strconv.Atoi(pgUser.Gid)
-		cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+		s.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
 		if err := os.Chown(data, uid, gid); err != nil {
 			return nil, "", err
 		}
 	}
-	s := &postgresServer{data: data}
-	pgdata := filepath.Join(data, "pgdata")
-	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", pgdata, "-U", "tandem", "--auth=trust", "-E", "UTF8", "--no-sync")
-	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", s.pgdata(), "-U", "tandem", "--auth=trust", "-E", "UTF8", "--no-sync")
+	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
 	if out, err := initdb.CombinedOutput(); err != nil {
 		return nil, "", fmt.Errorf("initdb: %v: %s", err, out)
 	}
-	port, err := freePort()
-	if err != nil {
+	if s.port, err = freePort(); err != nil {
 		return nil, "", err
 	}
-	log, _ := os.Create(filepath.Join(data, "postgres.log"))
-	s.cmd = exec.Command(filepath.Join(bin, "postgres"), "-D", pgdata, "-p", strconv.Itoa(port), "-k", data,
+	s.url = fmt.Sprintf("postgres://tandem@127.0.0.1:%d/postgres?sslmode=disable", s.port)
+	return s, "", s.start()
+}
+
+func (s *postgresServer) pgdata() string { return filepath.Join(s.data, "pgdata") }
+
+// start starts the server on its port and waits until it answers.
+func (s *postgresServer) start() error {
+	log, _ := os.OpenFile(filepath.Join(s.data, "postgres.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	s.cmd = exec.Command(filepath.Join(s.bin, "postgres"), "-D", s.pgdata(), "-p", strconv.Itoa(s.port), "-k", s.data,
 		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
 	s.cmd.Stdout, s.cmd.Stderr = log, log
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred, Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := s.cmd.Start(); err != nil {
-		return nil, "", fmt.Errorf("start postgres: %w", err)
+		return fmt.Errorf("start postgres: %w", err)
 	}
-	pgServer = s // so StopPostgres cleans up even if it does not answer
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	s.url = fmt.Sprintf("postgres://tandem@127.0.0.1:%d/postgres?sslmode=disable", port)
 	db, err := sql.Open("pgx", s.url)
 	if err != nil {
-		return nil, "", err
+		return err
 	}
 	defer db.Close()
 	for db.PingContext(ctx) != nil {
 		select {
 		case <-ctx.Done():
-			return nil, "", fmt.Errorf("PostgreSQL did not start (see %s)", log.Name())
+			return fmt.Errorf("PostgreSQL did not start (see %s)", log.Name())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	return s, "", nil
+	return nil
+}
+
+// stop stops the server (a fast shutdown: sessions are cut).
+func (s *postgresServer) stop() {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan struct{})
+	go func() { _ = s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+	}
+	s.cmd = nil
+}
+
+// PostgresServer is a private PostgreSQL server one test owns, to stop and
+// start under running work.
+type PostgresServer struct{ s *postgresServer }
+
+// StartPostgresServer starts a private PostgreSQL server for one test,
+// removed when the test ends; it skips or fails like PostgresDB.
+func StartPostgresServer(t testing.TB) *PostgresServer {
+	t.Helper()
+	s, missing, err := newPostgresServer()
+	if s != nil {
+		t.Cleanup(func() { s.stop(); _ = os.RemoveAll(s.data) })
+	}
+	switch {
+	case err != nil:
+		t.Fatalf("start PostgreSQL: %v", err)
+	case missing != "" && os.Getenv("TANDEM_REQUIRE_E2E") == "1":
+		t.Fatalf("PostgreSQL test cannot run: %s", missing)
+	case missing != "":
+		t.Skipf("PostgreSQL test skipped: %s", missing)
+	}
+	return &PostgresServer{s: s}
+}
+
+// URL is the server's maintenance database; the store's migrations create
+// their tables in it.
+func (p *PostgresServer) URL() string { return p.s.url }
+
+// Stop stops the server, cutting every session.
+func (p *PostgresServer) Stop() { p.s.stop() }
+
+// Start starts the stopped server again on the same port and data.
+func (p *PostgresServer) Start(t testing.TB) {
+	t.Helper()
+	if err := p.s.start(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // postgresBinDir is where the PostgreSQL server binaries are: beside
@@ -149,21 +215,16 @@ func postgresBinDir() string {
 	return filepath.Dir(found[len(found)-1])
 }
 
-// StopPostgres stops the private PostgreSQL server, if one was started.
+// StopPostgres stops the shared private PostgreSQL server, if one was
+// started.
 func StopPostgres() {
-	if pgServer == nil || pgServer.cmd == nil || pgServer.cmd.Process == nil {
+	if pgServer == nil {
 		return
 	}
-	_ = pgServer.cmd.Process.Signal(syscall.SIGINT) // fast shutdown
-	done := make(chan struct{})
-	go func() { _ = pgServer.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = syscall.Kill(-pgServer.cmd.Process.Pid, syscall.SIGKILL)
-		<-done
+	pgServer.stop()
+	if pgServer.data != "" {
+		_ = os.RemoveAll(pgServer.data)
 	}
-	_ = os.RemoveAll(pgServer.data)
 }
 
 // StoreBackend is the database the tests' business stores are on:
