@@ -96,7 +96,7 @@ func (o *outage) up(t testing.TB) {
 // workerProcess is the real worker binary, run and killed like a process in
 // production.
 type workerProcess struct {
-	t   *testing.T
+	t   testing.TB
 	env []string
 	cmd *exec.Cmd
 	log *os.File

@@ -71,30 +71,8 @@ func TestWorkersOnSeveralHostsShareThePostgresStore(t *testing.T) {
 	model := scriptedOllama(t, shippingAndPayables)
 	dir := t.TempDir()
 	queue := fmt.Sprintf("e2e-hosts-%d", time.Now().UnixNano())
-	base := append(os.Environ(), "TEMPORAL_ADDRESS="+s.TemporalAddress, "TEMPORAL_NAMESPACE=default",
-		"TANDEM_TASK_QUEUE="+queue, "TANDEM_MODEL_TASK_QUEUE="+queue+"-model", "OLLAMA_HOST="+model.URL,
-		"TANDEM_MODEL=scripted", "TANDEM_DB="+db, "TANDEM_REPORTS_DIR="+filepath.Join(dir, "reports"),
-		"TANDEM_CODEC_KEYS=", "TANDEM_CODEC_KEY_FILE=", "TANDEM_CODEC_ADDR=", "TANDEM_POLICY_FILE=", "TANDEM_SEED_FILE=",
-		"TANDEM_LOG_LEVEL=info", "TANDEM_SHUTDOWN_TIMEOUT=20s")
-	type host struct {
-		*workerProcess
-		health string
-	}
-	start := func(name, role string, extra ...string) host {
-		log, err := os.Create(filepath.Join(dir, name+".log"))
-		require.NoError(t, err)
-		t.Cleanup(func() { log.Close() })
-		h := host{health: freeAddr(t)}
-		env := append(append([]string{}, base...), "TANDEM_WORKER_ROLE="+role, "TANDEM_HEALTH_ADDR="+h.health)
-		h.workerProcess = &workerProcess{t: t, env: append(env, extra...), log: log}
-		if role == "model" {
-			h.dir = filepath.Join(dir, name) // another host: an empty folder
-			require.NoError(t, os.Mkdir(h.dir, 0o755))
-		}
-		h.start()
-		t.Cleanup(h.kill9)
-		return h
-	}
+	base := workerEnv(s, queue, model.URL, "scripted", db, filepath.Join(dir, "reports"))
+	start := func(name, role string, extra ...string) host { return startHost(t, dir, base, name, role, extra...) }
 	seed := "TANDEM_SEED_FILE=" + filepath.Join(testenv.RepoRoot(), "testdata", "seed.sql")
 	flowA, flowB := start("workflows-a", "workflows", seed), start("workflows-b", "workflows")
 	modelA, modelB := start("model-a", "model"), start("model-b", "model")
@@ -192,6 +170,41 @@ func TestWorkersOnSeveralHostsShareThePostgresStore(t *testing.T) {
 	assert.Contains(t, string(logB), "postgres postgres://tandem@127.0.0.1:", "the worker names its store, without a password")
 }
 
+// workerEnv is the environment of the worker processes of one deployment.
+func workerEnv(s *testenv.Servers, queue, ollama, model, db, reports string) []string {
+	return append(os.Environ(), "TEMPORAL_ADDRESS="+s.TemporalAddress, "TEMPORAL_NAMESPACE=default",
+		"TANDEM_TASK_QUEUE="+queue, "TANDEM_MODEL_TASK_QUEUE="+queue+"-model", "OLLAMA_HOST="+ollama,
+		"TANDEM_MODEL="+model, "TANDEM_DB="+db, "TANDEM_REPORTS_DIR="+reports,
+		"TANDEM_CODEC_KEYS=", "TANDEM_CODEC_KEY_FILE=", "TANDEM_CODEC_ADDR=", "TANDEM_POLICY_FILE=", "TANDEM_SEED_FILE=",
+		"TANDEM_LOG_LEVEL=info", "TANDEM_SHUTDOWN_TIMEOUT=20s")
+}
+
+// host is a worker process, as on a host of its own, with the address of
+// its health checks.
+type host struct {
+	*workerProcess
+	health string
+}
+
+// startHost starts a worker process of a role with env, logging to a file
+// in dir; a model worker runs in an empty folder of its own. It is killed
+// when the test ends.
+func startHost(t testing.TB, dir string, env []string, name, role string, extra ...string) host {
+	log, err := os.Create(filepath.Join(dir, name+".log"))
+	require.NoError(t, err)
+	t.Cleanup(func() { log.Close() })
+	h := host{health: freeAddr(t)}
+	env = append(append([]string{}, env...), "TANDEM_WORKER_ROLE="+role, "TANDEM_HEALTH_ADDR="+h.health)
+	h.workerProcess = &workerProcess{t: t, env: append(env, extra...), log: log}
+	if role == "model" {
+		h.dir = filepath.Join(dir, name)
+		require.NoError(t, os.Mkdir(h.dir, 0o755))
+	}
+	h.start()
+	t.Cleanup(h.kill9)
+	return h
+}
+
 // ready is a check that a worker's /readyz answers 200 with exactly these
 // dependencies ok.
 func ready(addr string, checks ...string) func() bool {
@@ -230,7 +243,7 @@ func waitApproving(ctx context.Context, tc *api.Client, run client.WorkflowRun) 
 }
 
 // freeAddr is a loopback address with a free port.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
