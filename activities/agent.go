@@ -11,19 +11,8 @@ import (
 
 	"github.com/tandemhq/tandem/internal/schema"
 	"github.com/tandemhq/tandem/internal/store"
-	"github.com/tandemhq/tandem/internal/text"
+	"github.com/tandemhq/tandem/runs"
 )
-
-// Turn is one entry of an agent's transcript.
-type Turn struct {
-	Step        int             `json:"step"`
-	Kind        string          `json:"kind"` // tool, message, invalid, denied, rejected
-	Thought     string          `json:"thought,omitempty"`
-	Tool        string          `json:"tool,omitempty"`
-	Args        json.RawMessage `json:"args,omitempty"`
-	Observation string          `json:"observation"`
-	From        string          `json:"from,omitempty"` // who wrote a message
-}
 
 // ToolSpec is a tool as the model sees it.
 type ToolSpec struct {
@@ -178,7 +167,7 @@ func (a *Agent) decideWithTools(ctx context.Context, req DecideRequest, messages
 			Model: req.Model, Messages: toAPI(messages), Tools: tools, Stream: new(bool),
 			Options: map[string]any{"temperature": temp, "seed": seed, "num_predict": 600, "num_ctx": contextSize},
 		})
-		call.add(metrics)
+		addMetrics(&call, metrics)
 		return err
 	})
 	if err != nil {
@@ -336,24 +325,11 @@ func userPrompt(f AgentFrame, summary string, turns []Turn) string {
 		b.WriteString("\nSteps so far:\n")
 	}
 	for _, t := range turns {
-		b.WriteString(RenderTurn(t))
+		b.WriteString(runs.RenderTurn(t))
 		b.WriteByte('\n')
 	}
 	b.WriteString("\nWhat is the next step?")
 	return b.String()
-}
-
-// RenderTurn is a turn in one line, as the model and people read it.
-func RenderTurn(t Turn) string {
-	switch t.Kind {
-	case "message":
-		return fmt.Sprintf("Step %d: message from %s: %s", t.Step, t.From, t.Observation)
-	case "invalid":
-		return fmt.Sprintf("Step %d: your call of %s was invalid: %s", t.Step, t.Tool, t.Observation)
-	case "denied", "rejected":
-		return fmt.Sprintf("Step %d: %s %s was refused: %s", t.Step, t.Tool, text.Shorten(string(t.Args), 300), t.Observation)
-	}
-	return fmt.Sprintf("Step %d: %s %s → %s", t.Step, t.Tool, text.Shorten(string(t.Args), 300), t.Observation)
 }
 
 // decisionSchema is the answer schema of one agent step: a thought and an

@@ -59,21 +59,6 @@ type ChatResult struct {
 	Call   ModelCall       `json:"call"`
 }
 
-// ModelCall records what one model call used, for audit and budgets.
-type ModelCall struct {
-	Purpose        string        `json:"purpose"`
-	Model          string        `json:"model"`
-	Digest         string        `json:"digest"`
-	PromptTokens   int           `json:"promptTokens"`
-	OutputTokens   int           `json:"outputTokens"`
-	Repairs        int           `json:"repairs"`
-	Redacted       int           `json:"redacted,omitempty"` // personal data replaced by placeholders in the prompt
-	LoadDuration   time.Duration `json:"loadDuration"`
-	PromptDuration time.Duration `json:"promptDuration"`
-	EvalDuration   time.Duration `json:"evalDuration"`
-	TotalDuration  time.Duration `json:"totalDuration"`
-}
-
 // EmbedRequest asks for one embedding per input text.
 type EmbedRequest struct {
 	Model string   `json:"model"`
@@ -176,7 +161,7 @@ func (m *Model) Chat(ctx context.Context, req ChatRequest) (ChatResult, error) {
 			text, metrics, err = m.chatOnce(ctx, req.Model, messages, req.Schema, opts)
 			return err
 		})
-		call.add(metrics)
+		addMetrics(&call, metrics)
 		if err != nil {
 			return ChatResult{}, err
 		}
@@ -444,7 +429,8 @@ func estimateTokens(messages []Message) int {
 	return n
 }
 
-func (c *ModelCall) add(m api.Metrics) {
+// addMetrics adds an Ollama response's counts and durations to a call's.
+func addMetrics(c *ModelCall, m api.Metrics) {
 	c.PromptTokens += m.PromptEvalCount
 	c.OutputTokens += m.EvalCount
 	c.LoadDuration += m.LoadDuration

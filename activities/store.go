@@ -10,6 +10,7 @@ import (
 
 	"github.com/tandemhq/tandem/internal/sandbox"
 	"github.com/tandemhq/tandem/internal/store"
+	"github.com/tandemhq/tandem/runs"
 )
 
 // Store is the business store's activities: they read and write records
@@ -38,6 +39,13 @@ type (
 	Access              = store.Access
 	ComplianceRecords   = store.ComplianceRecords
 	Period              = store.Period
+)
+
+// What runs record of model calls and agent turns, as package runs
+// defines it.
+type (
+	ModelCall = runs.ModelCall
+	Turn      = runs.Turn
 )
 
 // ErrNotFound is the application error type of a business record that does

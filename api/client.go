@@ -26,6 +26,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tandemhq/tandem/internal/sandbox"
+	"github.com/tandemhq/tandem/runs"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -40,20 +41,20 @@ type Kind struct {
 
 // Kinds are the runs Tandem can start.
 var Kinds = []Kind{
-	{Name: "ticket-routing", Workflow: workflows.TicketRoutingName,
+	{Name: "ticket-routing", Workflow: runs.TicketRoutingName,
 		newInput: func() any { return &workflows.TicketRoutingInput{} },
 		check:    func(in any) error { return in.(*workflows.TicketRoutingInput).Check() }},
-	{Name: "invoice", Workflow: workflows.InvoiceProcessingName,
+	{Name: "invoice", Workflow: runs.InvoiceProcessingName,
 		newInput: func() any { return &workflows.InvoiceInput{} },
 		check:    func(in any) error { return in.(*workflows.InvoiceInput).Check() }},
-	{Name: "leave", Workflow: workflows.LeaveApprovalName,
+	{Name: "leave", Workflow: runs.LeaveApprovalName,
 		newInput: func() any { return &workflows.LeaveInput{} },
 		// Dates are checked against the run's own clock.
 		check: func(in any) error { return in.(*workflows.LeaveInput).Policy.Check() }},
-	{Name: "compliance", Workflow: workflows.ComplianceMonitoringName,
+	{Name: "compliance", Workflow: runs.ComplianceMonitoringName,
 		newInput: func() any { return &workflows.ComplianceInput{} },
 		check:    func(in any) error { return nil }},
-	{Name: "agent", Workflow: workflows.AgentName,
+	{Name: "agent", Workflow: runs.AgentName,
 		newInput: func() any { return &workflows.AgentInput{} },
 		check:    func(in any) error { return in.(*workflows.AgentInput).CheckStart() }},
 }
@@ -209,8 +210,8 @@ func (c *Client) StartWith(ctx context.Context, kind Kind, id string, input any,
 	digest := inputDigest(id, encoded)
 	memo := map[string]any{"kind": kind.Name, "startedBy": cmp.Or(c.StartedBy, "api"), "sandbox": sandbox.On(ctx)}
 	maps.Copy(memo, opts.Memo)
-	attrs := append([]temporal.SearchAttributeUpdate{workflows.KindKey.ValueSet(kind.Name),
-		workflows.SandboxKey.ValueSet(sandbox.On(ctx)), workflows.InputDigestKey.ValueSet(digest)}, opts.SearchAttributes...)
+	attrs := append([]temporal.SearchAttributeUpdate{runs.KindKey.ValueSet(kind.Name),
+		runs.SandboxKey.ValueSet(sandbox.On(ctx)), runs.InputDigestKey.ValueSet(digest)}, opts.SearchAttributes...)
 	run, err = c.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:        id,
 		TaskQueue: c.TaskQueue,
@@ -259,7 +260,7 @@ func inputDigest(id string, encoded []byte) string {
 }
 
 func digestOf(attrs *commonpb.SearchAttributes) string {
-	p := attrs.GetIndexedFields()[workflows.InputDigestKey.GetName()]
+	p := attrs.GetIndexedFields()[runs.InputDigestKey.GetName()]
 	if p == nil {
 		return ""
 	}
@@ -321,19 +322,19 @@ func (r *Run[R]) Result(ctx context.Context) (R, error) {
 }
 
 // Status returns the run's current step and any pending decision.
-func (r *Run[R]) Status(ctx context.Context) (workflows.Status, error) {
+func (r *Run[R]) Status(ctx context.Context) (runs.Status, error) {
 	return r.c.Status(ctx, r.ID)
 }
 
 // Decide sends a person's decision to the run's pending decision.
-func (r *Run[R]) Decide(ctx context.Context, d workflows.Decision) error {
+func (r *Run[R]) Decide(ctx context.Context, d runs.Decision) error {
 	return r.c.Decide(ctx, r.ID, d)
 }
 
 // Status returns a run's current step and any pending decision.
-func (c *Client) Status(ctx context.Context, id string) (workflows.Status, error) {
-	var st workflows.Status
-	val, err := c.Temporal.QueryWorkflow(ctx, id, "", workflows.StatusQuery)
+func (c *Client) Status(ctx context.Context, id string) (runs.Status, error) {
+	var st runs.Status
+	val, err := c.Temporal.QueryWorkflow(ctx, id, "", runs.StatusQuery)
 	if err != nil {
 		return st, notFound(id, err)
 	}
@@ -344,7 +345,7 @@ func (c *Client) Status(ctx context.Context, id string) (workflows.Status, error
 // budget.
 func (c *Client) Agent(ctx context.Context, id string) (workflows.AgentView, error) {
 	var view workflows.AgentView
-	val, err := c.Temporal.QueryWorkflow(ctx, id, "", workflows.AgentQuery)
+	val, err := c.Temporal.QueryWorkflow(ctx, id, "", runs.AgentQuery)
 	if err != nil {
 		return view, notFound(id, err)
 	}
@@ -376,13 +377,13 @@ func (e *InvalidInputError) Unwrap() error { return e.Err }
 var ErrRefused = errors.New("refused")
 
 // Decide sends a person's decision to a run's pending decision.
-func (c *Client) Decide(ctx context.Context, id string, d workflows.Decision) error {
-	return c.update(ctx, id, workflows.DecisionUpdate, d)
+func (c *Client) Decide(ctx context.Context, id string, d runs.Decision) error {
+	return c.update(ctx, id, runs.DecisionUpdate, d)
 }
 
 // Message sends a person's message to a running agent.
-func (c *Client) Message(ctx context.Context, id string, m workflows.AgentMessage) error {
-	return c.update(ctx, id, workflows.MessageUpdate, m)
+func (c *Client) Message(ctx context.Context, id string, m runs.AgentMessage) error {
+	return c.update(ctx, id, runs.MessageUpdate, m)
 }
 
 func (c *Client) update(ctx context.Context, id, name string, arg any) error {
@@ -422,9 +423,9 @@ func notFound(id string, err error) error {
 
 // Pending is a run waiting for a person.
 type Pending struct {
-	WorkflowID string                     `json:"workflowId"`
-	Kind       string                     `json:"kind"`
-	Decision   *workflows.PendingDecision `json:"decision"`
+	WorkflowID string                `json:"workflowId"`
+	Kind       string                `json:"kind"`
+	Decision   *runs.PendingDecision `json:"decision"`
 }
 
 // PendingDecisions lists the runs waiting for a person, with what they ask.

@@ -16,7 +16,7 @@ import (
 
 	"github.com/tandemhq/tandem/internal/health"
 	"github.com/tandemhq/tandem/internal/sandbox"
-	"github.com/tandemhq/tandem/workflows"
+	"github.com/tandemhq/tandem/runs"
 )
 
 // MaxRequestBytes bounds a request body, well under Temporal's payload limit.
@@ -77,16 +77,16 @@ type StartRequest struct {
 
 // RunView is a run as the API shows it.
 type RunView struct {
-	WorkflowID string                     `json:"workflowId"`
-	RunID      string                     `json:"runId,omitempty"`
-	Kind       string                     `json:"kind,omitempty"`
-	Status     string                     `json:"status"` // Running, Completed, Failed, …
-	Step       string                     `json:"step,omitempty"`
-	Pending    *workflows.PendingDecision `json:"pending,omitempty"`
-	Result     json.RawMessage            `json:"result,omitempty"`
-	Error      string                     `json:"error,omitempty"`
-	URL        string                     `json:"url,omitempty"`
-	Existing   bool                       `json:"existing,omitempty"` // the key named a run started before
+	WorkflowID string                `json:"workflowId"`
+	RunID      string                `json:"runId,omitempty"`
+	Kind       string                `json:"kind,omitempty"`
+	Status     string                `json:"status"` // Running, Completed, Failed, …
+	Step       string                `json:"step,omitempty"`
+	Pending    *runs.PendingDecision `json:"pending,omitempty"`
+	Result     json.RawMessage       `json:"result,omitempty"`
+	Error      string                `json:"error,omitempty"`
+	URL        string                `json:"url,omitempty"`
+	Existing   bool                  `json:"existing,omitempty"` // the key named a run started before
 }
 
 func (s *Server) startRun(w http.ResponseWriter, r *http.Request) {
@@ -174,7 +174,7 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) decide(w http.ResponseWriter, r *http.Request) {
-	var d workflows.Decision
+	var d runs.Decision
 	if !decodeBody(w, r, &d) {
 		return
 	}
@@ -182,7 +182,7 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) message(w http.ResponseWriter, r *http.Request) {
-	var m workflows.AgentMessage
+	var m runs.AgentMessage
 	if !decodeBody(w, r, &m) {
 		return
 	}

@@ -9,13 +9,13 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/tandemhq/tandem/workflows"
+	"github.com/tandemhq/tandem/runs"
 )
 
 func listRequest(namespace string) *workflowservice.ListWorkflowExecutionsRequest {
 	return &workflowservice.ListWorkflowExecutionsRequest{
 		Namespace: namespace,
-		Query:     workflows.WaitingKey.GetName() + " = true AND ExecutionStatus = 'Running'",
+		Query:     runs.WaitingKey.GetName() + " = true AND ExecutionStatus = 'Running'",
 		PageSize:  100,
 	}
 }
@@ -31,12 +31,12 @@ type ListFilter struct {
 
 // Query is the filter as a Temporal visibility query.
 func (f ListFilter) Query() string {
-	clauses := []string{workflows.KindKey.GetName() + " IS NOT NULL"}
+	clauses := []string{runs.KindKey.GetName() + " IS NOT NULL"}
 	if f.Kind != "" {
-		clauses = append(clauses, fmt.Sprintf("%s = '%s'", workflows.KindKey.GetName(), strings.ReplaceAll(f.Kind, "'", "")))
+		clauses = append(clauses, fmt.Sprintf("%s = '%s'", runs.KindKey.GetName(), strings.ReplaceAll(f.Kind, "'", "")))
 	}
 	if f.Waiting {
-		clauses = append(clauses, workflows.WaitingKey.GetName()+" = true", "ExecutionStatus = 'Running'")
+		clauses = append(clauses, runs.WaitingKey.GetName()+" = true", "ExecutionStatus = 'Running'")
 	}
 	if f.Status != "" {
 		clauses = append(clauses, fmt.Sprintf("ExecutionStatus = '%s'", strings.ReplaceAll(f.Status, "'", "")))
@@ -72,15 +72,15 @@ func (c *Client) List(ctx context.Context, namespace string, f ListFilter) ([]Ru
 	for _, e := range resp.GetExecutions() {
 		fields := e.GetSearchAttributes().GetIndexedFields()
 		out = append(out, RunSummary{WorkflowID: e.GetExecution().GetWorkflowId(), RunID: e.GetExecution().GetRunId(),
-			Kind: strings.Trim(string(fields[workflows.KindKey.GetName()].GetData()), `"`), Status: e.GetStatus().String(),
-			Step: strings.Trim(string(fields[workflows.StatusKey.GetName()].GetData()), `"`), Started: e.GetStartTime().AsTime()})
+			Kind: strings.Trim(string(fields[runs.KindKey.GetName()].GetData()), `"`), Status: e.GetStatus().String(),
+			Step: strings.Trim(string(fields[runs.StatusKey.GetName()].GetData()), `"`), Started: e.GetStartTime().AsTime()})
 	}
 	return out, nil
 }
 
 // Wait waits until the run ends, decoding its result into valuePtr, or
 // stops at a decision it waits for, which it returns.
-func (c *Client) Wait(ctx context.Context, run client.WorkflowRun, valuePtr any) (*workflows.PendingDecision, error) {
+func (c *Client) Wait(ctx context.Context, run client.WorkflowRun, valuePtr any) (*runs.PendingDecision, error) {
 	done := make(chan error, 1)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

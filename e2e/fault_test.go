@@ -143,10 +143,8 @@ func TestRunsSurviveAModelOutageAndWorkerCrashes(t *testing.T) {
 	logFile, err := os.Create(filepath.Join(dir, "worker.log"))
 	require.NoError(t, err)
 	defer logFile.Close()
-	env := append(os.Environ(), "TEMPORAL_ADDRESS="+s.TemporalAddress, "TEMPORAL_NAMESPACE=default",
-		"TANDEM_TASK_QUEUE="+queue, "TANDEM_MODEL_TASK_QUEUE="+queue+"-model", "OLLAMA_HOST=http://"+proxy.addr,
-		"TANDEM_MODEL=scripted", "TANDEM_DB="+dbPath, "TANDEM_SEED_FILE="+filepath.Join(testenv.RepoRoot(), "testdata", "seed.sql"),
-		"TANDEM_CODEC_KEYS=", "TANDEM_CODEC_KEY_FILE=", "TANDEM_CODEC_ADDR=", "TANDEM_POLICY_FILE=", "TANDEM_LOG_LEVEL=warn")
+	env := append(workerEnv(s, queue, "http://"+proxy.addr, "scripted", dbPath, filepath.Join(dir, "reports")),
+		"TANDEM_SEED_FILE="+filepath.Join(testenv.RepoRoot(), "testdata", "seed.sql"), "TANDEM_LOG_LEVEL=warn")
 	worker := &workerProcess{t: t, env: env, log: logFile}
 	worker.start()
 	defer worker.kill9()

@@ -14,10 +14,10 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 
-	"github.com/tandemhq/tandem/activities"
 	"github.com/tandemhq/tandem/api"
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/internal/temporalclient"
+	"github.com/tandemhq/tandem/runs"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -140,7 +140,7 @@ func showTurns(ctx context.Context, c client.Client, run client.WorkflowRun, sho
 			writeJSON(out, map[string]any{"workflowId": run.GetID(), "turn": t})
 			continue
 		}
-		fmt.Fprintf(out, "  %s\n", oneLine(activities.RenderTurn(t), 160))
+		fmt.Fprintf(out, "  %s\n", oneLine(runs.RenderTurn(t), 160))
 	}
 	return view
 }
@@ -154,16 +154,16 @@ func chatLine(ctx context.Context, c client.Client, cfg config.Config, id, as, l
 	cmd, rest, _ := strings.Cut(line, " ")
 	switch cmd {
 	case "/approve":
-		return sendDecision(ctx, c, cfg, id, workflows.Decision{Approve: true, By: as, Reason: rest})
+		return sendDecision(ctx, c, cfg, id, runs.Decision{Approve: true, By: as, Reason: rest})
 	case "/reject":
-		return sendDecision(ctx, c, cfg, id, workflows.Decision{By: as, Reason: rest})
+		return sendDecision(ctx, c, cfg, id, runs.Decision{By: as, Reason: rest})
 	case "/edit":
-		return sendDecision(ctx, c, cfg, id, workflows.Decision{Approve: true, By: as, Edit: rest})
+		return sendDecision(ctx, c, cfg, id, runs.Decision{Approve: true, By: as, Edit: rest})
 	}
-	return sendMessage(ctx, c, id, workflows.AgentMessage{From: as, Text: line})
+	return sendMessage(ctx, c, id, runs.AgentMessage{From: as, Text: line})
 }
 
-func sendMessage(ctx context.Context, c client.Client, id string, m workflows.AgentMessage) error {
+func sendMessage(ctx context.Context, c client.Client, id string, m runs.AgentMessage) error {
 	if err := api.NewClient(c, "").Message(ctx, id, m); err != nil {
 		return fmt.Errorf("run %s refused the message: %s", id, strings.TrimPrefix(err.Error(), api.ErrRefused.Error()+": "))
 	}
@@ -188,7 +188,7 @@ func messageCmd(a *app) *cobra.Command {
 			return err
 		}
 		defer c.Close()
-		if err := sendMessage(ctx, c, args[0], workflows.AgentMessage{From: *from, Text: strings.Join(args[1:], " ")}); err != nil {
+		if err := sendMessage(ctx, c, args[0], runs.AgentMessage{From: *from, Text: strings.Join(args[1:], " ")}); err != nil {
 			return usageError{err}
 		}
 		fmt.Fprintf(out, "Sent to %s.\n", args[0])

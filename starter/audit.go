@@ -13,7 +13,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/tandemhq/tandem/activities"
-	"github.com/tandemhq/tandem/workflows"
+	"github.com/tandemhq/tandem/runs"
 )
 
 // AuditRecord is what a run's history says it did, for an auditor.
@@ -30,8 +30,8 @@ type AuditRecord struct {
 	Outcome    any          `json:"outcome,omitempty"`
 	// A run still going: the checks so far and the decision it waits for,
 	// from its status Query.
-	Checks  []workflows.Check          `json:"checks,omitempty"`
-	Pending *workflows.PendingDecision `json:"pending,omitempty"`
+	Checks  []runs.Check          `json:"checks,omitempty"`
+	Pending *runs.PendingDecision `json:"pending,omitempty"`
 }
 
 // AuditModel is one model call as its activity result records it.

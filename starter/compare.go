@@ -18,6 +18,7 @@ import (
 	"github.com/tandemhq/tandem/api"
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/internal/temporalclient"
+	"github.com/tandemhq/tandem/runs"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -123,7 +124,7 @@ func comparisonWays(cfg config.Config, kind, source string, sandboxed bool) ([]w
 		}
 		goal := fmt.Sprintf("Resolve this support ticket from %s (%s).\nSubject: %s\n\n%s", t.Customer, t.Channel, t.Subject, t.Body)
 		return []way{
-			{Name: "workflow", Runs: workflows.TicketRoutingName, outcome: ticketOutcome,
+			{Name: "workflow", Runs: runs.TicketRoutingName, outcome: ticketOutcome,
 				job: func(n int) job {
 					return job{sandbox: sandboxed, source: source, key: id("workflow", n), kind: "ticket-routing",
 						input: workflows.TicketRoutingInput{Ticket: t, Model: modelSettings(cfg)}, memo: map[string]any{"comparison": stamp}}
@@ -137,7 +138,7 @@ func comparisonWays(cfg config.Config, kind, source string, sandboxed bool) ([]w
 		}
 		goal := "Handle this incoming document:\n\n" + string(data)
 		return []way{
-			{Name: "workflow", Runs: workflows.InvoiceProcessingName, outcome: invoiceOutcome,
+			{Name: "workflow", Runs: runs.InvoiceProcessingName, outcome: invoiceOutcome,
 				job: func(n int) job {
 					return job{sandbox: sandboxed, source: source, key: id("workflow", n), kind: "invoice",
 						input: workflows.InvoiceInput{Document: string(data), Model: modelSettings(cfg)}, memo: map[string]any{"comparison": stamp}}
@@ -238,7 +239,7 @@ func answerPending(ctx context.Context, c client.Client, id, answer string) erro
 		if err != nil || st.Pending == nil || len(st.Pending.Approvers) == 0 {
 			continue
 		}
-		d := workflows.Decision{Approve: answer == "approve", By: st.Pending.Approvers[0]}
+		d := runs.Decision{Approve: answer == "approve", By: st.Pending.Approvers[0]}
 		if !d.Approve {
 			d.Reason = "rejected by starter compare"
 		}

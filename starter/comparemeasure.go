@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/tandemhq/tandem/runs"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -68,8 +69,8 @@ func measureRun(ctx context.Context, c client.Client, dec payloadDecoder, id, ru
 			}
 		case ev.GetWorkflowExecutionUpdateAcceptedEventAttributes() != nil:
 			req := ev.GetWorkflowExecutionUpdateAcceptedEventAttributes().GetAcceptedRequest().GetInput()
-			var d workflows.Decision
-			if req.GetName() == workflows.DecisionUpdate && json.Unmarshal(dec.first(req.GetArgs()), &d) == nil {
+			var d runs.Decision
+			if req.GetName() == runs.DecisionUpdate && json.Unmarshal(dec.first(req.GetArgs()), &d) == nil {
 				m.Decisions++
 				if d.Approve {
 					m.Approved++

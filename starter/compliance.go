@@ -17,6 +17,7 @@ import (
 
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/internal/temporalclient"
+	"github.com/tandemhq/tandem/runs"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -123,10 +124,10 @@ func schedule(ctx context.Context, cfg config.Config, action string, every time.
 			Spec: client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}},
 			Action: &client.ScheduleWorkflowAction{
 				ID:                    "compliance-scheduled",
-				Workflow:              workflows.ComplianceMonitoringName,
+				Workflow:              runs.ComplianceMonitoringName,
 				Args:                  []any{workflows.ComplianceInput{Model: modelSettings(cfg)}},
 				TaskQueue:             cfg.TaskQueue,
-				TypedSearchAttributes: temporal.NewSearchAttributes(workflows.KindKey.ValueSet("compliance")),
+				TypedSearchAttributes: temporal.NewSearchAttributes(runs.KindKey.ValueSet("compliance")),
 			},
 			Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
 		})

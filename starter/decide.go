@@ -19,6 +19,7 @@ import (
 	"github.com/tandemhq/tandem/api"
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/internal/temporalclient"
+	"github.com/tandemhq/tandem/runs"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -55,7 +56,7 @@ func decideCmd(a *app, verb string) *cobra.Command {
 			return usageError{errors.New("edit needs --text with the edited text")}
 		}
 		id := ids[0]
-		dec := workflows.Decision{Approve: verb != "reject", By: *by, Reason: *reason, Edit: *text}
+		dec := runs.Decision{Approve: verb != "reject", By: *by, Reason: *reason, Edit: *text}
 		c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
 		if err != nil {
 			return err
@@ -79,7 +80,7 @@ func decideCmd(a *app, verb string) *cobra.Command {
 
 // sendDecision delivers a decision through the decide Update and turns the
 // ways it can be refused into one sentence each.
-func sendDecision(ctx context.Context, c client.Client, cfg config.Config, id string, dec workflows.Decision) error {
+func sendDecision(ctx context.Context, c client.Client, cfg config.Config, id string, dec runs.Decision) error {
 	if err := runExists(ctx, c, cfg, id); err != nil {
 		return err
 	}
@@ -101,7 +102,7 @@ func sendDecision(ctx context.Context, c client.Client, cfg config.Config, id st
 func showRun(ctx context.Context, c client.Client, cfg config.Config, id string, wait, asJSON bool, out io.Writer) error {
 	run := c.GetWorkflow(ctx, id, "")
 	var raw json.RawMessage
-	var pending *workflows.PendingDecision
+	var pending *runs.PendingDecision
 	var runErr error
 	var waits []string
 	if wait {

@@ -10,6 +10,7 @@ import (
 	"github.com/tandemhq/tandem/activities"
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/internal/text"
+	"github.com/tandemhq/tandem/runs"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -30,7 +31,7 @@ func printStarted(out io.Writer, asJSON bool, cfg config.Config, outcomes []outc
 	}
 }
 
-func modelCallsLine(calls []activities.ModelCall) string {
+func modelCallsLine(calls []runs.ModelCall) string {
 	if len(calls) == 0 {
 		return "no model calls"
 	}
@@ -89,7 +90,7 @@ func nonEmpty(parts ...string) []string {
 // printPending prints what a person is asked: the question, the details in
 // full (a message body, a recipient, a refund's order), and every check,
 // each line escaped for the terminal.
-func printPending(out io.Writer, indent string, p *workflows.PendingDecision) {
+func printPending(out io.Writer, indent string, p *runs.PendingDecision) {
 	fmt.Fprintf(out, "%swaiting for %s since %s: %s\n", indent, strings.Join(p.Approvers, " or "),
 		p.Since.UTC().Format("2006-01-02 15:04 UTC"), text.Terminal(p.Question))
 	if p.Details != "" {
@@ -103,7 +104,7 @@ func printPending(out io.Writer, indent string, p *workflows.PendingDecision) {
 }
 
 // printChecks prints checks one a line, names aligned: ✓ passed, ✗ failed.
-func printChecks(out io.Writer, checks []workflows.Check) {
+func printChecks(out io.Writer, checks []runs.Check) {
 	width := 0
 	for _, c := range checks {
 		width = max(width, len([]rune(c.Name)))

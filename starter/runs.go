@@ -20,7 +20,7 @@ import (
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/internal/sandbox"
 	"github.com/tandemhq/tandem/internal/temporalclient"
-	"github.com/tandemhq/tandem/workflows"
+	"github.com/tandemhq/tandem/runs"
 )
 
 // job is one workflow run the starter starts.
@@ -40,7 +40,7 @@ type job struct {
 type outcome struct {
 	job     job
 	run     client.WorkflowRun
-	pending *workflows.PendingDecision // waiting for a person
+	pending *runs.PendingDecision // waiting for a person
 	err     error
 }
 
@@ -94,12 +94,12 @@ func startAll(ctx context.Context, c client.Client, cfg config.Config, jobs []jo
 
 // waitForRun waits until the run completes (decoding its result into
 // valuePtr) or waits for a person's decision, which it returns.
-func waitForRun(ctx context.Context, c client.Client, run client.WorkflowRun, valuePtr any) (*workflows.PendingDecision, error) {
+func waitForRun(ctx context.Context, c client.Client, run client.WorkflowRun, valuePtr any) (*runs.PendingDecision, error) {
 	return api.NewClient(c, "").Wait(ctx, run, valuePtr)
 }
 
 // queryStatus is a run's status Query.
-func queryStatus(ctx context.Context, c client.Client, workflowID string) (workflows.Status, error) {
+func queryStatus(ctx context.Context, c client.Client, workflowID string) (runs.Status, error) {
 	return api.NewClient(c, "").Status(ctx, workflowID)
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/tandemhq/tandem/runs"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -40,7 +41,7 @@ func routeTicket(ctx context.Context, a *app, files []string, sandboxed, wait bo
 		}
 		jobs[i] = job{sandbox: sandboxed, source: name, kind: "ticket-routing",
 			input:    workflows.TicketRoutingInput{Ticket: t, Model: modelSettings(cfg)},
-			personal: []temporal.SearchAttributeUpdate{workflows.CustomerKey.ValueSet(t.Customer)}}
+			personal: []temporal.SearchAttributeUpdate{runs.CustomerKey.ValueSet(t.Customer)}}
 	}
 	return runJobs(ctx, cfg, jobs, wait, a.json(), out, printTicket)
 }

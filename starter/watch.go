@@ -14,10 +14,10 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 
-	"github.com/tandemhq/tandem/activities"
 	"github.com/tandemhq/tandem/api"
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/internal/temporalclient"
+	"github.com/tandemhq/tandem/runs"
 )
 
 // watchCmd follows a run live: each step as it changes, pending decisions, an
@@ -88,7 +88,7 @@ func watchAgent(ctx context.Context, c client.Client, id string, start time.Time
 	for _, t := range view.Recent {
 		if t.Step > shown {
 			shown = t.Step
-			fmt.Fprintf(out, "%6s  %s  [%d/%d tokens]\n", since(start), oneLine(activities.RenderTurn(t), 130), view.Budget.Tokens, view.Budget.MaxTokens)
+			fmt.Fprintf(out, "%6s  %s  [%d/%d tokens]\n", since(start), oneLine(runs.RenderTurn(t), 130), view.Budget.Tokens, view.Budget.MaxTokens)
 		}
 	}
 	return shown

@@ -16,15 +16,6 @@ import (
 	"github.com/tandemhq/tandem/internal/text"
 )
 
-// AgentName is the workflow type name of the agent.
-const AgentName = "Agent"
-
-// Names of the agent's Update and Query (decisions use DecisionUpdate).
-const (
-	MessageUpdate = "message" // a person adds a message to a running agent
-	AgentQuery    = "agent"   // transcript, pending approval and budget
-)
-
 // AgentInput starts an agent run. Policy narrows the profile's policy (see
 // AgentPolicy.narrowedBy); it can never widen it. State is the run's own
 // continue-as-new state: a run started with it by anyone else is refused.
@@ -78,12 +69,6 @@ func (in AgentInput) profilePolicy() (AgentProfile, AgentPolicy, error) {
 		return profile, policy, err
 	}
 	return profile, policy, policy.validate()
-}
-
-// AgentMessage is a person's message to a running agent.
-type AgentMessage struct {
-	From string `json:"from"`
-	Text string `json:"text"`
 }
 
 // AgentState is what an agent run carries over continue-as-new.

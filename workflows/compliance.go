@@ -15,9 +15,6 @@ import (
 	"github.com/tandemhq/tandem/internal/schema"
 )
 
-// ComplianceMonitoringName is the workflow type name of compliance monitoring.
-const ComplianceMonitoringName = "ComplianceMonitoring"
-
 // ComplianceInput starts a compliance run. An empty period is the seven days
 // before the run starts, which is what the schedule uses.
 type ComplianceInput struct {

@@ -12,33 +12,6 @@ import (
 	"github.com/tandemhq/tandem/activities"
 )
 
-// DecisionUpdate is the name of the Update through which a person decides a
-// pending decision of any Tandem workflow.
-const DecisionUpdate = "decide"
-
-// StatusQuery is the name of the Query every Tandem workflow answers with its
-// Status.
-const StatusQuery = "status"
-
-// Decision is a person's answer to a pending decision.
-type Decision struct {
-	Approve bool   `json:"approve"`
-	By      string `json:"by"`               // who decided
-	Reason  string `json:"reason,omitempty"` // why; required to reject
-	Edit    string `json:"edit,omitempty"`   // replacement text, where the decision takes edits
-}
-
-// DecisionPolicy says who decides, how they are reminded, when the decision
-// escalates and what happens when no one decides in time.
-type DecisionPolicy struct {
-	Approvers     []string      `json:"approvers"`
-	EscalateTo    []string      `json:"escalateTo,omitempty"`
-	RemindEvery   time.Duration `json:"remindEvery,omitempty"`   // 0: no reminders
-	EscalateAfter time.Duration `json:"escalateAfter,omitempty"` // 0: never escalate
-	Deadline      time.Duration `json:"deadline,omitempty"`      // 0: wait as long as it takes
-	OnDeadline    string        `json:"onDeadline,omitempty"`    // "reject" (default) or "approve"
-}
-
 // Question is what a run asks a person: one line, the full text of what
 // would happen (a message body, a recipient, an amount and order), and the
 // checks behind it, passed and failed.
@@ -47,28 +20,6 @@ type Question struct {
 	Details   string  `json:"details,omitempty"`
 	Checks    []Check `json:"checks,omitempty"`
 	AllowEdit bool    `json:"allowEdit"`
-}
-
-// PendingDecision is what a person is being asked.
-type PendingDecision struct {
-	Question  string    `json:"question"`
-	Details   string    `json:"details,omitempty"`
-	Checks    []Check   `json:"checks,omitempty"`
-	Approvers []string  `json:"approvers"`
-	Since     time.Time `json:"since"`
-	Deadline  time.Time `json:"deadline,omitzero"`
-	Escalated bool      `json:"escalated"`
-	AllowEdit bool      `json:"allowEdit"`
-	Reminders int       `json:"reminders"`
-}
-
-// Status is a Tandem run's state, as the status Query returns it.
-type Status struct {
-	Kind     string           `json:"kind"`
-	Step     string           `json:"step"`
-	Pending  *PendingDecision `json:"pending,omitempty"`
-	Decision *Decision        `json:"decision,omitempty"`
-	Checks   []Check          `json:"checks,omitempty"` // every check so far, passed and failed
 }
 
 // decisions holds a run's status and its pending decision, and serves the
@@ -178,13 +129,13 @@ func (d *decisions) ask(ctx workflow.Context, q Question, p DecisionPolicy) Deci
 		pending.Deadline = start.Add(p.Deadline)
 	}
 	d.status.Pending = pending
-	d.step(ctx, "waiting-for-decision", "Waiting for "+strings.Join(p.Approvers, " or ")+": "+question+pending.describe())
+	d.step(ctx, "waiting-for-decision", "Waiting for "+strings.Join(p.Approvers, " or ")+": "+question+describe(pending))
 	_ = workflow.UpsertTypedSearchAttributes(ctx, WaitingKey.ValueSet(true))
 	defer func() {
 		d.status.Pending = nil
 		_ = workflow.UpsertTypedSearchAttributes(ctx, WaitingKey.ValueSet(false))
 	}()
-	d.notify(ctx, "decision", p.Approvers, question+pending.describe())
+	d.notify(ctx, "decision", p.Approvers, question+describe(pending))
 
 	nextReminder := time.Time{}
 	if p.RemindEvery > 0 {
@@ -228,7 +179,7 @@ func (d *decisions) ask(ctx workflow.Context, q Question, p DecisionPolicy) Deci
 
 // describe is the pending decision's details and checks as Markdown, for
 // the Web UI's current details and the approvers' notification.
-func (p *PendingDecision) describe() string {
+func describe(p *PendingDecision) string {
 	var b strings.Builder
 	if p.Details != "" {
 		b.WriteString("\n\n" + p.Details)
@@ -240,18 +191,6 @@ func (p *PendingDecision) describe() string {
 		}
 	}
 	return b.String()
-}
-
-// Line is a check in one line: passed or failed, its name and detail.
-func (c Check) Line() string {
-	mark := "✔"
-	switch {
-	case !c.Passed && c.Hard:
-		mark = "✘ (no approval overrides this)"
-	case !c.Passed:
-		mark = "✘"
-	}
-	return fmt.Sprintf("%s %s: %s", mark, c.Name, c.Detail)
 }
 
 // sendNotification writes a notification to the outbox, once per run,

@@ -17,7 +17,7 @@ import (
 
 // checkNarrows refuses a decision policy from a run's input that names its
 // own deciders or approves on its deadline.
-func (p DecisionPolicy) checkNarrows() error {
+func checkNarrows(p DecisionPolicy) error {
 	switch {
 	case len(p.Approvers) > 0 || len(p.EscalateTo) > 0:
 		return errors.New("a run cannot name who decides it; approvers and escalation come from the business policy on the worker")
@@ -54,7 +54,7 @@ func (p InvoicePolicy) Check() error {
 	case p.POTolerance.GreaterThan(def.POTolerance):
 		return fmt.Errorf("poTolerance %s is over the business's %s; a run may lower it, never raise it", p.POTolerance, def.POTolerance)
 	}
-	return p.Decision.checkNarrows()
+	return checkNarrows(p.Decision)
 }
 
 // Check refuses, with a sentence, a leave policy looser than HR's: less

@@ -18,9 +18,6 @@ import (
 	"github.com/tandemhq/tandem/internal/schema"
 )
 
-// InvoiceProcessingName is the workflow type name of invoice processing.
-const InvoiceProcessingName = "InvoiceProcessing"
-
 // InvoiceInput starts an invoice processing: the invoice's text, or the id
 // of a document in the business store.
 type InvoiceInput struct {
@@ -108,14 +105,6 @@ var invoiceSchema = schema.Object(
 	schema.Prop("total", schema.Number("amount due")),
 	schema.Prop("poNumber", schema.OptionalString("purchase order number, empty if none", 40)),
 )
-
-// Check is one validation step and its outcome.
-type Check struct {
-	Name   string `json:"name"`
-	Passed bool   `json:"passed"`
-	Detail string `json:"detail"`
-	Hard   bool   `json:"hard,omitempty"` // a failure no person may override
-}
 
 // InvoiceResult is the outcome of an invoice processing.
 type InvoiceResult struct {

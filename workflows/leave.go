@@ -14,9 +14,6 @@ import (
 	"github.com/tandemhq/tandem/internal/schema"
 )
 
-// LeaveApprovalName is the workflow type name of leave approval.
-const LeaveApprovalName = "LeaveApproval"
-
 // LeaveTypes are the kinds of leave an employee may request.
 var LeaveTypes = []string{"annual", "sick", "unpaid"}
 

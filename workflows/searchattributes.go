@@ -6,22 +6,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// Search attributes Tandem sets on its runs, so the Web UI and `starter list`
-// can find them by kind, step and business key.
-var (
-	KindKey     = temporal.NewSearchAttributeKeyKeyword("TandemKind")
-	StatusKey   = temporal.NewSearchAttributeKeyKeyword("TandemStatus")
-	CustomerKey = temporal.NewSearchAttributeKeyKeyword("TandemCustomer")
-	CategoryKey = temporal.NewSearchAttributeKeyKeyword("TandemCategory")
-	QueueKey    = temporal.NewSearchAttributeKeyKeyword("TandemQueue")
-	EmployeeKey = temporal.NewSearchAttributeKeyKeyword("TandemEmployee")
-	WaitingKey  = temporal.NewSearchAttributeKeyBool("TandemWaiting")
-	SandboxKey  = temporal.NewSearchAttributeKeyBool("TandemSandbox")
-	// InputDigestKey identifies a run's input (a hash), so that a start
-	// under a taken idempotency key with another input is refused.
-	InputDigestKey = temporal.NewSearchAttributeKeyKeyword("TandemInputDigest")
-)
-
 // SearchAttributes lists every search attribute above with its type, for the
 // worker to register on the namespace at start.
 var SearchAttributes = map[string]enumspb.IndexedValueType{

@@ -15,9 +15,6 @@ import (
 	"github.com/tandemhq/tandem/internal/schema"
 )
 
-// TicketRoutingName is the workflow type name of ticket routing.
-const TicketRoutingName = "TicketRouting"
-
 // Ticket is a support ticket as it arrives.
 type Ticket struct {
 	Subject    string `json:"subject"`
@@ -112,7 +109,7 @@ func (in TicketRoutingInput) Check() error {
 	if err := in.Ticket.Validate(); err != nil {
 		return err
 	}
-	return in.Review.checkNarrows()
+	return checkNarrows(in.Review)
 }
 
 // TicketRouting reads a support ticket with the model, routes it by a fixed

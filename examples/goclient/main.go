@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/tandemhq/tandem/api"
+	"github.com/tandemhq/tandem/runs"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -44,7 +45,7 @@ func main() {
 		st, err := run.Status(ctx)
 		if err == nil && st.Pending != nil {
 			fmt.Println("waiting:", st.Pending.Question)
-			if err := run.Decide(ctx, workflows.Decision{Approve: true, By: st.Pending.Approvers[0]}); err != nil {
+			if err := run.Decide(ctx, runs.Decision{Approve: true, By: st.Pending.Approvers[0]}); err != nil {
 				log.Fatal(err)
 			}
 		}

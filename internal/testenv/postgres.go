@@ -45,14 +45,7 @@ type postgresServer struct {
 func PostgresDB(t testing.TB) string {
 	t.Helper()
 	pgOnce.Do(func() { pgServer, pgMissing, pgFailure = startPostgres() })
-	switch {
-	case pgFailure != nil:
-		t.Fatalf("start PostgreSQL: %v", pgFailure)
-	case pgMissing != "" && os.Getenv("TANDEM_REQUIRE_E2E") == "1":
-		t.Fatalf("PostgreSQL test cannot run: %s", pgMissing)
-	case pgMissing != "":
-		t.Skipf("PostgreSQL test skipped: %s", pgMissing)
-	}
+	need(t, "PostgreSQL", pgMissing, pgFailure)
 	admin, err := sql.Open("pgx", pgServer.url)
 	if err != nil {
 		t.Fatalf("open PostgreSQL at %s: %v", pgServer.url, err)
@@ -176,14 +169,7 @@ func StartPostgresServer(t testing.TB) *PostgresServer {
 	if s != nil {
 		t.Cleanup(func() { s.stop(); _ = os.RemoveAll(s.data) })
 	}
-	switch {
-	case err != nil:
-		t.Fatalf("start PostgreSQL: %v", err)
-	case missing != "" && os.Getenv("TANDEM_REQUIRE_E2E") == "1":
-		t.Fatalf("PostgreSQL test cannot run: %s", missing)
-	case missing != "":
-		t.Skipf("PostgreSQL test skipped: %s", missing)
-	}
+	need(t, "PostgreSQL", missing, err)
 	return &PostgresServer{s: s}
 }
 

@@ -56,15 +56,22 @@ var (
 func Start(t testing.TB) *Servers {
 	t.Helper()
 	once.Do(func() { shared, missing, failure = start() })
+	need(t, "the end-to-end servers", missing, failure)
+	return shared
+}
+
+// need fails the test when what it needs failed to start, and skips it
+// (or fails it, under TANDEM_REQUIRE_E2E=1) when the machine lacks it.
+func need(t testing.TB, what, missing string, failure error) {
+	t.Helper()
 	switch {
 	case failure != nil:
-		t.Fatalf("start the end-to-end servers: %v", failure)
+		t.Fatalf("start %s: %v", what, failure)
 	case missing != "" && os.Getenv("TANDEM_REQUIRE_E2E") == "1":
-		t.Fatalf("end-to-end test cannot run: %s", missing)
+		t.Fatalf("test cannot run without %s: %s", what, missing)
 	case missing != "":
-		t.Skipf("end-to-end test skipped: %s", missing)
+		t.Skipf("test skipped without %s: %s", what, missing)
 	}
-	return shared
 }
 
 // stopGroup asks a process and its children to stop, and kills them all

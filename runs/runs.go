@@ -1,0 +1,48 @@
+// Package runs is the contract of Tandem's runs that other programs share:
+// the names of the workflows, their Query and Updates and search
+// attributes; the decision a run asks of a person and the status it
+// reports; and what runs record of their work — model calls, agent turns,
+// checks. It imports only the Temporal SDK, so a Go service that follows or
+// decides runs links neither the Ollama client nor the JSON-schema
+// validator.
+package runs
+
+import "go.temporal.io/sdk/temporal"
+
+// The workflow types Tandem registers.
+const (
+	TicketRoutingName        = "TicketRouting"
+	InvoiceProcessingName    = "InvoiceProcessing"
+	LeaveApprovalName        = "LeaveApproval"
+	ComplianceMonitoringName = "ComplianceMonitoring"
+	AgentName                = "Agent"
+)
+
+// The Queries and Updates every Tandem run, or every agent run, answers.
+const (
+	// StatusQuery returns a run's Status.
+	StatusQuery = "status"
+	// DecisionUpdate takes a person's Decision on the pending decision.
+	DecisionUpdate = "decide"
+	// MessageUpdate adds a person's AgentMessage to a running agent.
+	MessageUpdate = "message"
+	// AgentQuery returns an agent run's transcript, pending approval and
+	// budget.
+	AgentQuery = "agent"
+)
+
+// Search attributes Tandem sets on its runs, so the Web UI and `starter list`
+// can find them by kind, step and business key.
+var (
+	KindKey     = temporal.NewSearchAttributeKeyKeyword("TandemKind")
+	StatusKey   = temporal.NewSearchAttributeKeyKeyword("TandemStatus")
+	CustomerKey = temporal.NewSearchAttributeKeyKeyword("TandemCustomer")
+	CategoryKey = temporal.NewSearchAttributeKeyKeyword("TandemCategory")
+	QueueKey    = temporal.NewSearchAttributeKeyKeyword("TandemQueue")
+	EmployeeKey = temporal.NewSearchAttributeKeyKeyword("TandemEmployee")
+	WaitingKey  = temporal.NewSearchAttributeKeyBool("TandemWaiting")
+	SandboxKey  = temporal.NewSearchAttributeKeyBool("TandemSandbox")
+	// InputDigestKey identifies a run's input (a hash), so that a start
+	// under a taken idempotency key with another input is refused.
+	InputDigestKey = temporal.NewSearchAttributeKeyKeyword("TandemInputDigest")
+)

@@ -1,0 +1,41 @@
+package workflows
+
+import "github.com/tandemhq/tandem/runs"
+
+// The run contract other programs share lives in package runs; the
+// workflows use it under these names.
+const (
+	TicketRoutingName        = runs.TicketRoutingName
+	InvoiceProcessingName    = runs.InvoiceProcessingName
+	LeaveApprovalName        = runs.LeaveApprovalName
+	ComplianceMonitoringName = runs.ComplianceMonitoringName
+	AgentName                = runs.AgentName
+
+	StatusQuery    = runs.StatusQuery
+	DecisionUpdate = runs.DecisionUpdate
+	MessageUpdate  = runs.MessageUpdate
+	AgentQuery     = runs.AgentQuery
+)
+
+// Search attributes, as package runs names them.
+var (
+	KindKey        = runs.KindKey
+	StatusKey      = runs.StatusKey
+	CustomerKey    = runs.CustomerKey
+	CategoryKey    = runs.CategoryKey
+	QueueKey       = runs.QueueKey
+	EmployeeKey    = runs.EmployeeKey
+	WaitingKey     = runs.WaitingKey
+	SandboxKey     = runs.SandboxKey
+	InputDigestKey = runs.InputDigestKey
+)
+
+// Decisions, statuses and checks, as package runs defines them.
+type (
+	Decision        = runs.Decision
+	DecisionPolicy  = runs.DecisionPolicy
+	PendingDecision = runs.PendingDecision
+	Status          = runs.Status
+	Check           = runs.Check
+	AgentMessage    = runs.AgentMessage
+)
