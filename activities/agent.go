@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/ollama/ollama/api"
 
@@ -113,7 +114,10 @@ func (a *Agent) Decide(ctx context.Context, req DecideRequest) (DecideResult, er
 		return res, nil
 	}
 	if req.Mode == "tools" {
-		return a.decideWithTools(ctx, req, messages, allowed, contextSize, res)
+		start := time.Now()
+		res, err := a.decideWithTools(ctx, req, messages, allowed, contextSize, res)
+		a.Model.record(ctx, req.Model, "agent step", start, res.Call, err)
+		return res, err
 	}
 	chat, err := a.Model.Chat(ctx, ChatRequest{
 		Purpose:  "agent step",
@@ -163,7 +167,7 @@ func (a *Agent) decideWithTools(ctx context.Context, req DecideRequest, messages
 	err = a.Model.persist(ctx, hb, req.Model, func(ctx context.Context) error {
 		var metrics api.Metrics
 		var err error
-		msg, metrics, err = a.Model.exchange(ctx, &api.ChatRequest{
+		msg, metrics, err = a.Model.exchange(ctx, call.Purpose, 0, &api.ChatRequest{
 			Model: req.Model, Messages: toAPI(messages), Tools: tools, Stream: new(bool),
 			Options: map[string]any{"temperature": temp, "seed": seed, "num_predict": 600, "num_ctx": contextSize},
 		})

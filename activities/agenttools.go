@@ -9,12 +9,19 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/shopspring/decimal"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/tandemhq/tandem/internal/money"
 	"github.com/tandemhq/tandem/internal/schema"
 	"github.com/tandemhq/tandem/internal/store"
+	"github.com/tandemhq/tandem/internal/telemetry"
 )
 
 // ToolCall is one call of an agent tool, keyed by the run and step so that
@@ -126,6 +133,10 @@ var ActivityTools = []ActivityTool{
 type Tools struct {
 	Store     *Store
 	CorpusDir string
+	// Tracer makes an execute_tool span of each call, and Metrics counts
+	// it; both do nothing when unset.
+	Tracer  trace.Tracer
+	Metrics *telemetry.Metrics
 }
 
 // ErrToolInput is the application error type of a tool call whose
@@ -139,7 +150,7 @@ func (t *Tools) ReadTool(ctx context.Context, call ToolCall) (ToolResult, error)
 	if !ok || tool.Writes {
 		return ToolResult{}, nonRetryable(ErrToolInput, "there is no read-only tool %q", call.Name)
 	}
-	return tool.do(ctx, t, call)
+	return t.execute(ctx, tool, call)
 }
 
 // WriteTool runs a tool of the registry with side effects, once per run
@@ -152,7 +163,32 @@ func (t *Tools) WriteTool(ctx context.Context, call ToolCall) (ToolResult, error
 	if sim, err := t.Store.simulated(ctx, call.Name, call.key(), call.RunKey, call); sim {
 		return ToolResult{Observation: fmt.Sprintf("sandbox: %s %s was recorded, not carried out", call.Name, call.Args)}, err
 	}
-	return tool.do(ctx, t, call)
+	return t.execute(ctx, tool, call)
+}
+
+// execute runs a tool in an execute_tool span (no arguments or results in
+// it: they may hold personal data) and counts it by outcome.
+func (t *Tools) execute(ctx context.Context, tool ActivityTool, call ToolCall) (ToolResult, error) {
+	tracer, metrics := t.Tracer, t.Metrics
+	if tracer == nil {
+		tracer = noop.NewTracerProvider().Tracer(telemetry.Name)
+	}
+	if metrics == nil {
+		metrics = telemetry.Discard
+	}
+	ctx, span := tracer.Start(ctx, "execute_tool "+call.Name, trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(
+		semconv.GenAIOperationNameExecuteTool, semconv.GenAIToolName(call.Name), attribute.Int("tandem.agent.step", call.Step),
+		attribute.Bool("tandem.tool.writes", tool.Writes)))
+	defer span.End()
+	start := time.Now()
+	res, err := tool.do(ctx, t, call)
+	outcome := "ok"
+	if err != nil {
+		outcome = "failed"
+		span.SetStatus(codes.Error, err.Error())
+	}
+	metrics.ToolExecuted(ctx, call.Name, outcome, time.Since(start))
+	return res, err
 }
 
 // ApprovalDetails is what a person sees of a tool call before allowing it,

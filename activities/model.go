@@ -16,11 +16,18 @@ import (
 	"time"
 
 	"github.com/ollama/ollama/api"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tandemhq/tandem/internal/localonly"
 	"github.com/tandemhq/tandem/internal/schema"
+	"github.com/tandemhq/tandem/internal/telemetry"
 )
 
 // Message is one turn of a conversation with the model.
@@ -90,6 +97,10 @@ type Model struct {
 	// Redaction replaces personal data before it reaches the model; nil
 	// sends text as it is.
 	Redaction *Redaction
+	// Tracer makes a span of each call in the OpenTelemetry GenAI
+	// conventions, and Metrics records it; both do nothing when unset.
+	Tracer  trace.Tracer
+	Metrics *telemetry.Metrics
 }
 
 // NewModel returns the model activities for the Ollama server at host
@@ -101,7 +112,7 @@ func NewModel(host string, timeout time.Duration) (*Model, error) {
 	}
 	return &Model{
 		host:       host,
-		client:     api.NewClient(u, &http.Client{}),
+		client:     api.NewClient(u, &http.Client{Transport: otelhttp.NewTransport(http.DefaultTransport)}),
 		timeout:    timeout,
 		heartbeat:  5 * time.Second,
 		persistFor: 24 * time.Hour,
@@ -123,6 +134,31 @@ func EstimateTokens(text string) int { return len(text)/4 + 1 }
 // Chat asks the model for an answer: structured when req.Schema is set,
 // free text otherwise.
 func (m *Model) Chat(ctx context.Context, req ChatRequest) (ChatResult, error) {
+	start := time.Now()
+	res, err := m.chat(ctx, req)
+	m.record(ctx, req.Model, req.Purpose, start, res.Call, err)
+	return res, err
+}
+
+// record counts a finished model call in the metrics: its time, tokens
+// and repairs, or its error's class.
+func (m *Model) record(ctx context.Context, model, purpose string, start time.Time, call ModelCall, err error) {
+	if err == nil {
+		m.metrics().ModelCall(ctx, model, purpose, time.Since(start), call.PromptTokens, call.OutputTokens, call.Repairs)
+		return
+	}
+	class := "other"
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.Type() != "" {
+		class = appErr.Type()
+	}
+	if class == ErrModelInvalidAnswer {
+		m.metrics().InvalidAnswer(ctx, model, purpose)
+	}
+	m.metrics().ModelError(ctx, model, class)
+}
+
+func (m *Model) chat(ctx context.Context, req ChatRequest) (ChatResult, error) {
 	if req.Model == "" || len(req.Messages) == 0 {
 		return ChatResult{}, badRequest("a model call needs a model name and at least one message")
 	}
@@ -158,7 +194,7 @@ func (m *Model) Chat(ctx context.Context, req ChatRequest) (ChatResult, error) {
 			metrics api.Metrics
 		)
 		err := m.persist(ctx, hb, req.Model, func(ctx context.Context) (err error) {
-			text, metrics, err = m.chatOnce(ctx, req.Model, messages, req.Schema, opts)
+			text, metrics, err = m.chatOnce(ctx, call.Purpose, attempt, req.Model, messages, req.Schema, opts)
 			return err
 		})
 		addMetrics(&call, metrics)
@@ -220,8 +256,8 @@ func (m *Model) Embed(ctx context.Context, req EmbedRequest) (EmbedResult, error
 	return EmbedResult{Vectors: resp.Embeddings, Call: call}, nil
 }
 
-func (m *Model) chatOnce(ctx context.Context, model string, messages []Message, format json.RawMessage, opts ModelOptions) (string, api.Metrics, error) {
-	msg, metrics, err := m.exchange(ctx, &api.ChatRequest{
+func (m *Model) chatOnce(ctx context.Context, purpose string, repair int, model string, messages []Message, format json.RawMessage, opts ModelOptions) (string, api.Metrics, error) {
+	msg, metrics, err := m.exchange(ctx, purpose, repair, &api.ChatRequest{
 		Model:    model,
 		Messages: toAPI(messages),
 		Format:   format,
@@ -238,16 +274,29 @@ func (m *Model) chatOnce(ctx context.Context, model string, messages []Message, 
 // exchange sends one chat request and streams the answer in, heartbeating
 // as tokens arrive: the one place a chat request goes over the wire, for
 // structured and free-text answers and for native tool calls alike. A
-// stream that ends before the model says it is done is an error.
-func (m *Model) exchange(ctx context.Context, req *api.ChatRequest) (api.Message, api.Metrics, error) {
+// stream that ends before the model says it is done is an error. Each
+// exchange is a span in the OpenTelemetry GenAI conventions, holding no
+// prompt or answer text.
+func (m *Model) exchange(ctx context.Context, purpose string, repair int, req *api.ChatRequest) (api.Message, api.Metrics, error) {
+	ctx, span := m.tracer().Start(ctx, "chat "+req.Model, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+		semconv.GenAIOperationNameChat, semconv.GenAIProviderNameKey.String("ollama"), semconv.GenAIRequestModel(req.Model),
+		attribute.String("tandem.purpose", purpose), attribute.Int("tandem.repair", repair),
+		attribute.Bool("tandem.structured", len(req.Format) > 0), attribute.String("tandem.model_digest", m.digest(ctx, req.Model))))
+	defer span.End()
 	var (
-		msg     api.Message
-		content strings.Builder
-		metrics api.Metrics
-		tokens  int
-		done    bool
+		msg           api.Message
+		content       strings.Builder
+		metrics       api.Metrics
+		tokens        int
+		done          bool
+		responseModel string
+		firstToken    time.Duration
 	)
+	start := time.Now()
 	err := m.client.Chat(ctx, req, func(r api.ChatResponse) error {
+		if firstToken == 0 && (r.Message.Content != "" || len(r.Message.ToolCalls) > 0) {
+			firstToken = time.Since(start)
+		}
 		content.WriteString(r.Message.Content)
 		msg.ToolCalls = append(msg.ToolCalls, r.Message.ToolCalls...)
 		tokens++
@@ -255,7 +304,7 @@ func (m *Model) exchange(ctx context.Context, req *api.ChatRequest) (api.Message
 			activity.RecordHeartbeat(ctx, tokens)
 		}
 		if r.Done {
-			metrics, done = r.Metrics, true
+			metrics, done, responseModel = r.Metrics, true, r.Model
 		}
 		return nil
 	})
@@ -263,7 +312,31 @@ func (m *Model) exchange(ctx context.Context, req *api.ChatRequest) (api.Message
 		err = errCutOff
 	}
 	msg.Content = content.String()
-	return msg, metrics, err
+	if err != nil {
+		span.SetStatus(codes.Error, err.Error())
+		span.SetAttributes(semconv.ErrorTypeOther)
+		return msg, metrics, err
+	}
+	span.SetAttributes(semconv.GenAIResponseModel(responseModel), semconv.GenAIUsageInputTokens(metrics.PromptEvalCount),
+		semconv.GenAIUsageOutputTokens(metrics.EvalCount))
+	if firstToken > 0 {
+		m.metrics().FirstToken(ctx, req.Model, purpose, firstToken)
+	}
+	return msg, metrics, nil
+}
+
+func (m *Model) tracer() trace.Tracer {
+	if m.Tracer == nil {
+		return noop.NewTracerProvider().Tracer(telemetry.Name)
+	}
+	return m.Tracer
+}
+
+func (m *Model) metrics() *telemetry.Metrics {
+	if m.Metrics == nil {
+		return telemetry.Discard
+	}
+	return m.Metrics
 }
 
 // errCutOff is a stream that ended before the model said it was done: the

@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/tandemhq/tandem/internal/redact"
+	"github.com/tandemhq/tandem/internal/telemetry"
 )
 
 // Redaction replaces personal data with placeholders before text reaches
@@ -20,6 +21,8 @@ type Redaction struct {
 	// Names redacts the names of the customers a run deals with (the data
 	// policy's customer_name detector).
 	Names bool
+	// Metrics counts the values replaced, by detector; nothing when unset.
+	Metrics *telemetry.Metrics
 }
 
 // redaction is the placeholder mapping of one model call.
@@ -65,6 +68,9 @@ func (x *redaction) text(s string) (string, error) {
 		ph, err := x.r.Store.Records.Placeholder(x.ctx, x.scope, kind, value)
 		if err == nil {
 			x.values[ph] = value
+			if x.r.Metrics != nil {
+				x.r.Metrics.Redacted(x.ctx, strings.ToLower(kind), 1)
+			}
 		}
 		return ph, err
 	})

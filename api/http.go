@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
@@ -31,6 +32,8 @@ type Server struct {
 	Log       *zap.Logger
 	// Ready are the checks /readyz runs; Temporal's alone when nil.
 	Ready health.Checks
+	// Metrics serves /metrics; none when nil.
+	Metrics http.Handler
 }
 
 // Handler returns the API's routes (see openapi.yaml).
@@ -46,12 +49,30 @@ func (s *Server) Handler() http.Handler {
 		ready = health.Checks{"temporal": health.Temporal(s.Client.Temporal)}
 	}
 	health.Register(mux, ready)
-	return s.authenticate(mux)
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", s.Metrics)
+	}
+	// Each request is a span, the root of the trace of the run it starts,
+	// when tracing is on.
+	return otelhttp.NewHandler(s.authenticate(mux), "tandem-trigger",
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + route(r.URL.Path) }))
+}
+
+// route is a request path as its route: a run's id as {id}.
+func route(path string) string {
+	rest, ok := strings.CutPrefix(path, "/v1/runs/")
+	if !ok || rest == "" {
+		return path
+	}
+	if _, sub, found := strings.Cut(rest, "/"); found {
+		return "/v1/runs/{id}/" + sub
+	}
+	return "/v1/runs/{id}"
 }
 
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" {
 			next.ServeHTTP(w, r)
 			return
 		}

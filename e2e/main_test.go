@@ -83,7 +83,7 @@ func startWorkers(t testing.TB, c client.Client, cfg config.Config, records *sto
 	t.Helper()
 	snap, err := workers.Preflight(context.Background(), cfg)
 	require.NoError(t, err)
-	w, err := workers.Start(c, cfg, records, snap)
+	w, err := workers.Start(c, cfg, records, snap, nil)
 	require.NoError(t, err)
 	t.Cleanup(w.Stop)
 }

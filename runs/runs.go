@@ -46,3 +46,22 @@ var (
 	// under a taken idempotency key with another input is refused.
 	InputDigestKey = temporal.NewSearchAttributeKeyKeyword("TandemInputDigest")
 )
+
+// KindOf is the kind of run a workflow type is (ticket-routing, invoice,
+// leave, compliance, agent), as search attributes, metrics and `starter`
+// name it; the workflow type itself when it is none of Tandem's.
+func KindOf(workflowType string) string {
+	switch workflowType {
+	case TicketRoutingName:
+		return "ticket-routing"
+	case InvoiceProcessingName:
+		return "invoice"
+	case LeaveApprovalName:
+		return "leave"
+	case ComplianceMonitoringName:
+		return "compliance"
+	case AgentName:
+		return "agent"
+	}
+	return workflowType
+}

@@ -12,11 +12,9 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
-	"go.uber.org/zap"
 
 	"github.com/tandemhq/tandem/api"
 	"github.com/tandemhq/tandem/internal/config"
-	"github.com/tandemhq/tandem/internal/temporalclient"
 	"github.com/tandemhq/tandem/runs"
 	"github.com/tandemhq/tandem/workflows"
 )
@@ -45,7 +43,7 @@ func agentCmd(a *app) *cobra.Command {
 		if _, err := workflows.ProfileNamed(*profile); err != nil {
 			return usageError{err}
 		}
-		c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
+		c, err := dial(ctx, cfg)
 		if err != nil {
 			return err
 		}
@@ -183,7 +181,7 @@ func messageCmd(a *app) *cobra.Command {
 		if len(args) < 2 {
 			return usageError{errors.New("message needs a workflow id and the text")}
 		}
-		c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
+		c, err := dial(ctx, cfg)
 		if err != nil {
 			return err
 		}

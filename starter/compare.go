@@ -13,11 +13,9 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
-	"go.uber.org/zap"
 
 	"github.com/tandemhq/tandem/api"
 	"github.com/tandemhq/tandem/internal/config"
-	"github.com/tandemhq/tandem/internal/temporalclient"
 	"github.com/tandemhq/tandem/runs"
 	"github.com/tandemhq/tandem/workflows"
 )
@@ -64,7 +62,7 @@ func compareCmd(a *app) *cobra.Command {
 			*dir = filepath.Join(cfg.ReportsDir, fmt.Sprintf("compare-%s-%s", kind, time.Now().Format("20060102-150405")))
 		}
 
-		c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
+		c, err := dial(ctx, cfg)
 		if err != nil {
 			return err
 		}

@@ -13,10 +13,8 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
-	"go.uber.org/zap"
 
 	"github.com/tandemhq/tandem/internal/config"
-	"github.com/tandemhq/tandem/internal/temporalclient"
 	"github.com/tandemhq/tandem/runs"
 	"github.com/tandemhq/tandem/workflows"
 )
@@ -111,7 +109,7 @@ func scheduleCmd(a *app) *cobra.Command {
 }
 
 func schedule(ctx context.Context, cfg config.Config, action string, every time.Duration, id, note string, out io.Writer) error {
-	c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
+	c, err := dial(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -13,12 +13,10 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	"go.uber.org/zap"
 
 	"github.com/tandemhq/tandem/activities"
 	"github.com/tandemhq/tandem/api"
 	"github.com/tandemhq/tandem/internal/config"
-	"github.com/tandemhq/tandem/internal/temporalclient"
 	"github.com/tandemhq/tandem/runs"
 	"github.com/tandemhq/tandem/workflows"
 )
@@ -57,7 +55,7 @@ func decideCmd(a *app, verb string) *cobra.Command {
 		}
 		id := ids[0]
 		dec := runs.Decision{Approve: verb != "reject", By: *by, Reason: *reason, Edit: *text}
-		c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
+		c, err := dial(ctx, cfg)
 		if err != nil {
 			return err
 		}

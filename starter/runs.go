@@ -13,13 +13,11 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
-	"go.uber.org/zap"
 
 	"github.com/tandemhq/tandem/api"
 	"github.com/tandemhq/tandem/internal/codec"
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/internal/sandbox"
-	"github.com/tandemhq/tandem/internal/temporalclient"
 	"github.com/tandemhq/tandem/runs"
 )
 
@@ -161,7 +159,7 @@ func errorSentence(err error) string {
 // print when the run completed with a result of type R.
 func runJobs[R any](ctx context.Context, cfg config.Config, jobs []job, wait, asJSON bool, out io.Writer,
 	print func(out io.Writer, source, id string, res R)) error {
-	c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
+	c, err := dial(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -5,10 +5,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-	"go.uber.org/zap"
 
 	"github.com/tandemhq/tandem/api"
-	"github.com/tandemhq/tandem/internal/temporalclient"
 )
 
 // statusCmd shows a run as it is now.
@@ -52,7 +50,7 @@ func listCmd(a *app) *cobra.Command {
 				return usageError{err}
 			}
 		}
-		c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
+		c, err := dial(ctx, cfg)
 		if err != nil {
 			return err
 		}

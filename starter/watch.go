@@ -12,11 +12,9 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"go.uber.org/zap"
 
 	"github.com/tandemhq/tandem/api"
 	"github.com/tandemhq/tandem/internal/config"
-	"github.com/tandemhq/tandem/internal/temporalclient"
 	"github.com/tandemhq/tandem/runs"
 )
 
@@ -164,7 +162,7 @@ func openRun(ctx context.Context, cfg config.Config, name string, args []string)
 	if len(args) != 1 {
 		return nil, "", usageError{fmt.Errorf("%s needs one workflow id; find it with `starter list`", name)}
 	}
-	c, err := temporalclient.Dial(ctx, cfg, zap.NewNop())
+	c, err := dial(ctx, cfg)
 	if err != nil {
 		return nil, "", err
 	}

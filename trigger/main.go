@@ -20,6 +20,7 @@ import (
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/internal/health"
 	"github.com/tandemhq/tandem/internal/logging"
+	"github.com/tandemhq/tandem/internal/telemetry"
 	"github.com/tandemhq/tandem/internal/temporalclient"
 )
 
@@ -51,15 +52,21 @@ func run() error {
 	defer logger.Sync()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	c, err := temporalclient.Dial(ctx, cfg, logger)
+	tel, err := telemetry.Start(ctx, "trigger")
+	if err != nil {
+		return err
+	}
+	defer tel.ShutdownWithin(5 * time.Second)
+	c, err := temporalclient.Dial(ctx, cfg, logger, tel)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 
 	srv := &http.Server{
-		Addr:              cfg.TriggerAddr,
-		Handler:           (&api.Server{Client: api.NewClient(c, cfg.TaskQueue), Namespace: cfg.Namespace, Token: cfg.TriggerToken, UIURL: cfg.UIURL, Log: logger}).Handler(),
+		Addr: cfg.TriggerAddr,
+		Handler: (&api.Server{Client: api.NewClient(c, cfg.TaskQueue), Namespace: cfg.Namespace, Token: cfg.TriggerToken,
+			UIURL: cfg.UIURL, Log: logger, Metrics: tel.MetricsHandler()}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	go func() {

@@ -24,6 +24,7 @@ import (
 	"github.com/tandemhq/tandem/internal/health"
 	"github.com/tandemhq/tandem/internal/logging"
 	"github.com/tandemhq/tandem/internal/store"
+	"github.com/tandemhq/tandem/internal/telemetry"
 	"github.com/tandemhq/tandem/internal/temporalclient"
 	"github.com/tandemhq/tandem/internal/workers"
 )
@@ -46,7 +47,7 @@ func run() error {
 	fs.StringVar(&cfg.DB, "db", cfg.DB, "business store: an SQLite `file`, or a postgres:// URL (TANDEM_DB)")
 	fs.StringVar(&cfg.Role, "role", cfg.Role, "what the worker polls: all, workflows or model (TANDEM_WORKER_ROLE)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long a stopping worker lets running activities finish (TANDEM_SHUTDOWN_TIMEOUT)")
-	fs.StringVar(&cfg.HealthAddr, "health", cfg.HealthAddr, "`address` to serve /healthz and /readyz on (TANDEM_HEALTH_ADDR)")
+	fs.StringVar(&cfg.HealthAddr, "health", cfg.HealthAddr, "`address` to serve /healthz, /readyz and /metrics on (TANDEM_HEALTH_ADDR)")
 	fs.StringVar(&cfg.SeedFile, "seed", cfg.SeedFile, "SQL `file` of sample data to load at start (TANDEM_SEED_FILE)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return err
@@ -87,7 +88,12 @@ func run() error {
 		}
 	}
 
-	c, err := temporalclient.Dial(ctx, cfg, logger)
+	tel, err := telemetry.Start(ctx, "worker")
+	if err != nil {
+		return err
+	}
+	defer tel.ShutdownWithin(5 * time.Second)
+	c, err := temporalclient.Dial(ctx, cfg, logger, tel)
 	if err != nil {
 		return err
 	}
@@ -96,7 +102,7 @@ func run() error {
 		return err
 	}
 
-	w, err := workers.Start(c, cfg, records, snap)
+	w, err := workers.Start(c, cfg, records, snap, tel)
 	if err != nil {
 		return err
 	}
@@ -107,7 +113,10 @@ func run() error {
 		logger.Info("Tandem worker stopped")
 	}()
 	if cfg.HealthAddr != "" {
-		stopHealth, err := serve("health", cfg.HealthAddr, health.Handler(w.Ready), logger)
+		ops := http.NewServeMux()
+		health.Register(ops, w.Ready)
+		ops.Handle("GET /metrics", tel.MetricsHandler())
+		stopHealth, err := serve("health checks and metrics", cfg.HealthAddr, ops, logger)
 		if err != nil {
 			return err
 		}
@@ -129,7 +138,7 @@ func run() error {
 		zap.String("ollama", cfg.OllamaHost), zap.String("model", cfg.Model),
 		zap.String("role", cfg.Role), zap.Int("modelParallel", cfg.ModelParallel),
 		zap.String("store", records.Backend()+" "+records.Location()),
-		zap.String("dataPolicy", snap.Source), zap.String("dataPolicyHash", snap.Hash))
+		zap.String("dataPolicy", snap.Source), zap.String("dataPolicyHash", snap.Hash), zap.Bool("tracing", tel.Tracing()))
 	<-ctx.Done()
 	return nil
 }

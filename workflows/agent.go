@@ -218,6 +218,7 @@ func Agent(ctx workflow.Context, in AgentInput) (AgentResult, error) {
 		st.Decisions++
 		st.Tokens += dec.Call.PromptTokens + dec.Call.OutputTokens
 		st.ModelCalls++
+		trail, events := len(st.Trail), len(st.Events)
 
 		if dec.Tool == FinishTool {
 			var fin FinishArgs
@@ -229,8 +230,25 @@ func Agent(ctx workflow.Context, in AgentInput) (AgentResult, error) {
 		} else {
 			st.act(ctx, d, dec)
 		}
+		st.count(ctx, in.Profile, trail, events)
 		if st.Invalid >= policy.MaxInvalid {
 			return st.end(ctx, d, "invalid", fmt.Sprintf("%d invalid tool calls in a row", st.Invalid), FinishArgs{})
+		}
+	}
+}
+
+// count records one agent step in the metrics, with the tool calls and
+// policy denials it added to the trail and events: through the SDK's
+// metrics handler, which records nothing on replay.
+func (st *AgentState) count(ctx workflow.Context, profile string, trail, events int) {
+	metrics := workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"profile": profile})
+	metrics.Counter(metricAgentSteps).Inc(1)
+	for _, e := range st.Trail[trail:] {
+		metrics.WithTags(map[string]string{"tool": e.Tool, "outcome": e.Outcome}).Counter(metricAgentToolCalls).Inc(1)
+	}
+	for _, e := range st.Events[events:] {
+		if e.Kind == "denied" {
+			metrics.WithTags(map[string]string{"tool": e.Tool}).Counter(metricAgentDenials).Inc(1)
 		}
 	}
 }

@@ -154,6 +154,7 @@ func (d *decisions) ask(ctx workflow.Context, q Question, p DecisionPolicy) Deci
 		}
 		if d.answer != nil {
 			d.status.Decision = d.answer
+			d.measure(ctx, *d.answer, start)
 			return *d.answer
 		}
 		now := workflow.Now(ctx)
@@ -161,6 +162,7 @@ func (d *decisions) ask(ctx workflow.Context, q Question, p DecisionPolicy) Deci
 			dec := Decision{Approve: p.OnDeadline == "approve", By: "deadline",
 				Reason: fmt.Sprintf("no decision within %s", p.Deadline)}
 			d.status.Decision = &dec
+			d.measure(ctx, dec, start)
 			return dec
 		}
 		if p.EscalateAfter > 0 && !pending.Escalated && len(p.EscalateTo) > 0 && !now.Before(start.Add(p.EscalateAfter)) {
@@ -175,6 +177,21 @@ func (d *decisions) ask(ctx workflow.Context, q Question, p DecisionPolicy) Deci
 			d.notify(ctx, "reminder", pending.Approvers, question)
 		}
 	}
+}
+
+// measure records how long a decision took, by the run's kind and the
+// outcome, through the SDK's metrics handler, which records nothing on
+// replay.
+func (d *decisions) measure(ctx workflow.Context, dec Decision, asked time.Time) {
+	outcome := "rejected"
+	switch {
+	case dec.By == "deadline":
+		outcome = "deadline"
+	case dec.Approve:
+		outcome = "approved"
+	}
+	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"kind": d.status.Kind, "outcome": outcome}).
+		Timer(metricDecisionWait).Record(workflow.Now(ctx).Sub(asked))
 }
 
 // describe is the pending decision's details and checks as Markdown, for

@@ -65,14 +65,14 @@ type Order struct {
 
 // Order reads an order; ErrNotFound when there is none.
 func (s *Store) Order(ctx context.Context, id string) (Order, error) {
-	return s.order(ctx, s.conn(), id, "")
+	return s.order(ctx, s.conn(), id)
 }
 
-func (s *Store) order(ctx context.Context, c conn, id, lock string) (Order, error) {
+func (s *Store) order(ctx context.Context, c conn, id string) (Order, error) {
 	o := Order{ID: id}
 	var amount, refunded int64
 	err := c.row(ctx, `SELECT customer_id, item, amount_minor, currency, status, ordered_at,
-		(SELECT coalesce(sum(amount_minor), 0) FROM refunds WHERE order_id = orders.id) FROM orders WHERE id = ?`+lock, id).
+		(SELECT coalesce(sum(amount_minor), 0) FROM refunds WHERE order_id = orders.id) FROM orders WHERE id = ?`, id).
 		Scan(&o.Customer, &o.Item, &amount, &o.Currency, &o.Status, &o.OrderedAt, &refunded)
 	if errors.Is(err, sql.ErrNoRows) {
 		return o, fmt.Errorf("order %s: %w", id, ErrNotFound)
@@ -129,7 +129,15 @@ type RefundOutcome struct {
 func (s *Store) IssueRefund(ctx context.Context, r Refund) (RefundOutcome, error) {
 	var out RefundOutcome
 	err := s.inTx(ctx, func(c conn) error {
-		o, err := s.order(ctx, c, r.OrderID, c.forUpdate())
+		// Hold the order first; the read after it then sees every refund
+		// committed before the hold (on PostgreSQL each statement reads as
+		// of its own start).
+		if c.postgres {
+			if _, err := c.exec(ctx, `SELECT id FROM orders WHERE id = ? FOR UPDATE`, r.OrderID); err != nil {
+				return fmt.Errorf("hold order %s: %w", r.OrderID, err)
+			}
+		}
+		o, err := s.order(ctx, c, r.OrderID)
 		if err != nil {
 			return err
 		}

@@ -200,15 +200,6 @@ func (c conn) row(ctx context.Context, query string, args ...any) *sql.Row {
 	return c.q.QueryRowContext(ctx, c.bind(query), args...)
 }
 
-// forUpdate locks the rows a read in a transaction selects, where the
-// database has row locks (SQLite serialises its writers instead).
-func (c conn) forUpdate() string {
-	if c.postgres {
-		return " FOR UPDATE"
-	}
-	return ""
-}
-
 // bind numbers the ? placeholders of query for PostgreSQL.
 func (c conn) bind(query string) string {
 	if !c.postgres || !strings.Contains(query, "?") {

@@ -17,6 +17,7 @@ import (
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/internal/logging"
 	"github.com/tandemhq/tandem/internal/sandbox"
+	"github.com/tandemhq/tandem/internal/telemetry"
 )
 
 // Dial connects to the Temporal server in cfg and checks that it answers.
@@ -27,10 +28,19 @@ import (
 // Cloud; an address or namespace given as a flag wins. With codec keys
 // configured (TANDEM_CODEC_KEYS or TANDEM_CODEC_KEY_FILE), every payload it
 // sends is encrypted.
-func Dial(ctx context.Context, cfg config.Config, logger *zap.Logger) (client.Client, error) {
+//
+// With tel, the client reports the SDK's metrics into it, and carries
+// traces from a start through the workflow to its activities when tracing
+// is on; a nil tel sends neither.
+func Dial(ctx context.Context, cfg config.Config, logger *zap.Logger, tel *telemetry.Telemetry) (client.Client, error) {
 	opts, err := Options(cfg)
 	if err != nil {
 		return nil, err
+	}
+	if tel != nil {
+		if err := tel.ClientOptions(&opts); err != nil {
+			return nil, err
+		}
 	}
 	opts.Logger = logging.ForTemporal(logger)
 	// Carries a run's sandbox flag to its activities and children.

@@ -8,10 +8,17 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
+	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/tandemhq/tandem/activities"
@@ -21,6 +28,7 @@ import (
 	"github.com/tandemhq/tandem/internal/policy"
 	"github.com/tandemhq/tandem/internal/redact"
 	"github.com/tandemhq/tandem/internal/store"
+	"github.com/tandemhq/tandem/internal/telemetry"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -30,6 +38,9 @@ type Workers struct {
 	// Ready are the checks of what the workers depend on: Temporal, the
 	// business store and, for model calls, the model server and model.
 	Ready health.Checks
+
+	stopped  chan struct{} // closed by Stop
+	stopOnce sync.Once
 }
 
 // Preflight loads the data policy and checks that the model server is one
@@ -54,30 +65,44 @@ func allowedEndpoints(cfg config.Config, snap policy.Snapshot) []string {
 // and business activities on the task queue, the model calls on the model
 // task queue, or both. A stopping worker lets running activities finish
 // for up to cfg.ShutdownTimeout.
-func Start(c client.Client, cfg config.Config, records *store.Store, snap policy.Snapshot) (*Workers, error) {
+//
+// With tel, model calls and tool executions are spans and metrics, and
+// the workflows count runs, decisions and agent steps; nil records none.
+func Start(c client.Client, cfg config.Config, records *store.Store, snap policy.Snapshot, tel *telemetry.Telemetry) (*Workers, error) {
 	model, err := activities.NewModel(cfg.OllamaHost, cfg.ModelTimeout)
 	if err != nil {
 		return nil, err
 	}
 	model.AllowedEndpoints = allowedEndpoints(cfg, snap)
+	var tracer trace.Tracer
+	var metrics *telemetry.Metrics
+	if tel != nil {
+		tracer, metrics = tel.Tracer, tel.Metrics
+	}
+	model.Tracer, model.Metrics = tracer, metrics
 	business := &activities.Store{Records: records}
 	redactor, err := snap.Policy.Redactor()
 	if err != nil {
 		return nil, err
 	}
 	model.Redaction = &activities.Redaction{Redactor: redactor, Restore: snap.Policy.Redaction.RestoreOutputs, Store: business,
-		Names: slices.Contains(snap.Policy.Redaction.Detectors, redact.CustomerName)}
+		Names: slices.Contains(snap.Policy.Redaction.Detectors, redact.CustomerName), Metrics: metrics}
 
-	w := &Workers{Ready: health.Checks{"temporal": health.Temporal(c), "store": records.Ping}}
+	w := &Workers{Ready: health.Checks{"temporal": health.Temporal(c), "store": records.Ping}, stopped: make(chan struct{})}
 	if cfg.Role != config.RoleModel {
 		main := worker.New(c, cfg.TaskQueue, worker.Options{MaxConcurrentWorkflowTaskPollers: 8, MaxConcurrentActivityTaskPollers: 8,
-			WorkerStopTimeout: cfg.ShutdownTimeout})
+			WorkerStopTimeout: cfg.ShutdownTimeout, Interceptors: append([]interceptor.WorkerInterceptor{&workflows.RunMetrics{}}, tel.WorkerInterceptors()...)})
 		workflows.Register(main)
 		main.RegisterActivity(business)
 		main.RegisterActivity(&activities.Reports{Store: business, Dir: cfg.ReportsDir})
-		main.RegisterActivity(&activities.Tools{Store: business, CorpusDir: cfg.CorpusDir})
+		main.RegisterActivity(&activities.Tools{Store: business, CorpusDir: cfg.CorpusDir, Tracer: tracer, Metrics: metrics})
 		main.RegisterActivity(&activities.Settings{Model: cfg.Model, ModelTaskQueue: cfg.ModelTaskQueue, Policy: snap})
 		w.all = append(w.all, main)
+		if tel != nil {
+			if err := countPendingDecisions(c, cfg.Namespace, tel.Meter, 5*time.Second, w.stopped); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if cfg.Role != config.RoleWorkflows {
 		models := worker.New(c, cfg.ModelTaskQueue, worker.Options{
@@ -103,6 +128,7 @@ func Start(c client.Client, cfg config.Config, records *store.Store, snap policy
 // Stop stops every worker: it stops polling, and lets running activities
 // finish within the shutdown timeout.
 func (w *Workers) Stop() {
+	w.stopOnce.Do(func() { close(w.stopped) })
 	for _, wk := range w.all {
 		wk.Stop()
 	}
@@ -131,5 +157,56 @@ func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace stri
 	if err != nil {
 		return fmt.Errorf("register search attributes on namespace %s: %w", namespace, err)
 	}
+	return nil
+}
+
+// pendingKinds are the kinds of run whose waiting decisions are counted.
+var pendingKinds = []string{"ticket-routing", "invoice", "leave", "compliance", "agent"}
+
+// countPendingDecisions reports how many runs of each kind wait for a
+// person, from Temporal's visibility, so the count is right across workers
+// and restarts as no counter in one process could be. It counts every
+// few seconds until stop is closed; the gauge reports the latest count
+// (a collection must not call Temporal: the client records its own metrics
+// on the same meter).
+func countPendingDecisions(c client.Client, namespace string, meter metric.Meter, every time.Duration, stop <-chan struct{}) error {
+	var counts sync.Map // kind -> int64
+	gauge, err := meter.Int64ObservableGauge("tandem_decisions_pending",
+		metric.WithDescription("Runs waiting for a person to decide, by kind."))
+	if err != nil {
+		return err
+	}
+	if _, err = meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		counts.Range(func(kind, n any) bool {
+			o.ObserveInt64(gauge, n.(int64), metric.WithAttributes(attribute.String("kind", kind.(string))))
+			return true
+		})
+		return nil
+	}, gauge); err != nil {
+		return err
+	}
+	count := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), every)
+		defer cancel()
+		for _, kind := range pendingKinds {
+			resp, err := c.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: namespace,
+				Query: fmt.Sprintf("TandemWaiting = true AND ExecutionStatus = 'Running' AND TandemKind = '%s'", kind)})
+			if err == nil {
+				counts.Store(kind, resp.GetCount())
+			}
+		}
+	}
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			count()
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
 	return nil
 }

@@ -1,0 +1,307 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	prommodel "github.com/prometheus/common/model"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel"
+	nooptrace "go.opentelemetry.io/otel/trace/noop"
+	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+	"go.uber.org/zap"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/tandemhq/tandem/api"
+	"github.com/tandemhq/tandem/internal/sandbox"
+	"github.com/tandemhq/tandem/internal/telemetry"
+	"github.com/tandemhq/tandem/internal/temporalclient"
+	"github.com/tandemhq/tandem/internal/workers"
+	"github.com/tandemhq/tandem/workflows"
+)
+
+// otlpReceiver is an OTLP/HTTP trace receiver: it keeps every span sent to
+// it, as a collector in front of Jaeger or Tempo would receive them.
+type otlpReceiver struct {
+	*httptest.Server
+	mu    sync.Mutex
+	spans []*tracepb.Span
+}
+
+func newOTLPReceiver(t *testing.T) *otlpReceiver {
+	r := &otlpReceiver{}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		var export collectortrace.ExportTraceServiceRequest
+		if req.URL.Path != "/v1/traces" || proto.Unmarshal(body, &export) != nil {
+			http.Error(w, "not an OTLP trace export", http.StatusBadRequest)
+			return
+		}
+		r.mu.Lock()
+		for _, rs := range export.ResourceSpans {
+			for _, ss := range rs.ScopeSpans {
+				r.spans = append(r.spans, ss.Spans...)
+			}
+		}
+		r.mu.Unlock()
+		out, _ := proto.Marshal(&collectortrace.ExportTraceServiceResponse{})
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		w.Write(out)
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+func (r *otlpReceiver) received() []*tracepb.Span {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]*tracepb.Span(nil), r.spans...)
+}
+
+func attr(s *tracepb.Span, key string) (string, int64, bool) {
+	for _, a := range s.Attributes {
+		if a.Key == key {
+			return a.Value.GetStringValue(), a.Value.GetIntValue(), true
+		}
+	}
+	return "", 0, false
+}
+
+// TestOneTraceFromTheTriggerToTheModel starts a ticket routing through the
+// HTTP trigger with tracing on, exporting over OTLP to a receiver the test
+// runs, on the real Temporal server and the real Ollama with the test model.
+// One trace runs from the HTTP request through the start, the workflow and
+// its activities to each model call, whose spans carry the GenAI attributes
+// and the tokens the run recorded; no span holds the ticket's personal
+// data; and replaying the run adds no span.
+func TestOneTraceFromTheTriggerToTheModel(t *testing.T) {
+	receiver := newOTLPReceiver(t)
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.URL)
+	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+	td := startTandem(t)
+	ctx := context.Background()
+	tel, err := telemetry.Start(ctx, "e2e")
+	require.NoError(t, err)
+	require.True(t, tel.Tracing())
+	defer otel.SetTracerProvider(nooptrace.NewTracerProvider())
+
+	cfg := td.cfg
+	cfg.TaskQueue, cfg.ModelTaskQueue = "e2e-traced", "e2e-traced-model"
+	c, err := temporalclient.Dial(ctx, cfg, zap.NewNop(), tel)
+	require.NoError(t, err)
+	defer c.Close()
+	snap, err := workers.Preflight(ctx, cfg)
+	require.NoError(t, err)
+	w, err := workers.Start(c, cfg, td.records, snap, tel)
+	require.NoError(t, err)
+	defer w.Stop()
+	tc := api.NewClient(c, cfg.TaskQueue)
+	srv := httptest.NewServer((&api.Server{Client: tc, Namespace: "default", Token: testToken}).Handler())
+	defer srv.Close()
+
+	secrets := []string{"Jonas Weber", "jonas.weber@example.de", "+49 30 1234567"}
+	body, _ := json.Marshal(map[string]any{"kind": "ticket-routing", "idempotencyKey": "traced-" + time.Now().Format("150405.000000"),
+		"input": workflows.TicketRoutingInput{Ticket: workflows.Ticket{Subject: "Charged twice", Customer: secrets[0], Channel: "email",
+			Body: "I was charged twice. Call me on " + secrets[2] + " or write to " + secrets[1] + "."}}})
+	req, _ := http.NewRequest("POST", srv.URL+"/v1/runs", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	var started struct {
+		WorkflowID string `json:"workflowId"`
+		RunID      string `json:"runId"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&started))
+	resp.Body.Close()
+	require.Equal(t, http.StatusCreated, resp.StatusCode)
+	run := c.GetWorkflow(ctx, started.WorkflowID, started.RunID)
+	require.NoError(t, waitApproving(ctx, tc, run))
+	var res workflows.TicketRoutingResult
+	require.NoError(t, run.Get(ctx, &res))
+	w.Stop()
+	require.NoError(t, tel.Shutdown(ctx))
+
+	spans := receiver.received()
+	byName := map[string][]*tracepb.Span{}
+	for _, s := range spans {
+		byName[s.Name] = append(byName[s.Name], s)
+	}
+	require.Len(t, byName["POST /v1/runs"], 1, "the trigger's request span")
+	root := byName["POST /v1/runs"][0]
+	require.NotEmpty(t, byName["StartWorkflow:TicketRouting"])
+	require.NotEmpty(t, byName["RunWorkflow:TicketRouting"])
+	chats := byName["chat "+td.cfg.Model]
+	require.GreaterOrEqual(t, len(chats), 2, "classify and draft")
+	var in, out int64
+	for _, s := range chats {
+		assert.Equal(t, root.TraceId, s.TraceId, "a model call is in the request's trace")
+		op, _, _ := attr(s, "gen_ai.operation.name")
+		provider, _, _ := attr(s, "gen_ai.provider.name")
+		model, _, _ := attr(s, "gen_ai.request.model")
+		assert.Equal(t, "chat", op)
+		assert.Equal(t, "ollama", provider)
+		assert.Equal(t, td.cfg.Model, model)
+		_, i, ok := attr(s, "gen_ai.usage.input_tokens")
+		assert.True(t, ok)
+		_, o, _ := attr(s, "gen_ai.usage.output_tokens")
+		in, out = in+i, out+o
+		purpose, _, _ := attr(s, "tandem.purpose")
+		assert.NotEmpty(t, purpose)
+		_, _, hasDigest := attr(s, "tandem.model_digest")
+		assert.True(t, hasDigest)
+	}
+	var wantIn, wantOut int64
+	for _, call := range res.ModelCalls {
+		wantIn, wantOut = wantIn+int64(call.PromptTokens), wantOut+int64(call.OutputTokens)
+	}
+	assert.Equal(t, wantIn, in, "the spans' input tokens are the run's")
+	assert.Equal(t, wantOut, out, "the spans' output tokens are the run's")
+	for _, s := range spans {
+		if s.TraceId != nil && string(s.TraceId) == string(root.TraceId) {
+			continue
+		}
+		if strings.HasPrefix(s.Name, "chat ") || strings.HasPrefix(s.Name, "RunWorkflow:TicketRouting") {
+			t.Errorf("span %s is outside the request's trace", s.Name)
+		}
+	}
+	dump, _ := json.Marshal(spans)
+	for _, secret := range secrets {
+		assert.NotContains(t, string(dump), secret, "no span holds personal data")
+	}
+
+	// Replaying the run adds no span.
+	before := len(receiver.received())
+	tel2, err := telemetry.Start(ctx, "e2e-replay")
+	require.NoError(t, err)
+	replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{
+		Interceptors: append(tel2.ReplayerInterceptors(), &workflows.RunMetrics{}), ContextPropagators: []workflow.ContextPropagator{sandbox.Propagator{}}})
+	require.NoError(t, err)
+	workflows.Register(replayer)
+	require.NoError(t, replayer.ReplayWorkflowExecution(ctx, c.WorkflowService(), nil, "default",
+		workflow.Execution{ID: started.WorkflowID, RunID: started.RunID}))
+	require.NoError(t, tel2.Shutdown(ctx))
+	for _, s := range receiver.received()[before:] {
+		t.Errorf("replay added span %s", s.Name)
+	}
+}
+
+// scrape reads a /metrics endpoint and sums, per metric name, the samples
+// whose labels include want.
+func scrape(t *testing.T, url string) func(name string, want map[string]string) float64 {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(prommodel.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	require.NoError(t, err)
+	return func(name string, want map[string]string) float64 {
+		total := 0.0
+		family, ok := families[name]
+		if !ok {
+			return 0
+		}
+	samples:
+		for _, m := range family.Metric {
+			labels := map[string]string{}
+			for _, l := range m.Label {
+				labels[l.GetName()] = l.GetValue()
+			}
+			for k, v := range want {
+				if labels[k] != v {
+					continue samples
+				}
+			}
+			switch {
+			case m.Counter != nil:
+				total += m.Counter.GetValue()
+			case m.Gauge != nil:
+				total += m.Gauge.GetValue()
+			case m.Histogram != nil:
+				total += float64(m.Histogram.GetSampleCount())
+			}
+		}
+		return total
+	}
+}
+
+// TestMetricsCountKnownRuns scrapes a worker's /metrics before and after
+// three ticket routings on the real Temporal server, with a scripted model
+// behind the real Ollama API whose calls report 50 tokens in and 20 out,
+// one of them waiting for a person: every counter moves by exactly what
+// the runs did, and the pending-decision gauge sees the run that waits.
+func TestMetricsCountKnownRuns(t *testing.T) {
+	td := startTandem(t)
+	ctx := context.Background()
+	tel, err := telemetry.Start(ctx, "e2e-metrics")
+	require.NoError(t, err)
+	metrics := httptest.NewServer(tel.MetricsHandler())
+	defer metrics.Close()
+	model := scriptedOllama(t, func(format, last string) string {
+		if strings.Contains(format, `"priority"`) {
+			p := "normal"
+			if strings.Contains(last, "URGENT") {
+				p = "high"
+			}
+			return `{"category":"billing","priority":"` + p + `","sentiment":"neutral","language":"en","summary":"charged twice"}`
+		}
+		return "Thank you; we are refunding the duplicate charge."
+	})
+	cfg := td.cfg
+	cfg.OllamaHost, cfg.Model = model.URL, "scripted"
+	cfg.TaskQueue, cfg.ModelTaskQueue = "e2e-metrics", "e2e-metrics-model"
+	c, err := temporalclient.Dial(ctx, cfg, zap.NewNop(), tel)
+	require.NoError(t, err)
+	defer c.Close()
+	snap, err := workers.Preflight(ctx, cfg)
+	require.NoError(t, err)
+	w, err := workers.Start(c, cfg, td.records, snap, tel)
+	require.NoError(t, err)
+	defer w.Stop()
+	tc := api.NewClient(c, cfg.TaskQueue)
+
+	before := scrape(t, metrics.URL)
+	kind := map[string]string{"kind": "ticket-routing"}
+	var started []*api.Run[workflows.TicketRoutingResult]
+	for i, subject := range []string{"Charged twice", "Charged twice again", "URGENT: charged three times"} {
+		run, err := tc.StartTicketRouting(ctx, api.WorkflowID("ticket-routing", fmt.Sprintf("metrics-%d-%d", time.Now().UnixNano(), i)),
+			workflows.TicketRoutingInput{Ticket: workflows.Ticket{Subject: subject, Customer: "Camille Martin", Channel: "email",
+				Body: "Two charges in March. Write to camille.martin@example.com."}})
+		require.NoError(t, err)
+		started = append(started, run)
+	}
+	require.Eventually(t, func() bool {
+		return scrape(t, metrics.URL)("tandem_decisions_pending", kind) == 1
+	}, time.Minute, 500*time.Millisecond, "the urgent ticket waits for a person, and the gauge says so")
+	for _, run := range started {
+		require.NoError(t, waitApproving(ctx, tc, run.Run))
+	}
+	after := scrape(t, metrics.URL)
+	moved := func(name string, labels map[string]string) float64 { return after(name, labels) - before(name, labels) }
+
+	assert.Equal(t, 3.0, moved("tandem_runs_started_total", kind))
+	assert.Equal(t, 3.0, moved("tandem_runs_completed_total", kind))
+	assert.Equal(t, 0.0, moved("tandem_runs_failed_total", kind))
+	assert.Equal(t, 6.0, moved("tandem_model_call_duration_seconds", map[string]string{"model": "scripted"}), "two calls a run")
+	assert.Equal(t, 300.0, moved("tandem_model_tokens_total", map[string]string{"model": "scripted", "type": "input"}))
+	assert.Equal(t, 120.0, moved("tandem_model_tokens_total", map[string]string{"model": "scripted", "type": "output"}))
+	assert.Equal(t, 0.0, moved("tandem_model_schema_repairs_total", map[string]string{"model": "scripted"}))
+	assert.Equal(t, 1.0, moved("tandem_decision_wait_seconds", map[string]string{"kind": "ticket-routing", "outcome": "approved"}))
+	assert.GreaterOrEqual(t, moved("tandem_redactions_total", map[string]string{"detector": "email"}), 3.0, "each run's address, before the model saw it")
+	assert.Positive(t, after("temporal_workflow_completed_total", nil), "the SDK's own metrics are served too")
+	assert.Eventually(t, func() bool { return scrape(t, metrics.URL)("tandem_decisions_pending", kind) == 0 }, time.Minute, 500*time.Millisecond)
+}

@@ -1,0 +1,55 @@
+package workflows
+
+import (
+	"errors"
+
+	"go.temporal.io/sdk/interceptor"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tandemhq/tandem/runs"
+)
+
+// The metrics workflows record, through the Temporal SDK's metrics handler,
+// which records nothing while a workflow replays. Prometheus names add
+// _total to counters and _seconds to timers.
+const (
+	metricRunsStarted    = "tandem_runs_started"         // tag kind
+	metricRunsCompleted  = "tandem_runs_completed"       // tag kind
+	metricRunsFailed     = "tandem_runs_failed"          // tag kind
+	metricDecisionWait   = "tandem_decision_wait"        // timer; tags kind, outcome
+	metricAgentSteps     = "tandem_agent_steps"          // tag profile
+	metricAgentToolCalls = "tandem_agent_tool_calls"     // tags profile, tool, outcome
+	metricAgentDenials   = "tandem_agent_policy_denials" // tags profile, tool
+)
+
+// RunMetrics is a worker interceptor that counts runs started, completed
+// and failed per kind. A continue-as-new is neither an end nor a start.
+type RunMetrics struct {
+	interceptor.WorkerInterceptorBase
+}
+
+// InterceptWorkflow wraps each workflow's execution.
+func (*RunMetrics) InterceptWorkflow(ctx workflow.Context, next interceptor.WorkflowInboundInterceptor) interceptor.WorkflowInboundInterceptor {
+	return &runCounter{WorkflowInboundInterceptorBase: interceptor.WorkflowInboundInterceptorBase{Next: next}}
+}
+
+type runCounter struct {
+	interceptor.WorkflowInboundInterceptorBase
+}
+
+func (r *runCounter) ExecuteWorkflow(ctx workflow.Context, in *interceptor.ExecuteWorkflowInput) (any, error) {
+	info := workflow.GetInfo(ctx)
+	metrics := workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"kind": runs.KindOf(info.WorkflowType.Name)})
+	if info.ContinuedExecutionRunID == "" {
+		metrics.Counter(metricRunsStarted).Inc(1)
+	}
+	result, err := r.Next.ExecuteWorkflow(ctx, in)
+	var continued *workflow.ContinueAsNewError
+	switch {
+	case err == nil:
+		metrics.Counter(metricRunsCompleted).Inc(1)
+	case !errors.As(err, &continued):
+		metrics.Counter(metricRunsFailed).Inc(1)
+	}
+	return result, err
+}
