@@ -61,4 +61,6 @@ func (d dropReplays) OnEnd(s sdktrace.ReadOnlySpan) {
 	d.SpanProcessor.OnEnd(s)
 }
 
-func (d dropReplays) OnStart(ctx context.Context, s sdktrace.ReadWriteSpan) { d.SpanProcessor.OnStart(ctx, s) }
+func (d dropReplays) OnStart(ctx context.Context, s sdktrace.ReadWriteSpan) {
+	d.SpanProcessor.OnStart(ctx, s)
+}
