@@ -33,7 +33,7 @@ test: check
 	@scripts/dev.sh ollama
 	TANDEM_OLLAMA_BIN=$${TANDEM_OLLAMA_BIN:-$$(command -v ollama || echo $(BIN)/ollama)} \
 		go test -count=1 -timeout 30m ./...
-	# The business store's tests and the end-to-end suite again, on PostgreSQL.
+	@echo "The business store's tests and the end-to-end suite again, on PostgreSQL:"
 	TANDEM_OLLAMA_BIN=$${TANDEM_OLLAMA_BIN:-$$(command -v ollama || echo $(BIN)/ollama)} TANDEM_TEST_STORE=postgres \
 		go test -count=1 -timeout 30m ./internal/store/... ./activities ./e2e
 

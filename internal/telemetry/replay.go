@@ -1,8 +1,6 @@
 package telemetry
 
 import (
-	"context"
-
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.temporal.io/sdk/interceptor"
@@ -59,8 +57,4 @@ func (d dropReplays) OnEnd(s sdktrace.ReadOnlySpan) {
 		}
 	}
 	d.SpanProcessor.OnEnd(s)
-}
-
-func (d dropReplays) OnStart(ctx context.Context, s sdktrace.ReadWriteSpan) {
-	d.SpanProcessor.OnStart(ctx, s)
 }
