@@ -24,7 +24,9 @@ import (
 )
 
 // scriptedOllama speaks Ollama's chat API with answers from answer, which
-// sees each request's format (JSON schema) and its last message.
+// sees each request's format (JSON schema; "tools" for a native
+// tool-calling request) and its last message. An answer "TOOLCALL {json}"
+// is a native tool call: {"name": …, "arguments": {…}}.
 func scriptedOllama(t testing.TB, answer func(format, last string) string) *httptest.Server {
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
@@ -33,6 +35,7 @@ func scriptedOllama(t testing.TB, answer func(format, last string) string) *http
 		case "/api/chat":
 			var req struct {
 				Format   json.RawMessage `json:"format"`
+				Tools    json.RawMessage `json:"tools"`
 				Messages []struct {
 					Content string `json:"content"`
 				} `json:"messages"`
@@ -42,8 +45,16 @@ func scriptedOllama(t testing.TB, answer func(format, last string) string) *http
 			if len(req.Messages) > 0 {
 				last = req.Messages[len(req.Messages)-1].Content
 			}
+			format := string(req.Format)
+			if len(req.Tools) > 0 && format == "" {
+				format = "tools"
+			}
+			message := map[string]any{"role": "assistant", "content": answer(format, last)}
+			if call, ok := strings.CutPrefix(message["content"].(string), "TOOLCALL "); ok {
+				message["content"], message["tool_calls"] = "", []map[string]json.RawMessage{{"function": json.RawMessage(call)}}
+			}
 			body, _ := json.Marshal(map[string]any{"model": "scripted", "done": true, "prompt_eval_count": 50, "eval_count": 20,
-				"message": map[string]string{"role": "assistant", "content": answer(string(req.Format), last)}})
+				"message": message})
 			w.Write(body)
 		default:
 			http.NotFound(w, r)

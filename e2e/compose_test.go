@@ -45,6 +45,7 @@ func TestDockerComposeConfig(t *testing.T) {
 	for _, files := range [][]string{
 		{"-f", "docker-compose.yml"},
 		{"-f", "docker-compose.yml", "-f", "docker-compose.gpu.yml"},
+		{"-f", "docker-compose.yml", "--profile", "observability"},
 	} {
 		cmd := exec.Command("docker", append(append([]string{"compose"}, files...), "config", "--format", "json")...)
 		cmd.Dir = testenv.RepoRoot()
@@ -77,6 +78,16 @@ func TestDockerComposeConfig(t *testing.T) {
 
 		for _, name := range []string{"worker", "model-worker"} {
 			assert.Equal(t, []string{"CMD", "/usr/local/bin/worker", "healthcheck"}, s[name].Healthcheck.Test, name)
+		}
+		if files[len(files)-1] == "observability" {
+			for _, name := range []string{"prometheus", "grafana", "jaeger"} {
+				require.Contains(t, s, name)
+			}
+			mounted := false
+			for _, v := range s["grafana"].Volumes {
+				mounted = mounted || strings.HasSuffix(v.Source, "deploy/grafana/tandem.json")
+			}
+			assert.True(t, mounted, "Grafana gets the Tandem dashboard")
 		}
 		assert.Equal(t, "workflows", s["worker"].Environment["TANDEM_WORKER_ROLE"])
 		assert.Equal(t, "model", s["model-worker"].Environment["TANDEM_WORKER_ROLE"])

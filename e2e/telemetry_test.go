@@ -8,11 +8,15 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	prommodel "github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
@@ -30,6 +34,7 @@ import (
 	"github.com/tandemhq/tandem/internal/sandbox"
 	"github.com/tandemhq/tandem/internal/telemetry"
 	"github.com/tandemhq/tandem/internal/temporalclient"
+	"github.com/tandemhq/tandem/internal/testenv"
 	"github.com/tandemhq/tandem/internal/workers"
 	"github.com/tandemhq/tandem/workflows"
 )
@@ -240,10 +245,12 @@ func scrape(t *testing.T, url string) func(name string, want map[string]string) 
 }
 
 // TestMetricsCountKnownRuns scrapes a worker's /metrics before and after
-// three ticket routings on the real Temporal server, with a scripted model
-// behind the real Ollama API whose calls report 50 tokens in and 20 out,
-// one of them waiting for a person: every counter moves by exactly what
-// the runs did, and the pending-decision gauge sees the run that waits.
+// three ticket routings and an agent run on the real Temporal server, with
+// a scripted model behind the real Ollama API whose calls report 50 tokens
+// in and 20 out, one ticket waiting for a person and the agent trying a
+// tool its profile does not allow: every counter moves by exactly what the
+// runs did, the pending-decision gauge sees the run that waits, and every
+// metric the Grafana dashboard queries is one the worker exports.
 func TestMetricsCountKnownRuns(t *testing.T) {
 	td := startTandem(t)
 	ctx := context.Background()
@@ -252,6 +259,18 @@ func TestMetricsCountKnownRuns(t *testing.T) {
 	metrics := httptest.NewServer(tel.MetricsHandler())
 	defer metrics.Close()
 	model := scriptedOllama(t, func(format, last string) string {
+		if format == "tools" { // an agent step, by native tool calling
+			switch {
+			case !strings.Contains(last, "lookup_order"):
+				return `TOOLCALL {"name":"lookup_order","arguments":{"orderId":"O-20931"}}`
+			case !strings.Contains(last, "read_doc"):
+				return `TOOLCALL {"name":"read_doc","arguments":{"name":"refund-policy.md"}}`
+			}
+			return "Refunds take 14 days."
+		}
+		if strings.Contains(format, `"priority"`) && (strings.Contains(last, "Gibberish") || strings.HasPrefix(last, "That answer is not usable")) {
+			return `{}` // never the schema, nor when asked again: the run falls back and asks a person
+		}
 		if strings.Contains(format, `"priority"`) {
 			p := "normal"
 			if strings.Contains(last, "URGENT") {
@@ -277,31 +296,109 @@ func TestMetricsCountKnownRuns(t *testing.T) {
 	before := scrape(t, metrics.URL)
 	kind := map[string]string{"kind": "ticket-routing"}
 	var started []*api.Run[workflows.TicketRoutingResult]
-	for i, subject := range []string{"Charged twice", "Charged twice again", "URGENT: charged three times"} {
+	for i, subject := range []string{"Charged twice", "Charged twice again", "URGENT: charged three times", "Gibberish ticket"} {
 		run, err := tc.StartTicketRouting(ctx, api.WorkflowID("ticket-routing", fmt.Sprintf("metrics-%d-%d", time.Now().UnixNano(), i)),
 			workflows.TicketRoutingInput{Ticket: workflows.Ticket{Subject: subject, Customer: "Camille Martin", Channel: "email",
 				Body: "Two charges in March. Write to camille.martin@example.com."}})
 		require.NoError(t, err)
 		started = append(started, run)
 	}
+	agent, err := tc.StartAgent(ctx, api.WorkflowID("agent", fmt.Sprintf("metrics-%d", time.Now().UnixNano())),
+		workflows.AgentInput{Goal: "How long do refunds take?", Profile: "research", Policy: &workflows.AgentPolicy{Mode: "tools"}})
+	require.NoError(t, err)
+	missing, err := tc.StartInvoice(ctx, api.WorkflowID("invoice", fmt.Sprintf("metrics-%d", time.Now().UnixNano())),
+		workflows.InvoiceInput{DocumentID: "no-such-document"})
+	require.NoError(t, err)
 	require.Eventually(t, func() bool {
-		return scrape(t, metrics.URL)("tandem_decisions_pending", kind) == 1
-	}, time.Minute, 500*time.Millisecond, "the urgent ticket waits for a person, and the gauge says so")
+		return scrape(t, metrics.URL)("tandem_decisions_pending", kind) == 2
+	}, time.Minute, 500*time.Millisecond, "the urgent and the garbled ticket wait for a person, and the gauge says so")
 	for _, run := range started {
 		require.NoError(t, waitApproving(ctx, tc, run.Run))
 	}
+	answer, err := agent.Result(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "finished", answer.Outcome, answer.Reason)
+	_, err = missing.Result(ctx)
+	require.Error(t, err, "an invoice whose document is missing fails")
 	after := scrape(t, metrics.URL)
 	moved := func(name string, labels map[string]string) float64 { return after(name, labels) - before(name, labels) }
 
-	assert.Equal(t, 3.0, moved("tandem_runs_started_total", kind))
-	assert.Equal(t, 3.0, moved("tandem_runs_completed_total", kind))
+	assert.Equal(t, 4.0, moved("tandem_runs_started_total", kind))
+	assert.Equal(t, 4.0, moved("tandem_runs_completed_total", kind))
 	assert.Equal(t, 0.0, moved("tandem_runs_failed_total", kind))
-	assert.Equal(t, 6.0, moved("tandem_model_call_duration_seconds", map[string]string{"model": "scripted"}), "two calls a run")
-	assert.Equal(t, 300.0, moved("tandem_model_tokens_total", map[string]string{"model": "scripted", "type": "input"}))
-	assert.Equal(t, 120.0, moved("tandem_model_tokens_total", map[string]string{"model": "scripted", "type": "output"}))
-	assert.Equal(t, 0.0, moved("tandem_model_schema_repairs_total", map[string]string{"model": "scripted"}))
-	assert.Equal(t, 1.0, moved("tandem_decision_wait_seconds", map[string]string{"kind": "ticket-routing", "outcome": "approved"}))
-	assert.GreaterOrEqual(t, moved("tandem_redactions_total", map[string]string{"detector": "email"}), 3.0, "each run's address, before the model saw it")
+	assert.Equal(t, 1.0, moved("tandem_runs_failed_total", map[string]string{"kind": "invoice"}))
+	assert.Equal(t, 10.0, moved("tandem_model_call_duration_seconds", map[string]string{"model": "scripted"}),
+		"two answered calls a ticket but the garbled one's classification, three agent steps")
+	assert.Equal(t, 3.0, moved("tandem_model_call_duration_seconds", map[string]string{"model": "scripted", "purpose": "agent step"}))
+	assert.Equal(t, 500.0, moved("tandem_model_tokens_total", map[string]string{"model": "scripted", "type": "input"}))
+	assert.Equal(t, 200.0, moved("tandem_model_tokens_total", map[string]string{"model": "scripted", "type": "output"}))
+	assert.Equal(t, 1.0, moved("tandem_model_invalid_answers_total", map[string]string{"model": "scripted"}))
+	assert.Equal(t, 1.0, moved("tandem_model_errors_total", map[string]string{"model": "scripted", "class": "ModelInvalidAnswer"}))
+	assert.Equal(t, 2.0, moved("tandem_decision_wait_seconds", map[string]string{"kind": "ticket-routing", "outcome": "approved"}))
+	assert.GreaterOrEqual(t, moved("tandem_redactions_total", map[string]string{"detector": "email"}), 4.0, "each run's address, before the model saw it")
 	assert.Positive(t, after("temporal_workflow_completed_total", nil), "the SDK's own metrics are served too")
+	research := map[string]string{"profile": "research"}
+	assert.Equal(t, 3.0, moved("tandem_agent_steps_total", research), "lookup_order, read_doc, finish")
+	assert.Equal(t, 1.0, moved("tandem_agent_policy_denials_total", map[string]string{"profile": "research", "tool": "lookup_order"}))
+	assert.Equal(t, 1.0, moved("tandem_agent_tool_calls_total", map[string]string{"profile": "research", "tool": "lookup_order", "outcome": "denied"}))
+	assert.Equal(t, 1.0, moved("tandem_agent_tool_calls_total", map[string]string{"profile": "research", "tool": "read_doc", "outcome": "ok"}))
+	assert.Equal(t, 1.0, moved("tandem_tool_executions_total", map[string]string{"tool": "read_doc", "outcome": "ok"}))
+	assert.Equal(t, 1.0, moved("tandem_runs_completed_total", map[string]string{"kind": "agent"}))
 	assert.Eventually(t, func() bool { return scrape(t, metrics.URL)("tandem_decisions_pending", kind) == 0 }, time.Minute, 500*time.Millisecond)
+
+	// The dashboard queries only what the worker exports.
+	exported := scrapeNames(t, metrics.URL)
+	for _, name := range dashboardMetrics(t) {
+		assert.True(t, exported[name], "the dashboard queries %s, which the worker does not export", name)
+	}
+}
+
+// scrapeNames is every metric name a /metrics endpoint exports, with the
+// series names of histograms (_bucket, _sum, _count) too.
+func scrapeNames(t *testing.T, url string) map[string]bool {
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(prommodel.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	require.NoError(t, err)
+	names := map[string]bool{}
+	for name, f := range families {
+		names[name] = true
+		if f.GetType() == dto.MetricType_HISTOGRAM {
+			names[name+"_bucket"], names[name+"_sum"], names[name+"_count"] = true, true, true
+		}
+	}
+	return names
+}
+
+// dashboardMetrics are the metric names the Grafana dashboard's queries use.
+func dashboardMetrics(t *testing.T) []string {
+	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "deploy", "grafana", "tandem.json"))
+	require.NoError(t, err)
+	var dash struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &dash))
+	seen := map[string]bool{}
+	var names []string
+	metric := regexp.MustCompile(`\b(tandem|temporal)_[a-z0-9_]+\b`)
+	for _, p := range dash.Panels {
+		require.NotEmpty(t, p.Targets, "panel %q has a query", p.Title)
+		for _, target := range p.Targets {
+			for _, name := range metric.FindAllString(target.Expr, -1) {
+				if !seen[name] {
+					seen[name] = true
+					names = append(names, name)
+				}
+			}
+		}
+	}
+	require.NotEmpty(t, names)
+	return names
 }

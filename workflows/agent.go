@@ -223,6 +223,7 @@ func Agent(ctx workflow.Context, in AgentInput) (AgentResult, error) {
 		if dec.Tool == FinishTool {
 			var fin FinishArgs
 			if err := checkArgs(activities.FinishSchema, dec.Args); err == nil && decodeArgs(dec.Args, &fin) == nil {
+				st.count(ctx, in.Profile, trail, events)
 				return st.end(ctx, d, "finished", "the agent finished", fin)
 			} else {
 				st.invalid(dec, "finish needs an answer and its sources: "+errText(err))
