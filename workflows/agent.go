@@ -174,6 +174,7 @@ const recentTurns = 8
 // deadline. It continues as new with a compacted transcript when Temporal
 // suggests it or the next prompt would not fit the model's context.
 func Agent(ctx workflow.Context, in AgentInput) (AgentResult, error) {
+	usedProfile(ctx, in.Profile)
 	d, err := newDecisions(ctx, "agent")
 	if err != nil {
 		return AgentResult{}, err
@@ -218,6 +219,7 @@ func Agent(ctx workflow.Context, in AgentInput) (AgentResult, error) {
 		st.Decisions++
 		st.Tokens += dec.Call.PromptTokens + dec.Call.OutputTokens
 		st.ModelCalls++
+		usedModel(ctx, dec.Call)
 		trail, events := len(st.Trail), len(st.Events)
 
 		if dec.Tool == FinishTool {
@@ -496,6 +498,7 @@ func draftMessage(ctx workflow.Context, st *AgentState, args json.RawMessage) (a
 	}
 	st.Tokens += res.Call.PromptTokens + res.Call.OutputTokens
 	st.ModelCalls++
+	usedModel(ctx, res.Call)
 	return activities.ToolResult{Observation: "draft (not sent): " + text.Shorten(res.Text, activities.MaxObservation)}, nil
 }
 
@@ -604,6 +607,7 @@ func (st *AgentState) continueAsNew(ctx workflow.Context, d *decisions, in Agent
 	st.Pending, st.Summary, st.CompactedAt, st.LastKeep = nil, res.Summary, st.Decisions, keep
 	st.Tokens += res.Call.PromptTokens + res.Call.OutputTokens
 	st.ModelCalls++
+	usedModel(ctx, res.Call)
 	// Messages that arrive while handlers finish are carried over too.
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return err

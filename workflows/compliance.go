@@ -103,6 +103,9 @@ func ComplianceMonitoring(ctx workflow.Context, in ComplianceInput) (ComplianceR
 		return ComplianceResult{}, err
 	}
 	d.step(ctx, "reported", fmt.Sprintf("%d rule hits, %d model findings: %s", len(hits), len(findings), loc.Markdown))
+	for _, call := range calls {
+		usedModel(ctx, call)
+	}
 	return ComplianceResult{Report: report, Location: loc, ModelCalls: calls}, nil
 }
 

@@ -183,6 +183,7 @@ func (d *decisions) ask(ctx workflow.Context, q Question, p DecisionPolicy) Deci
 // outcome, through the SDK's metrics handler, which records nothing on
 // replay.
 func (d *decisions) measure(ctx workflow.Context, dec Decision, asked time.Time) {
+	usedPeople(ctx, workflow.Now(ctx).Sub(asked), dec.By != "deadline")
 	outcome := "rejected"
 	switch {
 	case dec.By == "deadline":

@@ -164,6 +164,7 @@ func InvoiceProcessing(ctx workflow.Context, in InvoiceInput) (InvoiceResult, er
 	result.Checks = append(result.Checks, extraction.check)
 	if extraction.call != nil {
 		result.ModelCalls = append(result.ModelCalls, *extraction.call)
+		usedModel(ctx, *extraction.call)
 	}
 
 	d.step(ctx, "validating", "Checking amounts, arithmetic, dates, vendor, duplicates and PO")

@@ -120,6 +120,7 @@ func LeaveApproval(ctx workflow.Context, in LeaveInput) (LeaveResult, error) {
 		result.Note = note
 		if call != nil {
 			result.ModelCalls = append(result.ModelCalls, *call)
+			usedModel(ctx, *call)
 		}
 		result.Decision = d.ask(ctx, Question{Text: leaveQuestion(req, facts, result.Days, failed), Checks: result.Checks}, DecisionPolicy{
 			Approvers:     []string{facts.Employee.ManagerID},

@@ -2,10 +2,12 @@ package workflows
 
 import (
 	"errors"
+	"time"
 
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/tandemhq/tandem/activities"
 	"github.com/tandemhq/tandem/runs"
 )
 
@@ -23,7 +25,8 @@ const (
 )
 
 // RunMetrics is a worker interceptor that counts runs started, completed
-// and failed per kind. A continue-as-new is neither an end nor a start.
+// and failed per kind (a continue-as-new is neither an end nor a start),
+// and keeps each run's Usage in its memo when it ends.
 type RunMetrics struct {
 	interceptor.WorkerInterceptorBase
 }
@@ -38,6 +41,9 @@ type runCounter struct {
 }
 
 func (r *runCounter) ExecuteWorkflow(ctx workflow.Context, in *interceptor.ExecuteWorkflowInput) (any, error) {
+	usage := &runs.Usage{}
+	ctx = workflow.WithValue(ctx, usageKey{}, usage)
+	defer func() { _ = workflow.UpsertMemo(ctx, map[string]any{runs.UsageMemo: usage}) }()
 	info := workflow.GetInfo(ctx)
 	metrics := workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"kind": runs.KindOf(info.WorkflowType.Name)})
 	if info.ContinuedExecutionRunID == "" {
@@ -52,4 +58,32 @@ func (r *runCounter) ExecuteWorkflow(ctx workflow.Context, in *interceptor.Execu
 		metrics.Counter(metricRunsFailed).Inc(1)
 	}
 	return result, err
+}
+
+// usageKey is where a run's Usage is in its workflow context.
+type usageKey struct{}
+
+// usedModel counts a model call in the run's usage.
+func usedModel(ctx workflow.Context, call activities.ModelCall) {
+	if u, ok := ctx.Value(usageKey{}).(*runs.Usage); ok {
+		u.AddCall(call)
+	}
+}
+
+// usedPeople counts the time a run waited for a decision, and the decision
+// when a person took it (not its deadline).
+func usedPeople(ctx workflow.Context, waited time.Duration, byPerson bool) {
+	if u, ok := ctx.Value(usageKey{}).(*runs.Usage); ok {
+		u.Waited += waited
+		if byPerson {
+			u.Decisions++
+		}
+	}
+}
+
+// usedProfile names the agent profile of the run's usage.
+func usedProfile(ctx workflow.Context, profile string) {
+	if u, ok := ctx.Value(usageKey{}).(*runs.Usage); ok {
+		u.Profile = profile
+	}
 }

@@ -146,6 +146,7 @@ func TicketRouting(ctx workflow.Context, in TicketRoutingInput) (TicketRoutingRe
 	case err == nil:
 		result.Classification, result.ClassifiedBy = classified.classification, "model"
 		result.ModelCalls = append(result.ModelCalls, classified.call)
+		usedModel(ctx, classified.call)
 	case isErrorType(err, activities.ErrModelInvalidAnswer):
 		result.Classification = fallbackClassification(in.Ticket)
 		result.ClassifiedBy = "fallback: " + rootMessage(err)
@@ -162,6 +163,7 @@ func TicketRouting(ctx workflow.Context, in TicketRoutingInput) (TicketRoutingRe
 	}
 	result.DraftReply = draft.Text
 	result.ModelCalls = append(result.ModelCalls, draft.Call)
+	usedModel(ctx, draft.Call)
 
 	result.Review = reviewReply(ctx, d, in, result, contact)
 	if result.Review.Sent {
