@@ -106,7 +106,7 @@ func newRoot(a *app) *cobra.Command {
 	root.AddCommand(
 		routeTicketCmd(a), invoiceCmd(a), leaveCmd(a), complianceCmd(a), scheduleCmd(a),
 		agentCmd(a), messageCmd(a), decideCmd(a, "approve"), decideCmd(a, "reject"), decideCmd(a, "edit"),
-		statusCmd(a), watchCmd(a), resultCmd(a), auditCmd(a), compareCmd(a), listCmd(a), modelCmd(a),
+		statusCmd(a), watchCmd(a), resultCmd(a), auditCmd(a), compareCmd(a), listCmd(a), usageCmd(a), modelCmd(a),
 	)
 	return root
 }

@@ -119,3 +119,15 @@ func TestInvoiceFromAScannedPDFIsRefused(t *testing.T) {
 	assert.Empty(t, stdout)
 	assert.Equal(t, "starter: invoice file ../testdata/invoices/scanned.pdf: the PDF has no text layer (is it a scan?); run OCR on it first, or send the invoice's text\n", stderr)
 }
+
+func TestUsageWindows(t *testing.T) {
+	for in, want := range map[string]time.Duration{"90m": 90 * time.Minute, "12h": 12 * time.Hour, "7d": 7 * 24 * time.Hour, "4w": 28 * 24 * time.Hour} {
+		got, err := parseSince(in)
+		assert.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, bad := range []string{"", "0d", "-3h", "3x", "d"} {
+		_, err := parseSince(bad)
+		assert.Error(t, err, bad)
+	}
+}
