@@ -101,6 +101,9 @@ type Model struct {
 	// conventions, and Metrics records it; both do nothing when unset.
 	Tracer  trace.Tracer
 	Metrics *telemetry.Metrics
+	// SpanContent puts prompts and answers, redacted, into the spans (the
+	// data policy's telemetry.spanContent).
+	SpanContent bool
 }
 
 // NewModel returns the model activities for the Ollama server at host
@@ -319,6 +322,11 @@ func (m *Model) exchange(ctx context.Context, purpose string, repair int, req *a
 	}
 	span.SetAttributes(semconv.GenAIResponseModel(responseModel), semconv.GenAIUsageInputTokens(metrics.PromptEvalCount),
 		semconv.GenAIUsageOutputTokens(metrics.EvalCount))
+	if m.SpanContent { // the messages here are redacted already, and the answer not yet restored
+		input, _ := json.Marshal(req.Messages)
+		output, _ := json.Marshal([]api.Message{{Role: "assistant", Content: msg.Content, ToolCalls: msg.ToolCalls}})
+		span.SetAttributes(attribute.String("gen_ai.input.messages", string(input)), attribute.String("gen_ai.output.messages", string(output)))
+	}
 	if firstToken > 0 {
 		m.metrics().FirstToken(ctx, req.Model, purpose, firstToken)
 	}

@@ -2,11 +2,14 @@ package activities
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/tandemhq/tandem/internal/policy"
 	"github.com/tandemhq/tandem/internal/schema"
@@ -110,4 +113,44 @@ func TestEmbeddingsAreRedactedToo(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, res.Call.Redacted)
 	assert.Equal(t, []string{"mail [EMAIL_1]", "nothing here"}, f.embeds)
+}
+
+// TestSpansHoldTextOnlyWhenThePolicySaysAndOnlyRedacted records a model
+// call's span: without the data policy's spanContent it holds no text of
+// the prompt or the answer; with it, the text as the model saw it, with
+// placeholders for the personal data.
+func TestSpansHoldTextOnlyWhenThePolicySaysAndOnlyRedacted(t *testing.T) {
+	for _, content := range []bool{false, true} {
+		f := newFakeOllama(t, fakeAnswer{body: "Dear [EMAIL_1], we are on it."})
+		m, _ := redactingModel(t, f, true)
+		spans := tracetest.NewSpanRecorder()
+		m.Tracer = sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans)).Tracer("test")
+		m.SpanContent = content
+		_, err := runChat(t, m, ChatRequest{Purpose: "reply", Model: "tiny", Messages: []Message{{Role: "user", Content: personalTicket}}})
+		require.NoError(t, err)
+		var chats []sdktrace.ReadOnlySpan
+		for _, s := range spans.Ended() {
+			if s.Name() == "chat tiny" {
+				chats = append(chats, s)
+			}
+		}
+		require.Len(t, chats, 1, "one span for the one exchange")
+		span := chats[0]
+		var dump strings.Builder
+		for _, a := range span.Attributes() {
+			dump.WriteString(string(a.Key) + "=" + a.Value.Emit() + "\n")
+		}
+		for _, secret := range []string{"ann@example.com", "4111", "7946"} {
+			assert.NotContains(t, dump.String(), secret)
+		}
+		assert.Contains(t, dump.String(), "gen_ai.operation.name=chat")
+		assert.Contains(t, dump.String(), "gen_ai.usage.output_tokens=")
+		if content {
+			assert.Contains(t, dump.String(), `gen_ai.input.messages=[{"role":"user","content":"I am [EMAIL_1], card [CARD_1]`)
+			assert.Contains(t, dump.String(), "Dear [EMAIL_1], we are on it.")
+		} else {
+			assert.NotContains(t, dump.String(), "gen_ai.input.messages")
+			assert.NotContains(t, dump.String(), "we are on it")
+		}
+	}
 }

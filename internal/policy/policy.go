@@ -34,6 +34,15 @@ type Policy struct {
 	Models    Models     `yaml:"models" json:"models"`
 	Retention Retention  `yaml:"retention" json:"retention"`
 	Sandbox   Sandbox    `yaml:"sandbox" json:"sandbox"`
+	Telemetry Telemetry  `yaml:"telemetry" json:"telemetry"`
+}
+
+// Telemetry says what traces may hold.
+type Telemetry struct {
+	// SpanContent puts the text of prompts and answers into model-call
+	// spans, as the model saw and wrote it: after redaction. Off, spans
+	// hold no text of a prompt or an answer.
+	SpanContent bool `yaml:"spanContent" json:"spanContent"`
 }
 
 // Models says how long a model call may keep being retried.

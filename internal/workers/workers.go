@@ -79,7 +79,7 @@ func Start(c client.Client, cfg config.Config, records *store.Store, snap policy
 	if tel != nil {
 		tracer, metrics = tel.Tracer, tel.Metrics
 	}
-	model.Tracer, model.Metrics = tracer, metrics
+	model.Tracer, model.Metrics, model.SpanContent = tracer, metrics, snap.Policy.Telemetry.SpanContent
 	business := &activities.Store{Records: records}
 	redactor, err := snap.Policy.Redactor()
 	if err != nil {
