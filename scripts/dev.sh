@@ -23,6 +23,8 @@ export TANDEM_CODEC_ADDR=${TANDEM_CODEC_ADDR:-127.0.0.1:8089}
 # The codec endpoint decrypts only for holders of this token; the Web UI gets
 # it as the endpoint URL's path.
 export TANDEM_CODEC_TOKEN_FILE=${TANDEM_CODEC_TOKEN_FILE:-$STATE/codec.token}
+# The worker's health checks and Prometheus metrics.
+export TANDEM_HEALTH_ADDR=${TANDEM_HEALTH_ADDR-127.0.0.1:8091}
 OLLAMA_VERSION=v0.6.5
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -134,6 +136,18 @@ ensure_model() {
   "$BIN/starter" model
 }
 
+# observability_hint says where the worker's metrics and traces are.
+observability_hint() {
+  if [ -n "$TANDEM_HEALTH_ADDR" ]; then
+    echo "    Metrics: http://$TANDEM_HEALTH_ADDR/metrics · health: http://$TANDEM_HEALTH_ADDR/readyz · usage: $BIN/starter usage"
+  fi
+  if [ -n "${OTEL_EXPORTER_OTLP_ENDPOINT:-}${OTEL_EXPORTER_OTLP_TRACES_ENDPOINT:-}" ]; then
+    echo "    Traces: sent over OTLP to ${OTEL_EXPORTER_OTLP_TRACES_ENDPOINT:-$OTEL_EXPORTER_OTLP_ENDPOINT}"
+  else
+    echo "    Traces: off; set OTEL_EXPORTER_OTLP_ENDPOINT (for example http://localhost:4318, Jaeger's OTLP port) to send them"
+  fi
+}
+
 start_worker() {
   stop_one worker
   say "Starting the worker (log: $LOGS/worker.log)"
@@ -230,6 +244,7 @@ case ${1:-} in
     start_worker
     demo
     say "Done. The servers and the worker keep running: Web UI http://localhost:8233 · stop them with make stop"
+    observability_hint
     ;;
   stop)
     stop_one worker
