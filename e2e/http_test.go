@@ -21,6 +21,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/tandemhq/tandem/api"
+	"github.com/tandemhq/tandem/internal/telemetry"
 	"github.com/tandemhq/tandem/internal/testenv"
 	"github.com/tandemhq/tandem/workflows"
 )
@@ -214,6 +215,19 @@ func TestHTTPTriggerHealth(t *testing.T) {
 	code, out = call(t, srv, "GET", "/readyz", "", nil)
 	assert.Equal(t, 200, code)
 	assert.Equal(t, map[string]any{"temporal": "ok"}, out["checks"])
+
+	// With the process's metrics, /metrics serves them without a token.
+	tel, err := telemetry.Start(context.Background(), "e2e-trigger")
+	require.NoError(t, err)
+	withMetrics := httptest.NewServer((&api.Server{Client: api.NewClient(td.servers.Client(t), td.cfg.TaskQueue), Token: testToken,
+		Metrics: tel.MetricsHandler()}).Handler())
+	defer withMetrics.Close()
+	resp, err := http.Get(withMetrics.URL + "/metrics")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Contains(t, string(body), "go_goroutines")
 
 	unreachable, err := client.NewLazyClient(client.Options{HostPort: freeAddr(t)})
 	require.NoError(t, err)
