@@ -121,6 +121,9 @@ type Client struct {
 	Temporal  client.Client
 	TaskQueue string // the Tandem worker's task queue, "tandem" by default
 	StartedBy string // who starts runs through it, in each run's memo; "api" by default
+	// DataConverter reads what runs keep in their memo (their usage); the
+	// Temporal client's own must be given here when payloads are encrypted.
+	DataConverter converter.DataConverter
 }
 
 // NewClient returns a Tandem client on an open Temporal client.

@@ -85,7 +85,11 @@ func (c *Client) Usage(ctx context.Context, namespace string, f UsageFilter) (Us
 			kind := strings.Trim(string(e.GetSearchAttributes().GetIndexedFields()[runs.KindKey.GetName()].GetData()), `"`)
 			var u runs.Usage
 			if p, ok := e.GetMemo().GetFields()[runs.UsageMemo]; ok {
-				if err := converter.GetDefaultDataConverter().FromPayload(p, &u); err != nil {
+				dc := c.DataConverter
+				if dc == nil {
+					dc = converter.GetDefaultDataConverter()
+				}
+				if err := dc.FromPayload(p, &u); err != nil {
 					return rep, fmt.Errorf("read the usage of run %s: %w", e.GetExecution().GetWorkflowId(), err)
 				}
 			}

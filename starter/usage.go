@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tandemhq/tandem/api"
+	"github.com/tandemhq/tandem/internal/temporalclient"
 )
 
 // usageCmd adds up what runs used: per kind, per model and per agent
@@ -44,7 +45,11 @@ func usageCmd(a *app) *cobra.Command {
 			return err
 		}
 		defer c.Close()
-		rep, err := api.NewClient(c, cfg.TaskQueue).Usage(ctx, cfg.Namespace, api.UsageFilter{Since: time.Now().Add(-window), Kind: *kind})
+		tc := api.NewClient(c, cfg.TaskQueue)
+		if tc.DataConverter, _, err = temporalclient.Converters(); err != nil {
+			return err
+		}
+		rep, err := tc.Usage(ctx, cfg.Namespace, api.UsageFilter{Since: time.Now().Add(-window), Kind: *kind})
 		if err != nil {
 			return err
 		}

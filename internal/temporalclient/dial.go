@@ -45,14 +45,8 @@ func Dial(ctx context.Context, cfg config.Config, logger *zap.Logger, tel *telem
 	opts.Logger = logging.ForTemporal(logger)
 	// Carries a run's sandbox flag to its activities and children.
 	opts.ContextPropagators = []workflow.ContextPropagator{sandbox.Propagator{}}
-	keys, err := codec.LoadKeys()
-	if err != nil {
+	if opts.DataConverter, opts.FailureConverter, err = Converters(); err != nil {
 		return nil, err
-	}
-	if keys != nil {
-		opts.DataConverter, opts.FailureConverter = keys.DataConverter(), keys.FailureConverter()
-	} else {
-		opts.DataConverter = converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), codec.Locked{})
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -61,6 +55,21 @@ func Dial(ctx context.Context, cfg config.Config, logger *zap.Logger, tel *telem
 		return nil, fmt.Errorf("the Temporal server at %s is not answering (%v); start it with `make run`, or set TEMPORAL_ADDRESS", opts.HostPort, err)
 	}
 	return c, nil
+}
+
+// Converters are the payload and failure converters of every Tandem
+// process: encrypting with the codec keys when there are any
+// (TANDEM_CODEC_KEYS, TANDEM_CODEC_KEY_FILE), and otherwise refusing, in a
+// sentence, payloads that were encrypted.
+func Converters() (converter.DataConverter, converter.FailureConverter, error) {
+	keys, err := codec.LoadKeys()
+	if err != nil {
+		return nil, nil, err
+	}
+	if keys != nil {
+		return keys.DataConverter(), keys.FailureConverter(), nil
+	}
+	return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), codec.Locked{}), nil, nil
 }
 
 // Options are the connection options for cfg: the SDK's environment
