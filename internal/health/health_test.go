@@ -13,8 +13,10 @@ import (
 
 func TestReadinessNamesWhatDoesNotAnswer(t *testing.T) {
 	checks := Checks{
-		"store":  func(context.Context) error { return nil },
-		"ollama": func(context.Context) error { return errors.New("model qwen2.5:3b is not on the Ollama server; pull it") },
+		"store": func(context.Context) error { return nil },
+		"ollama": func(context.Context) error {
+			return errors.New("model qwen2.5:3b is not on the Ollama server; pull it")
+		},
 	}
 	srv := httptest.NewServer(Handler(checks))
 	defer srv.Close()
