@@ -40,7 +40,7 @@ func TestMistakesAreNamedByLineAndField(t *testing.T) {
 		"unknown field": {"version: 1\nredaction:\n  detectors: [email]\n  restore: true\n",
 			`data policy p.yaml, line 4, field redaction.restore: there is no field "restore" here; the fields are detectors, custom, restoreOutputs`},
 		"unknown section": {"version: 1\nsandbx:\n  default: true\n",
-			`data policy p.yaml, line 2, field sandbx: there is no field "sandbx" here; the fields are version, inference, redaction, agent, models, retention, sandbox`},
+			`data policy p.yaml, line 2, field sandbx: there is no field "sandbx" here; the fields are version, inference, redaction, agent, models, retention, sandbox, telemetry`},
 		"wrong type": {"version: 1\nagent:\n  maxSteps: many\n",
 			`data policy p.yaml, line 3, field agent.maxSteps: "many" is not a whole number`},
 		"list for a section": {"version: 1\nsandbox: [true]\n",
