@@ -158,6 +158,7 @@ func (m *Model) record(ctx context.Context, model, purpose string, start time.Ti
 	if class == ErrModelInvalidAnswer {
 		m.metrics().InvalidAnswer(ctx, model, purpose)
 	}
+	m.metrics().Tokens(ctx, model, purpose, call.PromptTokens, call.OutputTokens)
 	m.metrics().ModelError(ctx, model, class)
 }
 
@@ -216,7 +217,7 @@ func (m *Model) chat(ctx context.Context, req ChatRequest) (ChatResult, error) {
 			return ChatResult{Answer: compact(answer), Call: call}, nil
 		}
 		if attempt >= maxRepairs {
-			return ChatResult{}, invalidAnswer(req.Model, req.Purpose, attempt+1, verr)
+			return ChatResult{Call: call}, invalidAnswer(req.Model, req.Purpose, attempt+1, verr) // the call, for the metrics
 		}
 		call.Repairs++
 		activity.GetLogger(ctx).Warn("Model answer did not validate; asking for a repair",

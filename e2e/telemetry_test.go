@@ -330,8 +330,9 @@ func TestMetricsCountKnownRuns(t *testing.T) {
 	assert.Equal(t, 10.0, moved("tandem_model_call_duration_seconds", map[string]string{"model": "scripted"}),
 		"two answered calls a ticket but the garbled one's classification, three agent steps")
 	assert.Equal(t, 3.0, moved("tandem_model_call_duration_seconds", map[string]string{"model": "scripted", "purpose": "agent step"}))
-	assert.Equal(t, 500.0, moved("tandem_model_tokens_total", map[string]string{"model": "scripted", "type": "input"}))
-	assert.Equal(t, 200.0, moved("tandem_model_tokens_total", map[string]string{"model": "scripted", "type": "output"}))
+	assert.Equal(t, 600.0, moved("tandem_model_tokens_total", map[string]string{"model": "scripted", "type": "input"}),
+		"ten answered calls, and the two tries of the classification that never met its schema")
+	assert.Equal(t, 240.0, moved("tandem_model_tokens_total", map[string]string{"model": "scripted", "type": "output"}))
 	assert.Equal(t, 1.0, moved("tandem_model_invalid_answers_total", map[string]string{"model": "scripted"}))
 	assert.Equal(t, 1.0, moved("tandem_model_errors_total", map[string]string{"model": "scripted", "class": "ModelInvalidAnswer"}))
 	assert.Equal(t, 2.0, moved("tandem_decision_wait_seconds", map[string]string{"kind": "ticket-routing", "outcome": "approved"}))

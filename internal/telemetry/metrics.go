@@ -89,13 +89,19 @@ func NewMetrics(meter metric.Meter) (*Metrics, error) {
 // process's telemetry (tests, tools).
 var Discard, _ = NewMetrics(noop.NewMeterProvider().Meter(Name))
 
-// ModelCall records one finished model call.
+// ModelCall records one answered model call, its tokens included.
 func (m *Metrics) ModelCall(ctx context.Context, model, purpose string, took time.Duration, in, out, repairs int) {
 	attrs := metric.WithAttributes(attribute.String("model", model), attribute.String("purpose", purpose))
 	m.modelDuration.Record(ctx, took.Seconds(), attrs)
+	m.Tokens(ctx, model, purpose, in, out)
+	m.repairs.Add(ctx, int64(repairs), attrs)
+}
+
+// Tokens records tokens into and out of a model, for calls answered or not:
+// a call whose answer never met its schema still used them.
+func (m *Metrics) Tokens(ctx context.Context, model, purpose string, in, out int) {
 	m.tokens.Add(ctx, int64(in), metric.WithAttributes(attribute.String("model", model), attribute.String("purpose", purpose), attribute.String("type", "input")))
 	m.tokens.Add(ctx, int64(out), metric.WithAttributes(attribute.String("model", model), attribute.String("purpose", purpose), attribute.String("type", "output")))
-	m.repairs.Add(ctx, int64(repairs), attrs)
 }
 
 // FirstToken records how long a model call waited for its first token.
