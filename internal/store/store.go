@@ -70,6 +70,10 @@ func ParseTarget(setting string) (Target, error) {
 // them.
 func (t Target) Bind(query string) string { return conn{postgres: t.Postgres}.bind(query) }
 
+// PostgresConnections is how many connections to PostgreSQL one process
+// holds at most.
+const PostgresConnections = 10
+
 // connectTimeout bounds the first connection to the store.
 const connectTimeout = 15 * time.Second
 
@@ -83,7 +87,12 @@ func Open(ctx context.Context, setting string) (*Store, error) {
 	s := &Store{postgres: t.Postgres, location: t.Source}
 	if t.Postgres {
 		s.location = redactURL(t.Source)
-		s.db, err = sql.Open("pgx", t.Source)
+		if s.db, err = sql.Open("pgx", t.Source); err == nil {
+			// A worker's writes wait for a connection beyond this, so the
+			// sum over workers stays under the server's max_connections.
+			s.db.SetMaxOpenConns(PostgresConnections)
+			s.db.SetMaxIdleConns(PostgresConnections)
+		}
 	} else {
 		s.db, err = openSQLite(t.Source)
 	}
