@@ -8,11 +8,8 @@ import (
 	"go.opentelemetry.io/otel"
 	nooptrace "go.opentelemetry.io/otel/trace/noop"
 	"go.temporal.io/sdk/client"
-	"go.uber.org/zap"
 
 	"github.com/tandemhq/tandem/internal/telemetry"
-	"github.com/tandemhq/tandem/internal/temporalclient"
-	"github.com/tandemhq/tandem/internal/workers"
 )
 
 // BenchmarkTelemetryCost routes N tickets at once with tracing (to an OTLP
@@ -37,14 +34,7 @@ func BenchmarkTelemetryCost(b *testing.B) {
 		cfg := td.cfg
 		cfg.OllamaHost, cfg.Model, cfg.ModelParallel = model.URL, "scripted", 32
 		cfg.TaskQueue, cfg.ModelTaskQueue = "e2e-telemetry-"+name, "e2e-telemetry-"+name+"-model"
-		c, err := temporalclient.Dial(ctx, cfg, zap.NewNop(), tel)
-		require.NoError(b, err)
-		b.Cleanup(c.Close)
-		snap, err := workers.Preflight(ctx, cfg)
-		require.NoError(b, err)
-		w, err := workers.Start(c, cfg, td.records, snap, tel)
-		require.NoError(b, err)
-		b.Cleanup(w.Stop)
+		c, _ := startWorkersWith(b, td, cfg, tel)
 		return c, cfg.TaskQueue
 	}
 	onClient, onQueue := deploy("on", tel)

@@ -25,12 +25,14 @@ import (
 	nooptrace "go.opentelemetry.io/otel/trace/noop"
 	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tandemhq/tandem/api"
+	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/internal/sandbox"
 	"github.com/tandemhq/tandem/internal/telemetry"
 	"github.com/tandemhq/tandem/internal/temporalclient"
@@ -106,14 +108,7 @@ func TestOneTraceFromTheTriggerToTheModel(t *testing.T) {
 
 	cfg := td.cfg
 	cfg.TaskQueue, cfg.ModelTaskQueue = "e2e-traced", "e2e-traced-model"
-	c, err := temporalclient.Dial(ctx, cfg, zap.NewNop(), tel)
-	require.NoError(t, err)
-	defer c.Close()
-	snap, err := workers.Preflight(ctx, cfg)
-	require.NoError(t, err)
-	w, err := workers.Start(c, cfg, td.records, snap, tel)
-	require.NoError(t, err)
-	defer w.Stop()
+	c, w := startWorkersWith(t, td, cfg, tel)
 	tc := api.NewClient(c, cfg.TaskQueue)
 	srv := httptest.NewServer((&api.Server{Client: tc, Namespace: "default", Token: testToken}).Handler())
 	defer srv.Close()
@@ -204,6 +199,23 @@ func TestOneTraceFromTheTriggerToTheModel(t *testing.T) {
 	}
 }
 
+// startWorkersWith dials Temporal and starts Tandem's workers for cfg on the
+// deployment's store, with tel's traces and metrics (none when nil), as the
+// worker command does; both stop when the test ends.
+func startWorkersWith(t testing.TB, td *tandem, cfg config.Config, tel *telemetry.Telemetry) (client.Client, *workers.Workers) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := temporalclient.Dial(ctx, cfg, zap.NewNop(), tel)
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	snap, err := workers.Preflight(ctx, cfg)
+	require.NoError(t, err)
+	w, err := workers.Start(c, cfg, td.records, snap, tel)
+	require.NoError(t, err)
+	t.Cleanup(w.Stop)
+	return c, w
+}
+
 // scrape reads a /metrics endpoint and sums, per metric name, the samples
 // whose labels include want.
 func scrape(t *testing.T, url string) func(name string, want map[string]string) float64 {
@@ -283,14 +295,7 @@ func TestMetricsCountKnownRuns(t *testing.T) {
 	cfg := td.cfg
 	cfg.OllamaHost, cfg.Model = model.URL, "scripted"
 	cfg.TaskQueue, cfg.ModelTaskQueue = "e2e-metrics", "e2e-metrics-model"
-	c, err := temporalclient.Dial(ctx, cfg, zap.NewNop(), tel)
-	require.NoError(t, err)
-	defer c.Close()
-	snap, err := workers.Preflight(ctx, cfg)
-	require.NoError(t, err)
-	w, err := workers.Start(c, cfg, td.records, snap, tel)
-	require.NoError(t, err)
-	defer w.Stop()
+	c, _ := startWorkersWith(t, td, cfg, tel)
 	tc := api.NewClient(c, cfg.TaskQueue)
 
 	before := scrape(t, metrics.URL)
