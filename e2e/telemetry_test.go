@@ -216,9 +216,8 @@ func startWorkersWith(t testing.TB, td *tandem, cfg config.Config, tel *telemetr
 	return c, w
 }
 
-// scrape reads a /metrics endpoint and sums, per metric name, the samples
-// whose labels include want.
-func scrape(t *testing.T, url string) func(name string, want map[string]string) float64 {
+// metricFamilies reads a /metrics endpoint in the Prometheus text format.
+func metricFamilies(t *testing.T, url string) map[string]*dto.MetricFamily {
 	t.Helper()
 	resp, err := http.Get(url)
 	require.NoError(t, err)
@@ -226,6 +225,14 @@ func scrape(t *testing.T, url string) func(name string, want map[string]string) 
 	parser := expfmt.NewTextParser(prommodel.UTF8Validation)
 	families, err := parser.TextToMetricFamilies(resp.Body)
 	require.NoError(t, err)
+	return families
+}
+
+// scrape reads a /metrics endpoint and sums, per metric name, the samples
+// whose labels include want.
+func scrape(t *testing.T, url string) func(name string, want map[string]string) float64 {
+	t.Helper()
+	families := metricFamilies(t, url)
 	return func(name string, want map[string]string) float64 {
 		total := 0.0
 		family, ok := families[name]
@@ -362,14 +369,8 @@ func TestMetricsCountKnownRuns(t *testing.T) {
 // scrapeNames is every metric name a /metrics endpoint exports, with the
 // series names of histograms (_bucket, _sum, _count) too.
 func scrapeNames(t *testing.T, url string) map[string]bool {
-	resp, err := http.Get(url)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	parser := expfmt.NewTextParser(prommodel.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(resp.Body)
-	require.NoError(t, err)
 	names := map[string]bool{}
-	for name, f := range families {
+	for name, f := range metricFamilies(t, url) {
 		names[name] = true
 		if f.GetType() == dto.MetricType_HISTOGRAM {
 			names[name+"_bucket"], names[name+"_sum"], names[name+"_count"] = true, true, true

@@ -47,21 +47,19 @@ var (
 	InputDigestKey = temporal.NewSearchAttributeKeyKeyword("TandemInputDigest")
 )
 
-// KindOf is the kind of run a workflow type is (ticket-routing, invoice,
-// leave, compliance, agent), as search attributes, metrics and `starter`
-// name it; the workflow type itself when it is none of Tandem's.
+// Kinds are the kinds of run, as search attributes, metrics and `starter`
+// name them, in the order of the workflow types they stand for.
+var Kinds = []string{"ticket-routing", "invoice", "leave", "compliance", "agent"}
+
+var workflowTypes = []string{TicketRoutingName, InvoiceProcessingName, LeaveApprovalName, ComplianceMonitoringName, AgentName}
+
+// KindOf is the kind of run a workflow type is; the workflow type itself
+// when it is none of Tandem's.
 func KindOf(workflowType string) string {
-	switch workflowType {
-	case TicketRoutingName:
-		return "ticket-routing"
-	case InvoiceProcessingName:
-		return "invoice"
-	case LeaveApprovalName:
-		return "leave"
-	case ComplianceMonitoringName:
-		return "compliance"
-	case AgentName:
-		return "agent"
+	for i, t := range workflowTypes {
+		if t == workflowType {
+			return Kinds[i]
+		}
 	}
 	return workflowType
 }

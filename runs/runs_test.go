@@ -29,3 +29,10 @@ func TestCheckAndTurnLines(t *testing.T) {
 	assert.Equal(t, `Step 3: lookup_order {"orderId":"O-1"} → shipped`, RenderTurn(turn))
 	assert.True(t, strings.HasPrefix(RenderTurn(Turn{Step: 4, Kind: "message", From: "ana", Observation: "hi"}), "Step 4: message from ana"))
 }
+
+func TestKindsOfWorkflowTypes(t *testing.T) {
+	assert.Equal(t, "ticket-routing", KindOf(TicketRoutingName))
+	assert.Equal(t, "agent", KindOf(AgentName))
+	assert.Equal(t, "compliance", KindOf(ComplianceMonitoringName))
+	assert.Equal(t, "Payroll", KindOf("Payroll"), "not one of Tandem's")
+}

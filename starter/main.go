@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/tandemhq/tandem/api"
 	"github.com/tandemhq/tandem/internal/config"
 )
 
@@ -120,6 +121,22 @@ func args(min, max int, why string) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// kindFlag adds --kind to a command that reads runs of one kind.
+func kindFlag(cmd *cobra.Command) *string {
+	return cmd.Flags().String("kind", "", "only runs of this kind: ticket-routing, invoice, leave, compliance, agent")
+}
+
+// checkKind refuses an unknown --kind as a usage error; empty is every kind.
+func checkKind(kind string) error {
+	if kind == "" {
+		return nil
+	}
+	if _, err := api.KindNamed(kind); err != nil {
+		return usageError{err}
+	}
+	return nil
 }
 
 // sandboxFlag adds --sandbox to a command that starts runs.

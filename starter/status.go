@@ -37,7 +37,7 @@ func listCmd(a *app) *cobra.Command {
 		Short:   "List Tandem runs by kind, status, or waiting for a decision",
 		Example: "  starter list --waiting\n  starter list --kind invoice --status Running --ids",
 	}
-	kind := cmd.Flags().String("kind", "", "only runs of this kind: ticket-routing, invoice, leave, compliance, agent")
+	kind := kindFlag(cmd)
 	waiting := cmd.Flags().Bool("waiting", false, "only runs waiting for a person's decision")
 	statusFilter := cmd.Flags().String("status", "", "only runs with this status: Running, Completed, Failed, …")
 	idsOnly := cmd.Flags().Bool("ids", false, "print workflow ids only, one a line")
@@ -45,10 +45,8 @@ func listCmd(a *app) *cobra.Command {
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx, cfg, out := cmd.Context(), a.cfg, cmd.OutOrStdout()
 		asJSON := a.json()
-		if *kind != "" {
-			if _, err := api.KindNamed(*kind); err != nil {
-				return usageError{err}
-			}
+		if err := checkKind(*kind); err != nil {
+			return err
 		}
 		c, err := dial(ctx, cfg)
 		if err != nil {

@@ -27,7 +27,7 @@ func usageCmd(a *app) *cobra.Command {
 		Example: "  starter usage\n  starter usage --since 30d --kind agent -o json",
 	}
 	since := cmd.Flags().String("since", "7d", "runs started within this long: 12h, 7d, 4w")
-	kind := cmd.Flags().String("kind", "", "only runs of this kind: ticket-routing, invoice, leave, compliance, agent")
+	kind := kindFlag(cmd)
 	cmd.Args = args(0, 0, "usage takes no arguments; filter with --since and --kind")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx, cfg, out := cmd.Context(), a.cfg, cmd.OutOrStdout()
@@ -35,10 +35,8 @@ func usageCmd(a *app) *cobra.Command {
 		if err != nil {
 			return usageError{err}
 		}
-		if *kind != "" {
-			if _, err := api.KindNamed(*kind); err != nil {
-				return usageError{err}
-			}
+		if err := checkKind(*kind); err != nil {
+			return err
 		}
 		c, err := dial(ctx, cfg)
 		if err != nil {

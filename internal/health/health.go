@@ -73,13 +73,6 @@ func Register(mux *http.ServeMux, checks Checks) {
 	})
 }
 
-// Handler serves /healthz and /readyz alone.
-func Handler(checks Checks) http.Handler {
-	mux := http.NewServeMux()
-	Register(mux, checks)
-	return mux
-}
-
 func write(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")

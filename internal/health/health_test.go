@@ -3,6 +3,7 @@ package health
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -18,7 +19,9 @@ func TestReadinessNamesWhatDoesNotAnswer(t *testing.T) {
 			return errors.New("model qwen2.5:3b is not on the Ollama server; pull it")
 		},
 	}
-	srv := httptest.NewServer(Handler(checks))
+	mux := http.NewServeMux()
+	Register(mux, checks)
+	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	addr := strings.TrimPrefix(srv.URL, "http://")
 

@@ -84,19 +84,3 @@ func (s *Store) AgentTranscript(ctx context.Context, runKey string) (AgentRun, [
 	}
 	return r, turns, nil
 }
-
-// AgentTranscripts counts the agent runs among runKeys that have a
-// transcript.
-func (s *Store) AgentTranscripts(ctx context.Context, runKeys ...string) (int, error) {
-	n := 0
-	for _, k := range runKeys {
-		var turns int
-		if err := s.conn().row(ctx, `SELECT count(*) FROM agent_turns WHERE run_key = ?`, k).Scan(&turns); err != nil {
-			return 0, fmt.Errorf("count the turns of agent run %s: %w", k, err)
-		}
-		if turns > 0 {
-			n++
-		}
-	}
-	return n, nil
-}

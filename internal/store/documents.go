@@ -40,16 +40,6 @@ func (s *Store) SaveArtifact(ctx context.Context, ref, content string) error {
 	return nil
 }
 
-// Artifact returns a stored tool output; ErrNotFound when there is none.
-func (s *Store) Artifact(ctx context.Context, ref string) (string, error) {
-	var content string
-	err := s.conn().row(ctx, `SELECT content FROM artifacts WHERE ref = ?`, ref).Scan(&content)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", fmt.Errorf("artifact %s: %w", ref, ErrNotFound)
-	}
-	return content, err
-}
-
 // RecordSandboxEffect records, once per kind and key, a side effect that a
 // sandboxed run skipped; effect is its input as JSON.
 func (s *Store) RecordSandboxEffect(ctx context.Context, kind, key, workflowID string, effect []byte) error {

@@ -194,16 +194,6 @@ func (s *Store) PostInvoice(ctx context.Context, p LedgerPosting) (LedgerEntry, 
 	return e, nil
 }
 
-// LedgerEntry is the posting of an idempotency key; ErrNotFound when
-// nothing was posted under it.
-func (s *Store) LedgerEntry(ctx context.Context, key string) (LedgerEntry, error) {
-	e, err := s.ledgerEntry(ctx, s.conn(), `idempotency_key = ?`, key)
-	if errors.Is(err, sql.ErrNoRows) {
-		return e, fmt.Errorf("ledger entry %s: %w", key, ErrNotFound)
-	}
-	return e, err
-}
-
 // ledgerEntry reads the one ledger entry where holds.
 func (s *Store) ledgerEntry(ctx context.Context, c conn, where string, args ...any) (LedgerEntry, error) {
 	var e LedgerEntry

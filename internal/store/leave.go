@@ -152,14 +152,3 @@ func (s *Store) RecordLeave(ctx context.Context, entry *LeaveEntry, note Notific
 	})
 	return after, err
 }
-
-// LeaveBalance is the days an employee has left of a leave type;
-// ErrNotFound when they have no such balance.
-func (s *Store) LeaveBalance(ctx context.Context, employeeID, leaveType string) (decimal.Decimal, error) {
-	var halfDays int64
-	err := s.conn().row(ctx, `SELECT half_days FROM leave_balances WHERE employee_id = ? AND leave_type = ?`, employeeID, leaveType).Scan(&halfDays)
-	if errors.Is(err, sql.ErrNoRows) {
-		return decimal.Zero, fmt.Errorf("the %s balance of %s: %w", leaveType, employeeID, ErrNotFound)
-	}
-	return Days(halfDays), err
-}

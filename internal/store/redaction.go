@@ -63,10 +63,3 @@ func (s *Store) Placeholder(ctx context.Context, scope, kind, value string) (str
 	}
 	return "", fmt.Errorf("record a %s placeholder: other writers kept taking the next one", kind)
 }
-
-// Redactions counts the placeholders recorded for a run.
-func (s *Store) Redactions(ctx context.Context, scope string) (int, error) {
-	var n int
-	err := s.conn().row(ctx, `SELECT count(*) FROM redactions WHERE scope = ?`, scope).Scan(&n)
-	return n, err
-}

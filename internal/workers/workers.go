@@ -29,6 +29,7 @@ import (
 	"github.com/tandemhq/tandem/internal/redact"
 	"github.com/tandemhq/tandem/internal/store"
 	"github.com/tandemhq/tandem/internal/telemetry"
+	"github.com/tandemhq/tandem/runs"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -160,9 +161,6 @@ func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace stri
 	return nil
 }
 
-// pendingKinds are the kinds of run whose waiting decisions are counted.
-var pendingKinds = []string{"ticket-routing", "invoice", "leave", "compliance", "agent"}
-
 // countPendingDecisions reports how many runs of each kind wait for a
 // person, from Temporal's visibility, so the count is right across workers
 // and restarts as no counter in one process could be. It counts every
@@ -188,7 +186,7 @@ func countPendingDecisions(c client.Client, namespace string, meter metric.Meter
 	count := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), every)
 		defer cancel()
-		for _, kind := range pendingKinds {
+		for _, kind := range runs.Kinds {
 			resp, err := c.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: namespace,
 				Query: fmt.Sprintf("TandemWaiting = true AND ExecutionStatus = 'Running' AND TandemKind = '%s'", kind)})
 			if err == nil {
