@@ -31,6 +31,7 @@ lint-api:
 # test: checks, then every test, end-to-end tests on real servers included.
 test: check
 	@scripts/dev.sh ollama
+	@scripts/dev.sh mcp
 	TANDEM_OLLAMA_BIN=$${TANDEM_OLLAMA_BIN:-$$(command -v ollama || echo $(BIN)/ollama)} \
 		go test -count=1 -timeout 30m ./...
 	@echo "The business store's tests and the end-to-end suite again, on PostgreSQL:"

@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/tandemhq/tandem/internal/mcptools"
 	"github.com/tandemhq/tandem/internal/money"
 	"github.com/tandemhq/tandem/internal/schema"
 	"github.com/tandemhq/tandem/internal/store"
@@ -137,6 +138,8 @@ type Tools struct {
 	// it; both do nothing when unset.
 	Tracer  trace.Tracer
 	Metrics *telemetry.Metrics
+	// MCP reaches the MCP servers of the data policy; nil when it declares none.
+	MCP *mcptools.Pool
 }
 
 // ErrToolInput is the application error type of a tool call whose

@@ -230,8 +230,20 @@ stop_one() {
   rm -f "$file"
 }
 
+# mcp_servers installs, from npm, the MCP servers and the MCP Inspector the
+# tests run against (tools/mcp/package-lock.json pins them); a second run
+# with the same lock file does nothing.
+mcp_servers() {
+  local dir=$ROOT/tools/mcp
+  [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ] && return 0
+  command -v npm >/dev/null || fail "npm is needed for the MCP test servers; install Node.js and npm"
+  say "Installing the MCP test servers from npm into tools/mcp"
+  npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+}
+
 case ${1:-} in
   tools) build_tools ;;
+  mcp) mcp_servers ;;
   ollama) ollama_bin >/dev/null ;;
   compose) compose_plugin ;;
   run)
@@ -251,5 +263,5 @@ case ${1:-} in
     stop_one ollama
     stop_one temporal
     ;;
-  *) echo "usage: scripts/dev.sh tools|ollama|compose|run|stop" >&2; exit 2 ;;
+  *) echo "usage: scripts/dev.sh tools|ollama|mcp|compose|run|stop" >&2; exit 2 ;;
 esac

@@ -129,6 +129,11 @@ func run() error {
 		}
 		defer stopCodec()
 	}
+	if w.MCPServers != nil {
+		for _, line := range w.MCPServers(ctx) {
+			logger.Warn(line)
+		}
+	}
 	if cfg.Role != config.RoleModel {
 		go keepRetention(ctx, records, time.Duration(snap.Policy.Retention.ModelOutputs), logger)
 	}

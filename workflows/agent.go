@@ -94,6 +94,8 @@ type AgentState struct {
 	// Rejected holds the calls people rejected, by tool and arguments, with
 	// who said no and why: the same call is not put to them again.
 	Rejected map[string]string `json:"rejected,omitempty"`
+	// MCP are the MCP tools the run recorded at its start.
+	MCP []activities.MCPTool `json:"mcp,omitempty"`
 	// CompactedAt is the decision count at the last compaction; -1 before any.
 	CompactedAt int `json:"compactedAt"`
 	LastKeep    int `json:"lastKeep"` // turns the last compaction kept word for word
@@ -188,6 +190,10 @@ func Agent(ctx workflow.Context, in AgentInput) (AgentResult, error) {
 		return AgentResult{}, err
 	}
 	if err := startAgent(ctx, d, in, st, rules.Agent); err != nil {
+		var unavailable errToolsUnavailable
+		if errors.As(err, &unavailable) {
+			return st.end(ctx, d, "unavailable", unavailable.reason, FinishArgs{})
+		}
 		return AgentResult{}, err
 	}
 	policy := st.Policy
@@ -296,10 +302,15 @@ func startAgent(ctx workflow.Context, d *decisions, in AgentInput, st *AgentStat
 		RunKey: workflow.GetInfo(ctx).WorkflowExecution.ID, RequestedBy: in.RequestedBy, Model: model, Policy: policy,
 		StartedAt: workflow.Now(ctx).UTC(), CallsPerTool: map[string]int{}, CompactedAt: -1,
 	}
+	if policy.usesMCP() {
+		if err := listMCPTools(ctx, st, rules); err != nil {
+			return err
+		}
+	}
 	frame := activities.AgentFrame{RunKey: st.RunKey, Goal: in.Goal, Context: in.Context, Profile: profile.Name,
 		Instructions: profile.Instructions}
-	for _, name := range policy.Tools {
-		t, _ := toolNamed(name)
+	for _, name := range st.Policy.Tools {
+		t, _ := st.tool(name)
 		frame.Tools = append(frame.Tools, activities.ToolSpec{Name: t.Name, Description: t.Description, Args: t.Args})
 	}
 	d.step(ctx, "starting", "Recording the goal, instructions and tool catalogue")
@@ -364,7 +375,7 @@ func (st *AgentState) allowedNow() []string {
 
 // act checks one decided tool call against the policy and runs it.
 func (st *AgentState) act(ctx workflow.Context, d *decisions, dec activities.DecideResult) {
-	tool, known := toolNamed(dec.Tool)
+	tool, known := st.tool(dec.Tool)
 	switch {
 	case !known || !slices.Contains(st.Policy.Tools, dec.Tool):
 		st.refuse(dec, "denied", fmt.Sprintf("tool %s is not allowed for this agent", dec.Tool))
@@ -378,7 +389,7 @@ func (st *AgentState) act(ctx workflow.Context, d *decisions, dec activities.Dec
 		return
 	}
 	args, approvedBy := dec.Args, ""
-	if slices.Contains(st.Policy.NeedApproval, tool.Name) {
+	if st.Policy.needsApproval(tool.Name) {
 		key := callKey(tool.Name, dec.Args)
 		if earlier, ok := st.Rejected[key]; ok {
 			st.refuse(dec, "denied", fmt.Sprintf("this exact %s call was rejected earlier in this run (%s); it will not be asked again, "+
@@ -469,6 +480,8 @@ func runTool(ctx workflow.Context, st *AgentState, tool Tool, args json.RawMessa
 		return draftMessage(ctx, st, args)
 	case RunChild:
 		return runChildTool(ctx, st, tool, args)
+	case RunMCP:
+		return callMCPTool(ctx, st, call)
 	}
 	return res, fmt.Errorf("tool %s has no way to run", tool.Name)
 }

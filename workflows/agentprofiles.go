@@ -138,12 +138,12 @@ func (p AgentPolicy) narrowedBy(req AgentPolicy) (AgentPolicy, error) {
 		return fmt.Errorf("the run asks for %s %v, over the profile's %v; a run may narrow its agent's powers, never widen them", what, asked, allowed)
 	}
 	for _, t := range append(slices.Clone(req.Tools), req.NeedApproval...) {
-		if _, ok := toolNamed(t); !ok {
+		if _, ok := toolNamed(t); !ok && !isMCPTool(t) {
 			return p, fmt.Errorf("the policy names tool %q, which is not in the catalogue", t)
 		}
 	}
 	for _, t := range req.Tools {
-		if !slices.Contains(p.Tools, t) {
+		if !p.allows(t) {
 			return p, fmt.Errorf("the run asks for tool %s, which the profile does not allow; a run may narrow its agent's tools, never add to them", t)
 		}
 	}
@@ -233,7 +233,7 @@ func sameSet(a, b []string) bool {
 // validate reports the first thing wrong with a policy, as one sentence.
 func (p AgentPolicy) validate() error {
 	for _, name := range append(append([]string{}, p.Tools...), p.NeedApproval...) {
-		if _, ok := toolNamed(name); !ok {
+		if _, ok := toolNamed(name); !ok && !isMCPTool(name) {
 			return fmt.Errorf("the policy names tool %q, which is not in the catalogue", name)
 		}
 	}

@@ -72,7 +72,9 @@ type dataAgentRules = policy.AgentRules
 // rules: denied tools leave the allowlist, listed tools need a person, and
 // the budgets are capped.
 func (p AgentPolicy) underDataPolicy(r dataAgentRules) AgentPolicy {
-	p.Tools = slices.DeleteFunc(slices.Clone(p.Tools), func(t string) bool { return slices.Contains(r.Deny, t) })
+	p.Tools = slices.DeleteFunc(slices.Clone(p.Tools), func(t string) bool {
+		return slices.ContainsFunc(r.Deny, func(d string) bool { return policy.MatchTool(d, t) })
+	})
 	p.NeedApproval = slices.Clone(p.NeedApproval)
 	for _, t := range r.RequireApproval {
 		if !slices.Contains(p.NeedApproval, t) {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"reflect"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -16,8 +15,10 @@ import (
 	"github.com/tandemhq/tandem/internal/redact"
 )
 
-// Error is a mistake in a policy file, placed by line and field.
+// Error is a mistake in a policy file, or another file Tandem checks the
+// same way, placed by line and field.
 type Error struct {
+	Kind    string // what the file is; "data policy" when empty
 	Source  string
 	Line    int
 	Field   string
@@ -36,39 +37,58 @@ func (e *Error) Error() string {
 	if len(where) > 0 {
 		loc = ", " + strings.Join(where, ", ")
 	}
-	return fmt.Sprintf("data policy %s%s: %s", e.Source, loc, e.Problem)
+	kind := e.Kind
+	if kind == "" {
+		kind = "data policy"
+	}
+	return fmt.Sprintf("%s %s%s: %s", kind, e.Source, loc, e.Problem)
 }
 
 // Parse reads a policy from YAML and checks it; source names it in errors.
 func Parse(source string, data []byte, knownTools []string) (Policy, error) {
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return Policy{}, syntaxError(source, err)
-	}
-	if len(root.Content) == 0 {
-		return Policy{}, &Error{Source: source, Problem: "the file is empty; start from the built-in default in internal/policy/default.yaml"}
-	}
-	if err := checkShape(root.Content[0], reflect.TypeFor[Policy](), ""); err != nil {
-		err.Source = source
+	var p Policy
+	root, err := decodeYAML(source, data, &p)
+	if err != nil {
 		return Policy{}, err
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	var p Policy
-	if err := dec.Decode(&p); err != nil && !errors.Is(err, io.EOF) {
-		var perr *Error
-		if errors.As(err, &perr) {
-			perr.Source, perr.Field = source, fieldsByLine(&root)[perr.Line]
-			return Policy{}, perr
-		}
-		return Policy{}, &Error{Source: source, Problem: err.Error()}
+	if err := loadMCPFile(source, &p); err != nil {
+		return Policy{}, err
 	}
-	c := checker{source: source, root: &root}
+	c := checker{source: source, root: root}
 	c.check(p, knownTools)
 	if c.err != nil {
 		return Policy{}, c.err
 	}
 	return p, nil
+}
+
+// decodeYAML decodes data into v, which points to a struct, refusing
+// unknown fields and values of the wrong kind with an *Error that places
+// them by line and field. It returns the document's nodes, for later checks
+// to place what they find.
+func decodeYAML(source string, data []byte, v any) (*yaml.Node, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, syntaxError(source, err)
+	}
+	if len(root.Content) == 0 {
+		return nil, &Error{Source: source, Problem: "the file is empty; start from the built-in default in internal/policy/default.yaml"}
+	}
+	if err := checkShape(root.Content[0], reflect.TypeOf(v).Elem(), ""); err != nil {
+		err.Source = source
+		return nil, err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+		var perr *Error
+		if errors.As(err, &perr) {
+			perr.Source, perr.Field = source, fieldsByLine(&root)[perr.Line]
+			return nil, perr
+		}
+		return nil, &Error{Source: source, Problem: err.Error()}
+	}
+	return &root, nil
 }
 
 // yamlUnmarshaler is a type that reads its own YAML, like Duration.
@@ -300,13 +320,14 @@ func (c *checker) check(p Policy, knownTools []string) {
 			c.fail(fmt.Sprintf("%q matches empty text, so it would redact nothing useful; make it match at least one character", cp.Pattern), "redaction", "custom", idx, "pattern")
 		}
 	}
+	c.checkMCP(p)
 	for _, list := range []struct {
 		name  string
 		tools []string
 	}{{"deny", p.Agent.Deny}, {"requireApproval", p.Agent.RequireApproval}} {
 		for i, tool := range list.tools {
-			if !slices.Contains(knownTools, tool) {
-				c.fail(fmt.Sprintf("there is no tool %q; the tools are %s", tool, strings.Join(knownTools, ", ")), "agent", list.name, strconv.Itoa(i))
+			if problem := checkToolPattern(p, tool, knownTools); problem != "" {
+				c.fail(problem, "agent", list.name, strconv.Itoa(i))
 			}
 		}
 	}

@@ -35,6 +35,7 @@ type Policy struct {
 	Retention Retention  `yaml:"retention" json:"retention"`
 	Sandbox   Sandbox    `yaml:"sandbox" json:"sandbox"`
 	Telemetry Telemetry  `yaml:"telemetry" json:"telemetry"`
+	MCP       MCP        `yaml:"mcp" json:"mcp"`
 }
 
 // Telemetry says what traces may hold.
@@ -167,10 +168,13 @@ func (p Policy) AllowsEndpoint(host, hostPort string) bool {
 	})
 }
 
+// builtIn names the built-in default policy as a source.
+const builtIn = "built-in default"
+
 // Load reads and checks the policy file at path, or the built-in default
 // when path is empty. knownTools are the agent tools rules may name.
 func Load(path string, knownTools []string) (Snapshot, error) {
-	source, data := "built-in default", Default
+	source, data := builtIn, Default
 	if path != "" {
 		b, err := os.ReadFile(path)
 		if err != nil {

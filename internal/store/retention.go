@@ -13,7 +13,7 @@ type Purged struct {
 }
 
 // PurgeModelOutputs deletes model outputs older than keep (agent
-// transcripts and placeholder mappings), in one transaction. A keep of 0
+// transcripts, placeholder mappings and MCP tool results), in one transaction. A keep of 0
 // keeps everything.
 func (s *Store) PurgeModelOutputs(ctx context.Context, keep time.Duration, now time.Time) (Purged, error) {
 	var p Purged
@@ -30,6 +30,7 @@ func (s *Store) PurgeModelOutputs(ctx context.Context, keep time.Duration, now t
 			{`DELETE FROM agent_runs WHERE created_at < ?`, &p.AgentRuns},
 			{`DELETE FROM redactions WHERE created_at < ?`, &p.Redactions},
 			{`DELETE FROM redaction_names WHERE created_at < ?`, nil},
+			{`DELETE FROM mcp_calls WHERE created_at < ?`, nil},
 		} {
 			res, err := c.exec(ctx, step.sql, cutoff)
 			if err != nil {

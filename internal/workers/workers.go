@@ -24,6 +24,7 @@ import (
 	"github.com/tandemhq/tandem/activities"
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/internal/health"
+	"github.com/tandemhq/tandem/internal/mcptools"
 	"github.com/tandemhq/tandem/internal/localonly"
 	"github.com/tandemhq/tandem/internal/policy"
 	"github.com/tandemhq/tandem/internal/redact"
@@ -39,7 +40,11 @@ type Workers struct {
 	// Ready are the checks of what the workers depend on: Temporal, the
 	// business store and, for model calls, the model server and model.
 	Ready health.Checks
+	// MCPServers checks the data policy's MCP servers and says, in a line
+	// each, what their tools become; nil when the policy declares none.
+	MCPServers func(ctx context.Context) []string
 
+	mcp      *mcptools.Pool
 	stopped  chan struct{} // closed by Stop
 	stopOnce sync.Once
 }
@@ -96,7 +101,13 @@ func Start(c client.Client, cfg config.Config, records *store.Store, snap policy
 		workflows.Register(main)
 		main.RegisterActivity(business)
 		main.RegisterActivity(&activities.Reports{Store: business, Dir: cfg.ReportsDir})
-		main.RegisterActivity(&activities.Tools{Store: business, CorpusDir: cfg.CorpusDir, Tracer: tracer, Metrics: metrics})
+		tools := &activities.Tools{Store: business, CorpusDir: cfg.CorpusDir, Tracer: tracer, Metrics: metrics}
+		if servers := snap.Policy.MCP.Servers; len(servers) > 0 {
+			tools.MCP = mcptools.NewPool(servers, "tandem")
+			w.mcp = tools.MCP
+			w.MCPServers = tools.CheckMCPServers
+		}
+		main.RegisterActivity(tools)
 		main.RegisterActivity(&activities.Settings{Model: cfg.Model, ModelTaskQueue: cfg.ModelTaskQueue, Policy: snap})
 		w.all = append(w.all, main)
 		if tel != nil {
@@ -132,6 +143,9 @@ func (w *Workers) Stop() {
 	w.stopOnce.Do(func() { close(w.stopped) })
 	for _, wk := range w.all {
 		wk.Stop()
+	}
+	if w.mcp != nil {
+		w.mcp.Close()
 	}
 }
 
