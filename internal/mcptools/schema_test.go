@@ -24,7 +24,7 @@ func TestSimplifyKeepsWhatAModelFollowsAndSaysWhatItLoosens(t *testing.T) {
 
 func TestSimplifyRefusesWhatAModelCannotFollow(t *testing.T) {
 	for schema, want := range map[string]string{
-		`{"type":"object","properties":{"id":{"anyOf":[{"type":"string"},{"type":"number"}]}}}`: "it uses anyOf at id, which a model's structured output cannot follow",
+		`{"type":"object","properties":{"id":{"anyOf":[{"type":"string"},{"type":"number"}]}}}`:     "it uses anyOf at id, which a model's structured output cannot follow",
 		`{"type":"object","properties":{"a":{"$ref":"#/$defs/a"}},"$defs":{"a":{"type":"string"}}}`: "it uses $defs at the top, which a model's structured output cannot follow",
 		`{"type":"array"}`: "its input schema is of type array, not an object of arguments",
 		`{"type":"object","properties":{"x":{"type":["string","number"]}}}`: "the type at x is [string number]; a model's structured output takes one type",
