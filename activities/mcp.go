@@ -71,7 +71,7 @@ func (t *Tools) ListMCPTools(ctx context.Context, patterns []string) (MCPCatalog
 	slices.Sort(servers)
 	var cat MCPCatalogue
 	for _, server := range servers {
-		found, err := t.MCPCatalogueOf(ctx, server)
+		found, err := t.mcpCatalogueOf(ctx, server)
 		if err != nil {
 			return MCPCatalogue{}, err
 		}
@@ -85,9 +85,9 @@ func (t *Tools) ListMCPTools(ctx context.Context, patterns []string) (MCPCatalog
 	return cat, nil
 }
 
-// MCPCatalogueOf lists one server's tools in catalogue shape; a tool whose
+// mcpCatalogueOf lists one server's tools in catalogue shape; a tool whose
 // schema a model cannot follow is refused with a sentence naming it.
-func (t *Tools) MCPCatalogueOf(ctx context.Context, server string) (MCPCatalogue, error) {
+func (t *Tools) mcpCatalogueOf(ctx context.Context, server string) (MCPCatalogue, error) {
 	if t.MCP == nil {
 		return MCPCatalogue{}, nonRetryable(ErrToolInput, "this worker has no MCP servers; declare them in the data policy's mcp.servers")
 	}
@@ -265,10 +265,10 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // starts, and says in a line each what they become: how many tools join
 // the catalogue, which schemas were simplified and how, which tools are
 // left out and why, and which servers cannot be reached.
-func (t *Tools) CheckMCPServers(ctx context.Context) []string {
+func CheckMCPServers(ctx context.Context, pool *mcptools.Pool) []string {
 	var lines []string
-	for _, server := range t.MCP.Names() {
-		tools, err := t.MCP.Tools(ctx, server)
+	for _, server := range pool.Names() {
+		tools, err := pool.Tools(ctx, server)
 		if err != nil {
 			lines = append(lines, err.Error()+"; agents that use it end their runs saying so until it can be reached")
 			continue

@@ -211,7 +211,7 @@ func TestEveryToolOfTheEverythingServerBecomesABranchOrIsRefusedByName(t *testin
 		specs[i] = ToolSpec{Name: c.Name, Description: c.Description, Args: c.Args}
 	}
 	require.NoError(t, schema.Check(decisionSchema(specs)), "the decision schema with every offered tool compiles")
-	lines := tools.CheckMCPServers(ctx)
+	lines := CheckMCPServers(ctx, tools.MCP)
 	assert.Contains(t, lines[len(lines)-1], fmt.Sprintf("MCP server everything: %d of its %d tools can join the agent catalogue", len(cat.Tools), len(listed)))
 }
 

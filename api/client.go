@@ -15,6 +15,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -208,7 +209,9 @@ func (c *Client) StartWith(ctx context.Context, kind Kind, id string, input any,
 		return nil, false, &TooLargeError{Kind: kind.Name, Bytes: len(encoded)}
 	}
 	if _, err := kind.DecodeInput(encoded); err != nil {
-		return nil, false, &InvalidInputError{Err: err}
+		if err = c.checkWithWorkerProfiles(ctx, kind, encoded, err); err != nil {
+			return nil, false, &InvalidInputError{Err: err}
+		}
 	}
 	digest := inputDigest(id, encoded)
 	memo := map[string]any{"kind": kind.Name, "startedBy": cmp.Or(c.StartedBy, "api"), "sandbox": sandbox.On(ctx)}
@@ -278,6 +281,41 @@ type ConflictError struct{ Kind, ID string }
 
 func (e *ConflictError) Error() string {
 	return fmt.Sprintf("the idempotency key names %s run %s, which was started with another input; use a new key for a new %s", e.Kind, e.ID, e.Kind)
+}
+
+// Profiles returns the agent profiles the workers have loaded: the
+// built-in ones and those of their TANDEM_PROFILES_DIR.
+func (c *Client) Profiles(ctx context.Context) ([]workflows.AgentProfile, error) {
+	run, err := c.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "tandem-agent-profiles", TaskQueue: c.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		WorkflowExecutionTimeout: time.Minute}, workflows.AgentProfilesName)
+	if err != nil {
+		return nil, fmt.Errorf("ask the workers for their agent profiles: %w", err)
+	}
+	var profiles []workflows.AgentProfile
+	if err := run.Get(ctx, &profiles); err != nil {
+		return nil, fmt.Errorf("ask the workers for their agent profiles: %w", err)
+	}
+	return profiles, nil
+}
+
+// checkWithWorkerProfiles checks an agent input whose profile this process
+// does not know against the profiles the workers loaded; other inputs keep
+// the error they had.
+func (c *Client) checkWithWorkerProfiles(ctx context.Context, kind Kind, encoded []byte, err error) error {
+	var in workflows.AgentInput
+	if kind.Name != "agent" || json.Unmarshal(encoded, &in) != nil {
+		return err
+	}
+	if _, known := workflows.ProfileNamed(in.Profile); known == nil {
+		return err
+	}
+	profiles, perr := c.Profiles(ctx)
+	if perr != nil {
+		return err
+	}
+	return in.CheckStartAgainst(profiles)
 }
 
 func start[R any](ctx context.Context, c *Client, kindName, id string, input any) (*Run[R], error) {

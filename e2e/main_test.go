@@ -64,6 +64,7 @@ func startTandemWith(t testing.TB, configure func(*config.Config)) *tandem {
 	cfg.ReportsDir = filepath.Join(t.TempDir(), "reports")
 	cfg.CorpusDir = filepath.Join(testenv.RepoRoot(), "testdata", "corpus")
 	cfg.UIURL = "http://localhost:8233"
+	cfg.ProfilesDir = filepath.Join(testenv.RepoRoot(), "e2e", "testdata", "profiles")
 	if configure != nil {
 		configure(&cfg)
 	}

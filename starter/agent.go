@@ -22,11 +22,13 @@ import (
 // agentCmd runs an agent on a goal and follows it, or chats with it.
 func agentCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:     "agent GOAL...",
-		Short:   "Run an agent on a goal with a profile; --chat to talk to it while it works",
-		Example: "  starter agent --profile research \"How long is the return window?\"\n  starter agent --profile customer-service --for C-100 --chat \"Order O-20931 never arrived.\"",
+		Use:   "agent GOAL...",
+		Short: "Run an agent on a goal with a profile; --chat to talk to it while it works",
+		Example: "  starter agent --profile research \"How long is the return window?\"\n  starter agent --profile customer-service --for C-100 --chat \"Order O-20931 never arrived.\"\n" +
+			"  starter agent --profile research --var question=\"How long is the return window?\"",
 	}
-	profile := cmd.Flags().String("profile", "research", "agent profile: "+profileNames())
+	profile := cmd.Flags().String("profile", "research", "agent profile the workers loaded (starter profiles lists them)")
+	vars := cmd.Flags().StringToString("var", nil, "fill the profile's goal template, as name=value (when no goal is given)")
 	extra := cmd.Flags().String("context", "", "extra context for the goal")
 	requestedBy := cmd.Flags().String("for", "", "who the run is for: a customer id or email address (approvers see whether a message goes to them)")
 	sandboxed := cmd.Flags().Bool("sandbox", false, "record side effects (ledger, outbox, refunds, balances) instead of performing them")
@@ -37,11 +39,8 @@ func agentCmd(a *app) *cobra.Command {
 		ctx, cfg, out := cmd.Context(), a.cfg, cmd.OutOrStdout()
 		asJSON := a.json()
 		goal := strings.TrimSpace(strings.Join(args, " "))
-		if goal == "" {
-			return usageError{errors.New(`agent needs a goal, like: starter agent --profile research "How long is the return window?"`)}
-		}
-		if _, err := workflows.ProfileNamed(*profile); err != nil {
-			return usageError{err}
+		if goal == "" && len(*vars) == 0 {
+			return usageError{errors.New(`agent needs a goal, like: starter agent --profile research "How long is the return window?", or --var values for its profile's goal template`)}
 		}
 		c, err := dial(ctx, cfg)
 		if err != nil {
@@ -51,7 +50,7 @@ func agentCmd(a *app) *cobra.Command {
 		results := make([]workflows.AgentResult, 1)
 		result := func(i int) any { return &results[i] }
 		outcomes, err := startAll(ctx, c, cfg, []job{{sandbox: *sandboxed, source: *profile,
-			kind: "agent", input: workflows.AgentInput{Goal: goal, Context: *extra, Profile: *profile, RequestedBy: *requestedBy, Model: modelSettings(cfg)},
+			kind: "agent", input: workflows.AgentInput{Goal: goal, Vars: *vars, Context: *extra, Profile: *profile, RequestedBy: *requestedBy, Model: modelSettings(cfg)},
 			memo: map[string]any{"profile": *profile}}}, false, result)
 		if err != nil {
 			return err
@@ -235,12 +234,42 @@ func printAgent(out io.Writer, id string, res workflows.AgentResult) {
 		b.Steps, b.MaxSteps, b.Tokens, b.MaxTokens, res.ModelCalls, b.Elapsed.Round(time.Millisecond), res.Runs)
 }
 
-func profileNames() string {
-	var names []string
-	for _, p := range workflows.Profiles {
-		names = append(names, p.Name)
+// profilesCmd lists the agent profiles the workers have loaded.
+func profilesCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:     "profiles",
+		Short:   "List the agent profiles the workers have loaded: built-in and TANDEM_PROFILES_DIR",
+		Example: "  starter profiles\n  starter profiles -o json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, out := cmd.Context(), cmd.OutOrStdout()
+			c, err := dial(ctx, a.cfg)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			profiles, err := api.NewClient(c, a.cfg.TaskQueue).Profiles(ctx)
+			if err != nil {
+				return err
+			}
+			if a.json() {
+				writeJSON(out, profiles)
+				return nil
+			}
+			for _, p := range profiles {
+				fmt.Fprintf(out, "%-18s %s\n", p.Name, p.Description)
+				fmt.Fprintf(out, "%-18s tools: %s\n", "", strings.Join(p.Policy.Tools, ", "))
+				if len(p.Policy.NeedApproval) > 0 {
+					fmt.Fprintf(out, "%-18s needs approval: %s\n", "", strings.Join(p.Policy.NeedApproval, ", "))
+				}
+				if p.Goal != "" {
+					fmt.Fprintf(out, "%-18s goal: %s\n", "", p.Goal)
+				}
+				fmt.Fprintf(out, "%-18s from: %s\n", "", p.Source)
+			}
+			return nil
+		},
 	}
-	return strings.Join(names, ", ")
 }
 
 func readLines(r io.Reader) <-chan string {

@@ -27,18 +27,29 @@ type AgentInput struct {
 	// an approver of a message sees whether it goes to them.
 	RequestedBy string        `json:"requestedBy,omitempty"`
 	Policy      *AgentPolicy  `json:"policy,omitempty"`
-	Model       ModelSettings `json:"model,omitzero"`
+	// Vars fill the profile's goal template when the run gives no goal.
+	Vars  map[string]string `json:"vars,omitempty"`
+	Model ModelSettings     `json:"model,omitzero"`
 	State       *AgentState   `json:"state,omitempty"`
 }
 
 // CheckStart refuses, with a sentence, an agent input that no caller may
-// start a run with: no goal, an unknown profile, a policy that widens the
-// profile's, or carried-over state.
+// start a run with: no goal, a profile this process does not know, a policy
+// that widens the profile's, or carried-over state.
 func (in AgentInput) CheckStart() error {
+	return in.CheckStartAgainst(Profiles)
+}
+
+// CheckStartAgainst is CheckStart with the profiles a worker loaded.
+func (in AgentInput) CheckStartAgainst(profiles []AgentProfile) error {
 	if in.State != nil {
 		return ErrForeignState
 	}
-	_, _, err := in.profilePolicy()
+	profile, err := profileIn(profiles, in.Profile)
+	if err != nil {
+		return err
+	}
+	_, _, err = in.underProfile(profile)
 	return err
 }
 
@@ -46,29 +57,33 @@ func (in AgentInput) CheckStart() error {
 // own continue-as-new.
 var ErrForeignState = errors.New("an agent run's state is carried over by its own continue-as-new only; start a run with a goal and a profile")
 
-// profilePolicy is the input's profile and the policy it runs under, before
-// the data policy's rules.
-func (in AgentInput) profilePolicy() (AgentProfile, AgentPolicy, error) {
-	if strings.TrimSpace(in.Goal) == "" {
-		return AgentProfile{}, AgentPolicy{}, errors.New("the agent needs a goal")
+// underProfile is the run's goal (given, or filled from the profile's
+// template) and the policy it runs under, before the data policy's rules.
+func (in AgentInput) underProfile(profile AgentProfile) (string, AgentPolicy, error) {
+	goal := in.Goal
+	if strings.TrimSpace(goal) == "" && len(in.Vars) > 0 {
+		var err error
+		if goal, err = profile.fillGoal(in.Vars); err != nil {
+			return "", AgentPolicy{}, err
+		}
 	}
-	profile, err := ProfileNamed(in.Profile)
-	if err != nil {
-		return profile, AgentPolicy{}, err
+	if strings.TrimSpace(goal) == "" {
+		return "", AgentPolicy{}, errors.New("the agent needs a goal, or vars for its profile's goal template")
 	}
 	policy := profile.Policy.withDefaults()
 	if in.Policy != nil {
+		var err error
 		if policy, err = policy.narrowedBy(*in.Policy); err != nil {
-			return profile, policy, err
+			return goal, policy, err
 		}
 	}
-	if err := PlainText("goal", in.Goal); err != nil {
-		return profile, policy, err
+	if err := PlainText("goal", goal); err != nil {
+		return goal, policy, err
 	}
-	if err := fitsModel("the goal and its context", in.Goal+"\n"+in.Context, agentStepTokens, policy.ContextSize); err != nil {
-		return profile, policy, err
+	if err := fitsModel("the goal and its context", goal+"\n"+in.Context, agentStepTokens, policy.ContextSize); err != nil {
+		return goal, policy, err
 	}
-	return profile, policy, policy.validate()
+	return goal, policy, policy.validate()
 }
 
 // AgentState is what an agent run carries over continue-as-new.
@@ -289,7 +304,11 @@ func startAgent(ctx workflow.Context, d *decisions, in AgentInput, st *AgentStat
 		st.Policy = st.Policy.underDataPolicy(rules)
 		return nil
 	}
-	profile, policy, err := in.profilePolicy()
+	profile, err := recordProfile(ctx, in.Profile)
+	if err != nil {
+		return err
+	}
+	goal, policy, err := in.underProfile(profile)
 	if err != nil {
 		return invalid(err)
 	}
@@ -307,7 +326,7 @@ func startAgent(ctx workflow.Context, d *decisions, in AgentInput, st *AgentStat
 			return err
 		}
 	}
-	frame := activities.AgentFrame{RunKey: st.RunKey, Goal: in.Goal, Context: in.Context, Profile: profile.Name,
+	frame := activities.AgentFrame{RunKey: st.RunKey, Goal: goal, Context: in.Context, Profile: profile.Name,
 		Instructions: profile.Instructions}
 	for _, name := range st.Policy.Tools {
 		t, _ := st.tool(name)

@@ -44,6 +44,7 @@ func (s *agentSuite) SetupTest() {
 	s.env.RegisterActivity(s.tools)
 	s.env.RegisterActivity(s.store)
 	s.env.RegisterActivity(testSettings(nil))
+	s.env.RegisterActivity(&LoadedProfiles{List: Profiles})
 	s.env.RegisterActivity(s.model)
 	s.script, s.sent, s.asked, s.calls = nil, nil, nil, nil
 	s.env.OnActivity(s.store.SaveAgentFrame, mock.Anything, mock.Anything).Return(nil).Maybe()
@@ -371,8 +372,8 @@ func (s *agentSuite) TestAChildWorkflowTool() {
 
 func (s *agentSuite) TestBadInputFailsWithASentence() {
 	for in, want := range map[*AgentInput]string{
-		{Goal: "", Profile: "research"}:    "the agent needs a goal",
-		{Goal: "x", Profile: "astrologer"}: `agent profile "astrologer" is not one of customer-service, research, operations`,
+		{Goal: "", Profile: "research"}:    "the agent needs a goal, or vars for its profile's goal template",
+		{Goal: "x", Profile: "astrologer"}: `agent profile "astrologer" is not one of customer-service, operations, research`,
 		{Goal: "x", Profile: "research", Policy: &AgentPolicy{Tools: []string{"launch_rocket"}}}: `the policy names tool "launch_rocket", which is not in the catalogue`,
 		{Goal: "x", Profile: "research", State: &AgentState{RunKey: "default-test-workflow-id"}}: ErrForeignState.Error(),
 	} {

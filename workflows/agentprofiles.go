@@ -28,61 +28,29 @@ type AgentPolicy struct {
 	KeepTurns         int            `json:"keepTurns,omitempty"`         // recent turns kept word for word when compacting
 }
 
-// AgentProfile is a named agent: what it is for, and its policy.
+// AgentProfile is a named agent: what it is for, and its policy, as its
+// YAML file (see profilefiles.go) says.
 type AgentProfile struct {
 	Name         string      `json:"name"`
 	Description  string      `json:"description"`
 	Instructions string      `json:"instructions"`
+	Goal         string      `json:"goal,omitempty"` // the goal template, over a run's vars
+	Source       string      `json:"source,omitempty"`
 	Policy       AgentPolicy `json:"policy"`
 }
 
-// Profiles are the agents Tandem ships.
-var Profiles = []AgentProfile{
-	{
-		Name:        "customer-service",
-		Description: "resolves a complaint with a personal reply; refunds and sent messages need approval",
-		Instructions: "You are a customer-service agent. Find the customer and the order, check the company's policies, " +
-			"fix what policy allows, and write the customer a short, personal reply. Never promise what policy does not allow.",
-		Policy: AgentPolicy{
-			Tools: []string{"lookup_customer", "lookup_order", "order_history", "search_docs", "read_doc", "calculate", "today",
-				"draft_message", "send_message", "issue_refund", "route_ticket"},
-			NeedApproval:      []string{"issue_refund", "send_message"},
-			MaxSteps:          12,
-			MaxTokens:         40000,
-			MaxCallsPerTool:   map[string]int{"issue_refund": 1, "send_message": 1},
-			Deadline:          30 * time.Minute,
-			Approvers:         []string{"support.lead"},
-			EscalateTo:        []string{"support.manager"},
-			ApprovalTimeout:   15 * time.Minute,
-			OnApprovalTimeout: "escalate",
-		},
-	},
-	{
-		Name:         "research",
-		Description:  "answers a question from the local document corpus, citing the documents it used",
-		Instructions: "You are a research assistant. Answer the question from the company's documents only, and cite the documents you used.",
-		Policy: AgentPolicy{
-			Tools:    []string{"search_docs", "read_doc", "calculate", "today"},
-			MaxSteps: 8, MaxTokens: 30000, Deadline: 10 * time.Minute,
-		},
-	},
-	{
-		Name:        "operations",
-		Description: "decides which business workflow an incoming document needs and runs it",
-		Instructions: "You are an operations agent. Read the incoming document, decide whether it is a support ticket, an invoice, " +
-			"a leave request or a compliance question, and hand it to the matching workflow. Report what the workflow decided.",
-		Policy: AgentPolicy{
-			Tools:    []string{"route_ticket", "process_invoice", "request_leave", "run_compliance", "search_docs", "read_doc", "today"},
-			MaxSteps: 6, MaxTokens: 30000, Deadline: 24 * time.Hour,
-			MaxCallsPerTool: map[string]int{"route_ticket": 1, "process_invoice": 1, "request_leave": 1, "run_compliance": 1},
-		},
-	},
+// Profiles are the agent profiles this process knows: the built-in ones,
+// and in a worker those of TANDEM_PROFILES_DIR (see LoadProfiles).
+var Profiles = mustLoadBuiltins()
+
+// ProfileNamed finds a profile this process knows.
+func ProfileNamed(name string) (AgentProfile, error) {
+	return profileIn(Profiles, name)
 }
 
-// ProfileNamed finds a shipped profile.
-func ProfileNamed(name string) (AgentProfile, error) {
+func profileIn(profiles []AgentProfile, name string) (AgentProfile, error) {
 	var names []string
-	for _, p := range Profiles {
+	for _, p := range profiles {
 		if p.Name == name {
 			return p, nil
 		}

@@ -14,4 +14,5 @@ func Register(r workflowRegistry) {
 	r.RegisterWorkflowWithOptions(LeaveApproval, workflow.RegisterOptions{Name: LeaveApprovalName})
 	r.RegisterWorkflowWithOptions(ComplianceMonitoring, workflow.RegisterOptions{Name: ComplianceMonitoringName})
 	r.RegisterWorkflowWithOptions(Agent, workflow.RegisterOptions{Name: AgentName})
+	r.RegisterWorkflowWithOptions(ListAgentProfiles, workflow.RegisterOptions{Name: AgentProfilesName})
 }

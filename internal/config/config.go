@@ -60,6 +60,7 @@ type Config struct {
 	CodecTokenFile  string        // TANDEM_CODEC_TOKEN_FILE
 	CodecRemote     bool          // TANDEM_CODEC_REMOTE=true: serve the codec endpoint off loopback too
 	PolicyFile      string        // TANDEM_POLICY_FILE: the data policy (YAML); empty: the built-in default
+	ProfilesDir     string        // TANDEM_PROFILES_DIR: agent profiles (YAML) besides the built-in ones
 }
 
 // FromEnv returns the configuration from the environment, with defaults for
@@ -92,6 +93,7 @@ func FromEnv() Config {
 		CodecTokenFile:  env("TANDEM_CODEC_TOKEN_FILE", ""),
 		CodecRemote:     env("TANDEM_CODEC_REMOTE", "") == "true",
 		PolicyFile:      env("TANDEM_POLICY_FILE", ""),
+		ProfilesDir:     env("TANDEM_PROFILES_DIR", ""),
 	}
 }
 

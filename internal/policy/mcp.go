@@ -152,7 +152,7 @@ func loadMCPFile(source string, p *Policy) error {
 	var tf struct {
 		Servers []MCPServer `yaml:"servers"`
 	}
-	if _, err := decodeYAML(file, data, &tf); err != nil {
+	if _, err := DecodeYAML("", file, data, &tf); err != nil {
 		return err
 	}
 	p.MCP.Servers = append(p.MCP.Servers, tf.Servers...)
@@ -197,9 +197,9 @@ func (c *checker) checkMCP(p Policy) {
 	}
 }
 
-// checkToolPattern explains why a policy's tool pattern names no tool, or
-// returns "": a built-in tool's name, or server.glob of a declared server.
-func checkToolPattern(p Policy, pattern string, knownTools []string) string {
+// CheckToolPattern explains why a tool pattern names no tool, or returns
+// "": a built-in tool's name, or server.glob of a server the policy declares.
+func CheckToolPattern(p Policy, pattern string, knownTools []string) string {
 	server, glob, mcp := SplitMCPTool(pattern)
 	if !mcp {
 		for _, t := range knownTools {

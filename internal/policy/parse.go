@@ -47,7 +47,7 @@ func (e *Error) Error() string {
 // Parse reads a policy from YAML and checks it; source names it in errors.
 func Parse(source string, data []byte, knownTools []string) (Policy, error) {
 	var p Policy
-	root, err := decodeYAML(source, data, &p)
+	root, err := DecodeYAML("", source, data, &p)
 	if err != nil {
 		return Policy{}, err
 	}
@@ -62,17 +62,36 @@ func Parse(source string, data []byte, knownTools []string) (Policy, error) {
 	return p, nil
 }
 
-// decodeYAML decodes data into v, which points to a struct, refusing
-// unknown fields and values of the wrong kind with an *Error that places
-// them by line and field. It returns the document's nodes, for later checks
-// to place what they find.
+// DecodeYAML decodes data into v, which points to a struct, refusing
+// unknown fields and values of the wrong kind with an *Error of kind (such
+// as "agent profile"; "" for the data policy) that places them by line and
+// field. It returns the document's nodes, for later checks to place what
+// they find (see Place).
+func DecodeYAML(kind, source string, data []byte, v any) (*yaml.Node, error) {
+	root, err := decodeYAML(source, data, v)
+	var perr *Error
+	if errors.As(err, &perr) {
+		perr.Kind = kind
+	}
+	return root, err
+}
+
+// Place returns a mistake found after decoding, placed at the field at
+// path (keys and list indexes) of a document DecodeYAML read.
+func Place(kind, source string, root *yaml.Node, problem string, path ...string) error {
+	c := checker{source: source, root: root}
+	c.fail(problem, path...)
+	c.err.(*Error).Kind = kind
+	return c.err
+}
+
 func decodeYAML(source string, data []byte, v any) (*yaml.Node, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, syntaxError(source, err)
 	}
 	if len(root.Content) == 0 {
-		return nil, &Error{Source: source, Problem: "the file is empty; start from the built-in default in internal/policy/default.yaml"}
+		return nil, &Error{Source: source, Problem: "the file is empty"}
 	}
 	if err := checkShape(root.Content[0], reflect.TypeOf(v).Elem(), ""); err != nil {
 		err.Source = source
@@ -121,6 +140,15 @@ func checkShape(n *yaml.Node, t reflect.Type, path string) *Error {
 					key.Value, strings.Join(yamlFields(t), ", "))}
 			}
 			if err := checkShape(value, field.Type, at); err != nil {
+				return err
+			}
+		}
+	case t.Kind() == reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			return wrong("a section of names and values")
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if err := checkShape(n.Content[i+1], t.Elem(), strings.TrimPrefix(path+"."+n.Content[i].Value, ".")); err != nil {
 				return err
 			}
 		}
@@ -326,7 +354,7 @@ func (c *checker) check(p Policy, knownTools []string) {
 		tools []string
 	}{{"deny", p.Agent.Deny}, {"requireApproval", p.Agent.RequireApproval}} {
 		for i, tool := range list.tools {
-			if problem := checkToolPattern(p, tool, knownTools); problem != "" {
+			if problem := CheckToolPattern(p, tool, knownTools); problem != "" {
 				c.fail(problem, "agent", list.name, strconv.Itoa(i))
 			}
 		}

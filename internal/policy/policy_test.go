@@ -73,7 +73,7 @@ func TestMistakesAreNamedByLineAndField(t *testing.T) {
 			`data policy p.yaml, line 7, field mcp.servers[0].risk[0].risk: risk "harmless" is not one of read, write, external`},
 		"mcp tool of an undeclared server": {"version: 1\nagent:\n  requireApproval: [files.write_file]\n",
 			`data policy p.yaml, line 3, field agent.requireApproval[0]: "files.write_file" names MCP server "files", which mcp.servers does not declare`},
-		"empty": {"", `data policy p.yaml: the file is empty; start from the built-in default in internal/policy/default.yaml`},
+		"empty": {"", `data policy p.yaml: the file is empty`},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

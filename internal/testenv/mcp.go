@@ -3,7 +3,6 @@ package testenv
 import (
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 )
 
@@ -13,8 +12,7 @@ import (
 // when `npm ci --prefix tools/mcp` has not run.
 func MCPServerBin(t testing.TB, name string) string {
 	t.Helper()
-	_, here, _, _ := runtime.Caller(0)
-	bin := filepath.Join(filepath.Dir(here), "..", "..", "tools", "mcp", "node_modules", ".bin", name)
+	bin := filepath.Join(RepoRoot(), "tools", "mcp", "node_modules", ".bin", name)
 	missing := ""
 	if _, err := os.Stat(bin); err != nil {
 		missing = name + " is not installed; run `npm ci --prefix tools/mcp`"

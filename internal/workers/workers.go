@@ -49,11 +49,14 @@ type Workers struct {
 	stopOnce sync.Once
 }
 
-// Preflight loads the data policy and checks that the model server is one
+// Preflight loads the data policy and the agent profiles, and checks that the model server is one
 // it allows, before a worker connects to anything.
 func Preflight(ctx context.Context, cfg config.Config) (policy.Snapshot, error) {
 	snap, err := policy.Load(cfg.PolicyFile, workflows.ToolNames())
 	if err != nil {
+		return policy.Snapshot{}, err
+	}
+	if _, err := workflows.LoadProfiles(cfg.ProfilesDir, snap.Policy); err != nil {
 		return policy.Snapshot{}, err
 	}
 	if err := localonly.Check(ctx, cfg.OllamaHost, allowedEndpoints(cfg, snap)); err != nil {
@@ -98,14 +101,20 @@ func Start(c client.Client, cfg config.Config, records *store.Store, snap policy
 	if cfg.Role != config.RoleModel {
 		main := worker.New(c, cfg.TaskQueue, worker.Options{MaxConcurrentWorkflowTaskPollers: 8, MaxConcurrentActivityTaskPollers: 8,
 			WorkerStopTimeout: cfg.ShutdownTimeout, Interceptors: append([]interceptor.WorkerInterceptor{&workflows.RunMetrics{}}, tel.WorkerInterceptors()...)})
+		profiles, err := workflows.LoadProfiles(cfg.ProfilesDir, snap.Policy)
+		if err != nil {
+			return nil, err
+		}
+		workflows.Profiles = profiles
 		workflows.Register(main)
+		main.RegisterActivity(&workflows.LoadedProfiles{List: profiles})
 		main.RegisterActivity(business)
 		main.RegisterActivity(&activities.Reports{Store: business, Dir: cfg.ReportsDir})
 		tools := &activities.Tools{Store: business, CorpusDir: cfg.CorpusDir, Tracer: tracer, Metrics: metrics}
 		if servers := snap.Policy.MCP.Servers; len(servers) > 0 {
 			tools.MCP = mcptools.NewPool(servers, "tandem")
 			w.mcp = tools.MCP
-			w.MCPServers = tools.CheckMCPServers
+			w.MCPServers = func(ctx context.Context) []string { return activities.CheckMCPServers(ctx, w.mcp) }
 		}
 		main.RegisterActivity(tools)
 		main.RegisterActivity(&activities.Settings{Model: cfg.Model, ModelTaskQueue: cfg.ModelTaskQueue, Policy: snap})

@@ -1,0 +1,178 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+
+	"github.com/tandemhq/tandem/api"
+	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/internal/sandbox"
+	"github.com/tandemhq/tandem/internal/store/storetest"
+	"github.com/tandemhq/tandem/internal/testenv"
+	"github.com/tandemhq/tandem/workflows"
+)
+
+// The personal data in the file the MCP tests' agent reads.
+const (
+	notesEmail = "dana.whitfield@example.org"
+	notesPhone = "+44 20 7946 0958"
+)
+
+// clerkTandem starts a worker whose data policy declares the real
+// filesystem MCP server on dir, and whose profiles include clerk, an agent
+// that reads and writes files there; its model is answer, behind a proxy
+// that records every request.
+func clerkTandem(t *testing.T, dir string, answer func(format, last string) string) (*tandem, client.Client, *recordingProxy) {
+	t.Helper()
+	policyFile, profilesDir := filepath.Join(t.TempDir(), "policy.yaml"), t.TempDir()
+	require.NoError(t, os.WriteFile(policyFile, fmt.Appendf(nil, `version: 1
+redaction:
+  detectors: [email, phone]
+  restoreOutputs: true
+mcp:
+  servers:
+    - name: files
+      command: %s
+      args: [%s]
+      timeout: 30s
+      attempts: 2
+`, testenv.MCPServerBin(t, "mcp-server-filesystem"), dir), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(profilesDir, "clerk.yaml"), []byte(`name: clerk
+description: files the day's notes
+instructions: Read the notes, then write the reply file.
+goal: "File the notes in {{.folder}}"
+tools: [files.read_text_file, files.write_file, files.list_directory]
+budgets: {maxSteps: 5, deadline: 5m}
+approvals:
+  approvers: [office.manager]
+`), 0o600))
+	proxy := newRecordingProxy(t, scriptedOllama(t, answer).URL)
+	td := startTandemWith(t, func(c *config.Config) {
+		c.OllamaHost, c.Model, c.PolicyFile, c.ProfilesDir = proxy.URL, "scripted", policyFile, profilesDir
+	})
+	return td, td.servers.Client(t), proxy
+}
+
+// clerk reads notes.txt, then writes reply.txt, then finishes.
+func clerk(dir string) func(format, last string) string {
+	return func(format, last string) string {
+		switch {
+		case strings.Contains(last, "files.write_file"):
+			return `{"thought":"done","action":{"tool":"finish","args":{"answer":"filed","sources":["files.read_text_file"]}}}`
+		case strings.Contains(last, "files.read_text_file"):
+			return fmt.Sprintf(`{"thought":"write the reply","action":{"tool":"files.write_file","args":{"path":%q,"content":"filed for Dana"}}}`,
+				filepath.Join(dir, "reply.txt"))
+		}
+		return fmt.Sprintf(`{"thought":"read the notes","action":{"tool":"files.read_text_file","args":{"path":%q}}}`, filepath.Join(dir, "notes.txt"))
+	}
+}
+
+// TestAnAgentUsesTheFilesystemMCPServerUnderTheDataPolicy runs the real
+// third-party filesystem MCP server over stdio as the agent's tools. The
+// agent reads a file (allowed) and writes one (a write: it needs a
+// person). Rejected, the file is untouched; approved, it is written; in
+// sandbox mode nothing is written. The personal data in the file reaches
+// the model only as placeholders.
+func TestAnAgentUsesTheFilesystemMCPServerUnderTheDataPolicy(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("Call Dana on "+notesPhone+" or write to "+notesEmail+" about the refund."), 0o600))
+	td, c, proxy := clerkTandem(t, dir, clerk(dir))
+	tandemClient := api.NewClient(c, td.cfg.TaskQueue)
+	ctx := context.Background()
+	model := workflows.ModelSettings{Model: "scripted", TaskQueue: td.cfg.ModelTaskQueue}
+	reply := filepath.Join(dir, "reply.txt")
+
+	runClerk := func(ctx context.Context, name string, decide *workflows.Decision) workflows.AgentResult {
+		t.Helper()
+		run, err := tandemClient.StartAgent(ctx, api.WorkflowID("agent", fmt.Sprintf("mcp-%s-%d", name, time.Now().UnixNano())),
+			workflows.AgentInput{Profile: "clerk", Vars: map[string]string{"folder": dir}, Model: model})
+		require.NoError(t, err)
+		if decide != nil {
+			var pending *workflows.PendingDecision
+			require.Eventually(t, func() bool {
+				st, err := run.Status(ctx)
+				pending = st.Pending
+				return err == nil && pending != nil
+			}, time.Minute, 100*time.Millisecond, "the write waits for a person")
+			assert.Equal(t, []string{"office.manager"}, pending.Approvers)
+			assert.Contains(t, pending.Question, "files.write_file")
+			require.NoError(t, run.Decide(ctx, *decide))
+		}
+		res, err := run.Result(ctx)
+		require.NoError(t, err)
+		return res
+	}
+
+	rejected := runClerk(ctx, "rejected", &workflows.Decision{Approve: false, By: "office.manager", Reason: "not today"})
+	assert.Equal(t, "finished", rejected.Outcome)
+	assert.Equal(t, []string{"files.read_text_file(ok)", "files.write_file(rejected)"}, trailOf(rejected))
+	assert.NoFileExists(t, reply, "a rejected write is never made")
+
+	approved := runClerk(ctx, "approved", &workflows.Decision{Approve: true, By: "office.manager"})
+	assert.Equal(t, []string{"files.read_text_file(ok)", "files.write_file(ok)"}, trailOf(approved))
+	body, err := os.ReadFile(reply)
+	require.NoError(t, err)
+	assert.Equal(t, "filed for Dana", string(body))
+	var calls int
+	storetest.Scan(t, td.db, `SELECT count(*) FROM mcp_calls WHERE tool = 'write_file' AND status = 'done'`, nil, &calls)
+	assert.Equal(t, 1, calls, "the write was made once")
+
+	require.NoError(t, os.Remove(reply))
+	sandboxed := runClerk(sandbox.With(ctx, true), "sandbox", &workflows.Decision{Approve: true, By: "office.manager"})
+	assert.Equal(t, []string{"files.read_text_file(ok)", "files.write_file(ok)"}, trailOf(sandboxed))
+	assert.NoFileExists(t, reply, "a sandboxed run records the write and does not make it")
+	var effects int
+	storetest.Scan(t, td.db, `SELECT count(*) FROM sandbox_effects WHERE kind = 'mcp:files.write_file'`, nil, &effects)
+	assert.Equal(t, 1, effects)
+
+	sent := proxy.sent()
+	assert.Contains(t, sent, "about the refund", "the file's text reached the model")
+	for _, value := range []string{notesEmail, notesPhone} {
+		assert.NotContains(t, sent, value, "personal data in an MCP result reaches the model only as placeholders")
+	}
+	assert.Contains(t, sent, "[EMAIL_1]")
+}
+
+// TestAnUnreachableMCPServerEndsTheRunWithASentence declares a server
+// whose command does not exist: the run ends saying so, and nothing hangs.
+func TestAnUnreachableMCPServerEndsTheRunWithASentence(t *testing.T) {
+	dir := t.TempDir()
+	td, c, _ := clerkTandem(t, dir, clerk(dir))
+	_ = td
+	policy := strings.ReplaceAll(mustRead(t, td.cfg.PolicyFile), testenv.MCPServerBin(t, "mcp-server-filesystem"), "/nonexistent/mcp-server-filesystem")
+	require.NoError(t, os.WriteFile(td.cfg.PolicyFile, []byte(policy), 0o600))
+	cfg := td.cfg
+	cfg.TaskQueue, cfg.ModelTaskQueue = cfg.TaskQueue+"-ghost", cfg.ModelTaskQueue+"-ghost"
+	startWorkers(t, c, cfg, td.records)
+	run, err := api.NewClient(c, cfg.TaskQueue).StartAgent(context.Background(), api.WorkflowID("agent", fmt.Sprintf("mcp-ghost-%d", time.Now().UnixNano())),
+		workflows.AgentInput{Profile: "clerk", Goal: "file the notes", Model: workflows.ModelSettings{Model: "scripted", TaskQueue: cfg.ModelTaskQueue}})
+	require.NoError(t, err)
+	res, err := run.Result(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "unavailable", res.Outcome)
+	assert.Equal(t, `the agent's MCP tools are unavailable: MCP server files could not be started: "/nonexistent/mcp-server-filesystem": no such file or directory; `+
+		`check its command in the data policy's mcp.servers`, res.Reason)
+}
+
+func trailOf(res workflows.AgentResult) []string {
+	var out []string
+	for _, e := range res.Trail {
+		out = append(out, fmt.Sprintf("%s(%s)", e.Tool, e.Outcome))
+	}
+	return out
+}
+
+func mustRead(t *testing.T, path string) string {
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return string(b)
+}
