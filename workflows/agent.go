@@ -25,12 +25,12 @@ type AgentInput struct {
 	Profile string `json:"profile"`
 	// RequestedBy is who the run is for, a customer id or an email address:
 	// an approver of a message sees whether it goes to them.
-	RequestedBy string        `json:"requestedBy,omitempty"`
-	Policy      *AgentPolicy  `json:"policy,omitempty"`
+	RequestedBy string       `json:"requestedBy,omitempty"`
+	Policy      *AgentPolicy `json:"policy,omitempty"`
 	// Vars fill the profile's goal template when the run gives no goal.
 	Vars  map[string]string `json:"vars,omitempty"`
 	Model ModelSettings     `json:"model,omitzero"`
-	State       *AgentState   `json:"state,omitempty"`
+	State *AgentState       `json:"state,omitempty"`
 }
 
 // CheckStart refuses, with a sentence, an agent input that no caller may

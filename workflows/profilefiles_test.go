@@ -54,13 +54,13 @@ budgets: {maxSteps: 4, deadline: 5m}
 func TestProfileMistakesNameTheFileLineAndField(t *testing.T) {
 	rules := policy.Policy{}
 	for body, want := range map[string]string{
-		"name: clerk\ninstructions: x\ntools: [search_docs, files.read_file]\n": `agent profile clerk.yaml, line 3, field tools[1]: "files.read_file" names MCP server "files", which mcp.servers does not declare`,
-		"name: clerk\ninstructions: x\ntools: [search_docs]\nbudgets:\n  deadline: soon\n": `agent profile clerk.yaml, line 5, field budgets.deadline: "soon" is not a duration; write it like 90d or 36h`,
-		"name: clerk\ninstructions: x\ntools: [search_docs]\napprovals:\n  onTimeout: shrug\n": `agent profile clerk.yaml, line 4, field approvals: onApprovalTimeout "shrug" is not one of deny, escalate, wait`,
-		"name: clerk\ninstructions: x\ntool: [search_docs]\n": `agent profile clerk.yaml, line 3, field tool: there is no field "tool" here; the fields are name, description, instructions, goal, tools, needApproval, budgets, approvals, model`,
-		"name: Clerk Bot\ninstructions: x\ntools: [search_docs]\n": `agent profile clerk.yaml, line 1, field name: "Clerk Bot" is not a usable profile name; use lower-case letters, digits and -, like claims-triage`,
+		"name: clerk\ninstructions: x\ntools: [search_docs, files.read_file]\n":                                `agent profile clerk.yaml, line 3, field tools[1]: "files.read_file" names MCP server "files", which mcp.servers does not declare`,
+		"name: clerk\ninstructions: x\ntools: [search_docs]\nbudgets:\n  deadline: soon\n":                     `agent profile clerk.yaml, line 5, field budgets.deadline: "soon" is not a duration; write it like 90d or 36h`,
+		"name: clerk\ninstructions: x\ntools: [search_docs]\napprovals:\n  onTimeout: shrug\n":                 `agent profile clerk.yaml, line 4, field approvals: onApprovalTimeout "shrug" is not one of deny, escalate, wait`,
+		"name: clerk\ninstructions: x\ntool: [search_docs]\n":                                                  `agent profile clerk.yaml, line 3, field tool: there is no field "tool" here; the fields are name, description, instructions, goal, tools, needApproval, budgets, approvals, model`,
+		"name: Clerk Bot\ninstructions: x\ntools: [search_docs]\n":                                             `agent profile clerk.yaml, line 1, field name: "Clerk Bot" is not a usable profile name; use lower-case letters, digits and -, like claims-triage`,
 		"name: clerk\ninstructions: x\ntools: [search_docs]\nbudgets:\n  maxCallsPerTool: {send_message: 1}\n": `agent profile clerk.yaml, line 5, field budgets.maxCallsPerTool.send_message: maxCallsPerTool gives send_message 1 calls; name a tool of the profile and at least 1 call`,
-		"name: clerk\ninstructions: x\ntools: [search_docs]\ngoal: '{{.q'\n": `agent profile clerk.yaml, line 4, field goal: the goal is not a template: template: goal:1: unclosed action`,
+		"name: clerk\ninstructions: x\ntools: [search_docs]\ngoal: '{{.q'\n":                                   `agent profile clerk.yaml, line 4, field goal: the goal is not a template: template: goal:1: unclosed action`,
 	} {
 		_, err := ParseProfile("clerk.yaml", []byte(body), rules)
 		require.Error(t, err, body)
