@@ -34,6 +34,9 @@ type Server struct {
 	Ready health.Checks
 	// Metrics serves /metrics; none when nil.
 	Metrics http.Handler
+	// MCPCallers maps each bearer token of the MCP endpoint, /mcp, to the
+	// person it stands for; no endpoint when empty.
+	MCPCallers map[string]string
 }
 
 // Handler returns the API's routes (see openapi.yaml).
@@ -51,6 +54,9 @@ func (s *Server) Handler() http.Handler {
 	health.Register(mux, ready)
 	if s.Metrics != nil {
 		mux.Handle("GET /metrics", s.Metrics)
+	}
+	if len(s.MCPCallers) > 0 {
+		mux.Handle("/mcp", s.MCPHandler())
 	}
 	// Each request is a span, the root of the trace of the run it starts,
 	// when tracing is on.
@@ -72,7 +78,7 @@ func route(path string) string {
 
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" {
+		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" || r.URL.Path == "/mcp" {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -118,26 +124,38 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request) {
 	if req.IdempotencyKey == "" {
 		req.IdempotencyKey = r.Header.Get("Idempotency-Key")
 	}
+	view, status, err := s.start(r.Context(), req)
+	switch {
+	case status == http.StatusInternalServerError:
+		s.serverError(w, err)
+	case err != nil:
+		writeError(w, status, err.Error())
+	default:
+		writeJSON(w, status, view)
+	}
+}
+
+// start starts the run a request asks for, as the HTTP API and the MCP
+// tools do, and returns it with the HTTP status that answers the request.
+func (s *Server) start(ctx context.Context, req StartRequest) (RunView, int, error) {
 	kind, err := KindNamed(req.Kind)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
+		return RunView{}, http.StatusBadRequest, err
 	}
 	if err := CheckKey(req.IdempotencyKey); err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
+		return RunView{}, http.StatusBadRequest, err
 	}
 	if len(req.Input) == 0 {
-		writeError(w, http.StatusBadRequest, "the request has no input; send the "+kind.Name+" input as input")
-		return
+		return RunView{}, http.StatusBadRequest, errors.New("the request has no input; send the " + kind.Name + " input as input")
 	}
 	input, err := kind.DecodeInput(req.Input)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
+		if err = s.Client.checkWithWorkerProfiles(ctx, kind, req.Input, err); err != nil {
+			return RunView{}, http.StatusBadRequest, err
+		}
 	}
 	id := WorkflowID(kind.Name, req.IdempotencyKey)
-	run, existing, err := s.Client.Start(sandbox.With(r.Context(), req.Sandbox), kind, id, input)
+	run, existing, err := s.Client.Start(sandbox.With(ctx, req.Sandbox), kind, id, input)
 	var (
 		tooLarge *TooLargeError
 		invalid  *InvalidInputError
@@ -145,37 +163,43 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request) {
 	)
 	switch {
 	case errors.As(err, &tooLarge):
-		writeError(w, http.StatusRequestEntityTooLarge, err.Error())
-		return
+		return RunView{}, http.StatusRequestEntityTooLarge, err
 	case errors.As(err, &invalid):
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
+		return RunView{}, http.StatusBadRequest, err
 	case errors.As(err, &conflict):
-		writeError(w, http.StatusConflict, err.Error())
-		return
+		return RunView{}, http.StatusConflict, err
 	case err != nil:
-		s.serverError(w, err)
-		return
+		return RunView{}, http.StatusInternalServerError, err
 	}
 	status := http.StatusCreated
 	if existing {
 		status = http.StatusOK
 	}
-	writeJSON(w, status, RunView{WorkflowID: id, RunID: run.GetRunID(), Kind: kind.Name, Status: "Running",
-		URL: s.link(id, run.GetRunID()), Existing: existing})
+	return RunView{WorkflowID: id, RunID: run.GetRunID(), Kind: kind.Name, Status: "Running",
+		URL: s.link(id, run.GetRunID()), Existing: existing}, status, nil
 }
 
 func (s *Server) getRun(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	ctx := r.Context()
+	view, err := s.view(r.Context(), r.PathValue("id"))
+	switch {
+	case errors.Is(err, ErrNotFound):
+		writeError(w, http.StatusNotFound, strings.TrimPrefix(err.Error(), ErrNotFound.Error()+": "))
+	case err != nil:
+		s.serverError(w, err)
+	default:
+		writeJSON(w, http.StatusOK, view)
+	}
+}
+
+// view is a run as the API shows it: its status, step and pending
+// decision, and once it ended its result or error.
+func (s *Server) view(ctx context.Context, id string) (RunView, error) {
 	desc, err := s.Client.Temporal.DescribeWorkflowExecution(ctx, id, "")
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("there is no run %s", id))
-		return
+		return RunView{}, fmt.Errorf("%w: there is no run %s", ErrNotFound, id)
 	} else if err != nil {
-		s.serverError(w, err)
-		return
+		return RunView{}, err
 	}
 	info := desc.GetWorkflowExecutionInfo()
 	view := RunView{WorkflowID: id, RunID: info.GetExecution().GetRunId(), Status: info.GetStatus().String(),
@@ -191,7 +215,7 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request) {
 			view.Result = raw
 		}
 	}
-	writeJSON(w, http.StatusOK, view)
+	return view, nil
 }
 
 func (s *Server) decide(w http.ResponseWriter, r *http.Request) {

@@ -63,10 +63,16 @@ func run() error {
 	}
 	defer c.Close()
 
+	var mcpCallers map[string]string
+	if cfg.MCPTokensFile != "" {
+		if mcpCallers, err = api.LoadMCPCallers(cfg.MCPTokensFile); err != nil {
+			return err
+		}
+	}
 	srv := &http.Server{
 		Addr: cfg.TriggerAddr,
 		Handler: (&api.Server{Client: api.NewClient(c, cfg.TaskQueue), Namespace: cfg.Namespace, Token: cfg.TriggerToken,
-			UIURL: cfg.UIURL, Log: logger, Metrics: tel.MetricsHandler()}).Handler(),
+			UIURL: cfg.UIURL, Log: logger, Metrics: tel.MetricsHandler(), MCPCallers: mcpCallers}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	go func() {

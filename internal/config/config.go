@@ -55,6 +55,7 @@ type Config struct {
 	LogLevel        string        // TANDEM_LOG_LEVEL: debug, info, warn, error
 	TriggerAddr     string        // TANDEM_TRIGGER_ADDR: where the HTTP trigger API listens
 	TriggerToken    string        // TANDEM_TRIGGER_TOKEN: the HTTP trigger API's bearer token
+	MCPTokensFile   string        // TANDEM_MCP_TOKENS_FILE: the trigger's MCP endpoint's callers, NAME TOKEN per line
 	CodecAddr       string        // TANDEM_CODEC_ADDR: where the worker serves the Web UI's codec endpoint; empty: nowhere
 	CodecToken      string        // TANDEM_CODEC_TOKEN, or the file TANDEM_CODEC_TOKEN_FILE names: the codec endpoint's token
 	CodecTokenFile  string        // TANDEM_CODEC_TOKEN_FILE
@@ -88,6 +89,7 @@ func FromEnv() Config {
 		LogLevel:        env("TANDEM_LOG_LEVEL", "info"),
 		TriggerAddr:     env("TANDEM_TRIGGER_ADDR", "127.0.0.1:8088"),
 		TriggerToken:    env("TANDEM_TRIGGER_TOKEN", ""),
+		MCPTokensFile:   env("TANDEM_MCP_TOKENS_FILE", ""),
 		CodecAddr:       env("TANDEM_CODEC_ADDR", ""),
 		CodecToken:      env("TANDEM_CODEC_TOKEN", fileText(env("TANDEM_CODEC_TOKEN_FILE", ""))),
 		CodecTokenFile:  env("TANDEM_CODEC_TOKEN_FILE", ""),
