@@ -91,8 +91,8 @@ type startArgs struct {
 func (s *Server) addStartTool(srv *mcp.Server, kind Kind) {
 	inputSchema, err := jsonschema.ForType(reflect.TypeOf(kind.newInput()).Elem(), &jsonschema.ForOptions{IgnoreInvalidTypes: true,
 		TypeSchemas: map[reflect.Type]*jsonschema.Schema{
-			reflect.TypeFor[decimal.Decimal]():  {Type: "number"},
-			reflect.TypeFor[time.Duration]():    {Type: "string", Description: "a duration such as 30m or 2h"},
+			reflect.TypeFor[decimal.Decimal](): {Type: "number"},
+			reflect.TypeFor[time.Duration]():   {Type: "string", Description: "a duration such as 30m or 2h"},
 			reflect.TypeFor[json.RawMessage](): {},
 		}})
 	if err != nil {
