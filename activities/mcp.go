@@ -190,7 +190,11 @@ func (t *Tools) callMCP(ctx context.Context, cfg policy.MCPServer, call MCPCall)
 	if result.IsError {
 		text = "the tool reported an error: " + text
 	}
-	return t.bounded(ctx, "mcp/"+call.key(), text, []string{call.Name})
+	var read []string
+	if call.Risk == RiskRead {
+		read = []string{call.Name}
+	}
+	return t.bounded(ctx, "mcp/"+call.key(), text, read)
 }
 
 // resultText is what a call returned, as text: its text content, a line

@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/internal/mcptools/mcptest"
 	"github.com/tandemhq/tandem/internal/store"
 	"github.com/tandemhq/tandem/internal/store/storetest"
 	"github.com/tandemhq/tandem/internal/testenv"
@@ -27,6 +28,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	mcptest.ServeIfAsked()
 	code := m.Run()
 	testenv.Stop()
 	os.Exit(code)

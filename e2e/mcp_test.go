@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,8 +14,10 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 
+	"github.com/tandemhq/tandem/activities"
 	"github.com/tandemhq/tandem/api"
 	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/internal/mcptools/mcptest"
 	"github.com/tandemhq/tandem/internal/sandbox"
 	"github.com/tandemhq/tandem/internal/store/storetest"
 	"github.com/tandemhq/tandem/internal/testenv"
@@ -91,7 +94,7 @@ func TestAnAgentUsesTheFilesystemMCPServerUnderTheDataPolicy(t *testing.T) {
 	model := workflows.ModelSettings{Model: "scripted", TaskQueue: td.cfg.ModelTaskQueue}
 	reply := filepath.Join(dir, "reply.txt")
 
-	runClerk := func(ctx context.Context, name string, decide *workflows.Decision) workflows.AgentResult {
+	runClerk := func(ctx context.Context, name string, decide *workflows.Decision) (string, workflows.AgentResult) {
 		t.Helper()
 		run, err := tandemClient.StartAgent(ctx, api.WorkflowID("agent", fmt.Sprintf("mcp-%s-%d", name, time.Now().UnixNano())),
 			workflows.AgentInput{Profile: "clerk", Vars: map[string]string{"folder": dir}, Model: model})
@@ -109,15 +112,15 @@ func TestAnAgentUsesTheFilesystemMCPServerUnderTheDataPolicy(t *testing.T) {
 		}
 		res, err := run.Result(ctx)
 		require.NoError(t, err)
-		return res
+		return run.ID, res
 	}
 
-	rejected := runClerk(ctx, "rejected", &workflows.Decision{Approve: false, By: "office.manager", Reason: "not today"})
+	_, rejected := runClerk(ctx, "rejected", &workflows.Decision{Approve: false, By: "office.manager", Reason: "not today"})
 	assert.Equal(t, "finished", rejected.Outcome)
 	assert.Equal(t, []string{"files.read_text_file(ok)", "files.write_file(rejected)"}, trailOf(rejected))
 	assert.NoFileExists(t, reply, "a rejected write is never made")
 
-	approved := runClerk(ctx, "approved", &workflows.Decision{Approve: true, By: "office.manager"})
+	approvedID, approved := runClerk(ctx, "approved", &workflows.Decision{Approve: true, By: "office.manager"})
 	assert.Equal(t, []string{"files.read_text_file(ok)", "files.write_file(ok)"}, trailOf(approved))
 	body, err := os.ReadFile(reply)
 	require.NoError(t, err)
@@ -126,8 +129,15 @@ func TestAnAgentUsesTheFilesystemMCPServerUnderTheDataPolicy(t *testing.T) {
 	storetest.Scan(t, td.db, `SELECT count(*) FROM mcp_calls WHERE tool = 'write_file' AND status = 'done'`, nil, &calls)
 	assert.Equal(t, 1, calls, "the write was made once")
 
+	code, audit, stderr := td.starter(t, "audit", approvedID)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, audit, "  MCP calls: 2\n")
+	write := fmt.Sprintf(`{"content":"filed for Dana","path":%q}`, reply)
+	assert.Contains(t, audit, fmt.Sprintf("step 2   files.write_file args %s: ok\n", activities.ArgsDigest(json.RawMessage(write))),
+		"the audit names each MCP call's server, tool, argument digest and outcome")
+
 	require.NoError(t, os.Remove(reply))
-	sandboxed := runClerk(sandbox.With(ctx, true), "sandbox", &workflows.Decision{Approve: true, By: "office.manager"})
+	_, sandboxed := runClerk(sandbox.With(ctx, true), "sandbox", &workflows.Decision{Approve: true, By: "office.manager"})
 	assert.Equal(t, []string{"files.read_text_file(ok)", "files.write_file(ok)"}, trailOf(sandboxed))
 	assert.NoFileExists(t, reply, "a sandboxed run records the write and does not make it")
 	var effects int
@@ -175,4 +185,74 @@ func mustRead(t *testing.T, path string) string {
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	return string(b)
+}
+
+// TestAnApprovedMCPWriteIsMadeOnceWhenTheWorkerDiesDuringIt runs the real
+// worker binary with an MCP server whose write takes seconds, approves the
+// write, and kills the worker (kill -9) while the server is writing. The
+// server stops with the worker; another worker retries the call, and the
+// file is written once.
+func TestAnApprovedMCPWriteIsMadeOnceWhenTheWorkerDiesDuringIt(t *testing.T) {
+	s := testenv.Start(t)
+	dir := t.TempDir()
+	target := filepath.Join(dir, "ledger.txt")
+	model := scriptedOllama(t, func(format, last string) string {
+		if strings.Contains(last, "local.slow_write") {
+			return `{"thought":"done","action":{"tool":"finish","args":{"answer":"written","sources":[]}}}`
+		}
+		return fmt.Sprintf(`{"thought":"write it","action":{"tool":"local.slow_write","args":{"path":%q,"content":"once","seconds":6}}}`, target)
+	})
+	policyFile, profiles := filepath.Join(dir, "policy.yaml"), t.TempDir()
+	server := mcptest.Server("local")
+	require.NoError(t, os.WriteFile(policyFile, fmt.Appendf(nil, "version: 1\nmcp:\n  servers:\n    - name: local\n      command: %s\n      args: [%q]\n      env: [%q]\n",
+		server.Command, server.Args[0], server.Env[0]), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(profiles, "writer.yaml"), []byte("name: writer\ninstructions: Write what you are asked to.\n"+
+		"tools: [local.slow_write]\napprovals:\n  approvers: [office.manager]\n"), 0o600))
+	db := storetest.Setting(t)
+	queue := fmt.Sprintf("e2e-mcp-kill-%d", time.Now().UnixNano())
+	logFile, err := os.Create(filepath.Join(dir, "worker.log"))
+	require.NoError(t, err)
+	defer logFile.Close()
+	env := append(workerEnv(s, queue, model.URL, "scripted", db, filepath.Join(dir, "reports")),
+		"TANDEM_POLICY_FILE="+policyFile, "TANDEM_PROFILES_DIR="+profiles, "TANDEM_HEALTH_ADDR=")
+	first := &workerProcess{t: t, env: env, log: logFile}
+	first.start()
+	defer first.kill9()
+
+	c := s.Client(t)
+	tandemClient := api.NewClient(c, queue)
+	ctx := context.Background()
+	var run *api.Run[workflows.AgentResult]
+	require.Eventually(t, func() bool { // the profile is the worker's: the client asks it
+		run, err = tandemClient.StartAgent(ctx, api.WorkflowID("agent", queue), workflows.AgentInput{Profile: "writer", Goal: "write once",
+			Model: workflows.ModelSettings{Model: "scripted", TaskQueue: queue + "-model"}})
+		return err == nil
+	}, time.Minute, 500*time.Millisecond, "the worker starts and serves its profiles")
+	require.Eventually(t, func() bool {
+		st, err := run.Status(ctx)
+		return err == nil && st.Pending != nil
+	}, time.Minute, 100*time.Millisecond)
+	require.NoError(t, run.Decide(ctx, workflows.Decision{Approve: true, By: "office.manager"}))
+
+	require.Eventually(t, func() bool {
+		var started int
+		storetest.Scan(t, db, `SELECT count(*) FROM mcp_calls WHERE status = 'started'`, nil, &started)
+		return started == 1
+	}, time.Minute, 50*time.Millisecond, "the call is under way")
+	time.Sleep(time.Second)
+	first.kill9()
+	assert.NoFileExists(t, target, "the server stopped with the worker, before it wrote")
+
+	second := &workerProcess{t: t, env: env, log: logFile}
+	second.start()
+	defer second.kill9()
+	res, err := run.Result(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"local.slow_write(ok)"}, trailOf(res))
+	body, err := os.ReadFile(target)
+	require.NoError(t, err)
+	assert.Equal(t, "once", string(body))
+	writes, err := os.ReadFile(target + ".writes")
+	require.NoError(t, err)
+	assert.Equal(t, "written\n", string(writes), "the file was written once")
 }

@@ -26,6 +26,7 @@ type AuditRecord struct {
 	DataPolicy *AuditPolicy `json:"dataPolicy,omitempty"` // the rules the run recorded at its start
 	Memo       any          `json:"memo,omitempty"`
 	ModelCalls []AuditModel `json:"modelCalls"`
+	MCPCalls   []AuditMCP   `json:"mcpCalls,omitempty"`
 	Decisions  []AuditEvent `json:"decisions"` // people's Updates, in order
 	Outcome    any          `json:"outcome,omitempty"`
 	// A run still going: the checks so far and the decision it waits for,
@@ -41,6 +42,29 @@ type AuditModel struct {
 	Digest       string `json:"digest"`
 	PromptTokens int    `json:"promptTokens"`
 	OutputTokens int    `json:"outputTokens"`
+}
+
+// AuditMCP is one call of an MCP server's tool, as the run's history
+// records its activity: the arguments by digest only.
+type AuditMCP struct {
+	Step       int    `json:"step"`
+	Server     string `json:"server"`
+	Tool       string `json:"tool"`
+	ArgsDigest string `json:"argsDigest"`
+	Outcome    string `json:"outcome"` // ok, tool error, sandboxed, unknown, failed: …, or running
+}
+
+// mcpOutcome names how a call's activity ended, from its result.
+func mcpOutcome(res activities.ToolResult) string {
+	switch {
+	case strings.HasPrefix(res.Observation, "sandbox: "):
+		return "sandboxed: recorded, not called"
+	case strings.HasPrefix(res.Observation, "the tool reported an error: "):
+		return "tool error"
+	case strings.HasPrefix(res.Observation, "the outcome of "):
+		return "unknown: the worker stopped during the call"
+	}
+	return "ok"
 }
 
 // AuditPolicy is the data-policy snapshot a run recorded.
@@ -98,6 +122,12 @@ func auditCmd(a *app) *cobra.Command {
 		for _, m := range rec.ModelCalls {
 			fmt.Fprintf(out, "    %-22s %s (%s) %d+%d tokens\n", m.Purpose, m.Model, activities.ShortDigest(m.Digest), m.PromptTokens, m.OutputTokens)
 		}
+		if len(rec.MCPCalls) > 0 {
+			fmt.Fprintf(out, "  MCP calls: %d\n", len(rec.MCPCalls))
+			for _, m := range rec.MCPCalls {
+				fmt.Fprintf(out, "    step %-3d %s.%s args %s: %s\n", m.Step, m.Server, m.Tool, m.ArgsDigest, m.Outcome)
+			}
+		}
 		fmt.Fprintf(out, "  decisions by people: %d\n", len(rec.Decisions))
 		for _, d := range rec.Decisions {
 			fmt.Fprintf(out, "    %s %s\n", d.Update, oneLine(string(d.Input), 140))
@@ -136,6 +166,7 @@ func auditRun(ctx context.Context, c client.Client, namespace, id string, dec pa
 	decode := dec.first
 	for i, runID := range rec.Runs {
 		scheduled := map[int64]string{}
+		mcpCalls := map[int64]int{} // scheduled event -> index in rec.MCPCalls
 		iter := c.GetWorkflowHistory(ctx, id, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 		for iter.HasNext() {
 			ev, err := iter.Next()
@@ -169,9 +200,27 @@ func auditRun(ctx context.Context, c client.Client, namespace, id string, dec pa
 					}
 				}
 			case ev.GetActivityTaskScheduledEventAttributes() != nil:
-				scheduled[ev.GetEventId()] = ev.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName()
+				a := ev.GetActivityTaskScheduledEventAttributes()
+				scheduled[ev.GetEventId()] = a.GetActivityType().GetName()
+				var call activities.MCPCall
+				if a.GetActivityType().GetName() == "CallMCPTool" && json.Unmarshal(decode(a.GetInput()), &call) == nil {
+					mcpCalls[ev.GetEventId()] = len(rec.MCPCalls)
+					rec.MCPCalls = append(rec.MCPCalls, AuditMCP{Step: call.Step, Server: call.Server, Tool: call.Tool,
+						ArgsDigest: activities.ArgsDigest(call.Args), Outcome: "running"})
+				}
+			case ev.GetActivityTaskFailedEventAttributes() != nil:
+				a := ev.GetActivityTaskFailedEventAttributes()
+				if i, ok := mcpCalls[a.GetScheduledEventId()]; ok {
+					rec.MCPCalls[i].Outcome = "failed: " + a.GetFailure().GetMessage()
+				}
 			case ev.GetActivityTaskCompletedEventAttributes() != nil:
 				a := ev.GetActivityTaskCompletedEventAttributes()
+				if i, ok := mcpCalls[a.GetScheduledEventId()]; ok {
+					var res activities.ToolResult
+					if json.Unmarshal(decode(a.GetResult()), &res) == nil {
+						rec.MCPCalls[i].Outcome = mcpOutcome(res)
+					}
+				}
 				if modelActivities[scheduled[a.GetScheduledEventId()]] {
 					var res struct {
 						Call AuditModel `json:"call"`

@@ -196,6 +196,7 @@ func transportFor(cfg policy.MCPServer) (mcp.Transport, *tail, error) {
 	cmd.Env = append(os.Environ(), cfg.Env...)
 	stderr := &tail{}
 	cmd.Stderr = stderr
+	diesWithWorker(cmd)
 	return &mcp.CommandTransport{Command: cmd, TerminateDuration: 2 * time.Second}, stderr, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -46,11 +47,19 @@ type SizeArgs struct {
 	Characters int `json:"characters" jsonschema:"how many characters to return"`
 }
 
+// SlowWriteArgs asks for a file to be written after a while.
+type SlowWriteArgs struct {
+	Path    string `json:"path" jsonschema:"the file to write"`
+	Content string `json:"content" jsonschema:"what to write"`
+	Seconds int    `json:"seconds" jsonschema:"how long to take"`
+}
+
 // Contact is the personal data the contact tool returns.
 const Contact = "Dana Whitfield, dana.whitfield@example.org, +44 20 7946 0958"
 
 // NewServer is the test server: contact (personal data), sized (a result
-// of a given length), crash (the server exits during the call).
+// of a given length), slow_write (a write that takes a while), crash (the
+// server exits during the call).
 func NewServer() *mcp.Server {
 	s := mcp.NewServer(&mcp.Implementation{Name: "tandem-test", Version: "1"}, nil)
 	readOnly := &mcp.ToolAnnotations{ReadOnlyHint: true}
@@ -61,6 +70,21 @@ func NewServer() *mcp.Server {
 	mcp.AddTool(s, &mcp.Tool{Name: "sized", Description: "A text of the given length.", Annotations: readOnly},
 		func(_ context.Context, _ *mcp.CallToolRequest, a SizeArgs) (*mcp.CallToolResult, any, error) {
 			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: strings.Repeat("x", a.Characters)}}}, nil, nil
+		})
+	mcp.AddTool(s, &mcp.Tool{Name: "slow_write", Description: "Writes a file after a while; each finished write adds a line to PATH.writes.",
+		Annotations: &mcp.ToolAnnotations{IdempotentHint: true, OpenWorldHint: new(bool)}},
+		func(_ context.Context, _ *mcp.CallToolRequest, a SlowWriteArgs) (*mcp.CallToolResult, any, error) {
+			time.Sleep(time.Duration(a.Seconds) * time.Second)
+			if err := os.WriteFile(a.Path, []byte(a.Content), 0o600); err != nil {
+				return nil, nil, err
+			}
+			log, err := os.OpenFile(a.Path+".writes", os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+			if err != nil {
+				return nil, nil, err
+			}
+			defer log.Close()
+			fmt.Fprintln(log, "written")
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "wrote " + a.Path}}}, nil, nil
 		})
 	mcp.AddTool(s, &mcp.Tool{Name: "crash", Description: "Stops the server during the call.",
 		Annotations: &mcp.ToolAnnotations{IdempotentHint: true, OpenWorldHint: new(bool)}},
