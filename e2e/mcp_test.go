@@ -256,3 +256,39 @@ func TestAnApprovedMCPWriteIsMadeOnceWhenTheWorkerDiesDuringIt(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "written\n", string(writes), "the file was written once")
 }
+
+// TestMCPFailuresReachTheModelAsOneSentence: a server that crashes during
+// a call is started again and the call retried, then the model reads what
+// failed; a result over the policy's limit is refused in a sentence.
+func TestMCPFailuresReachTheModelAsOneSentence(t *testing.T) {
+	dir := t.TempDir()
+	policyFile, profiles := filepath.Join(dir, "policy.yaml"), t.TempDir()
+	server := mcptest.Server("local")
+	require.NoError(t, os.WriteFile(policyFile, fmt.Appendf(nil, "version: 1\nmcp:\n  servers:\n    - name: local\n      command: %s\n"+
+		"      args: [%q]\n      env: [%q]\n      attempts: 2\n      maxResult: 2000\n      trusted: true\n", server.Command, server.Args[0], server.Env[0]), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(profiles, "tester.yaml"), []byte("name: tester\ninstructions: Try the tools.\n"+
+		"tools: [local.crash, local.sized]\n"), 0o600))
+	proxy := newRecordingProxy(t, scriptedOllama(t, func(format, last string) string {
+		switch {
+		case strings.Contains(last, "local.sized"):
+			return `{"thought":"done","action":{"tool":"finish","args":{"answer":"both failed","sources":[]}}}`
+		case strings.Contains(last, "local.crash"):
+			return `{"thought":"ask for a lot","action":{"tool":"local.sized","args":{"characters":5000}}}`
+		}
+		return `{"thought":"try it","action":{"tool":"local.crash","args":{}}}`
+	}).URL)
+	td := startTandemWith(t, func(c *config.Config) {
+		c.OllamaHost, c.Model, c.PolicyFile, c.ProfilesDir = proxy.URL, "scripted", policyFile, profiles
+	})
+	run, err := api.NewClient(td.servers.Client(t), td.cfg.TaskQueue).StartAgent(context.Background(),
+		api.WorkflowID("agent", fmt.Sprintf("mcp-failures-%d", time.Now().UnixNano())),
+		workflows.AgentInput{Profile: "tester", Goal: "try the tools", Model: workflows.ModelSettings{Model: "scripted", TaskQueue: td.cfg.ModelTaskQueue}})
+	require.NoError(t, err)
+	res, err := run.Result(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, []string{"local.crash(failed)", "local.sized(failed)"}, trailOf(res))
+	sent := proxy.sent()
+	assert.Contains(t, sent, "failed during the call of crash")
+	assert.Contains(t, sent, "it wrote: test server: crashing as asked")
+	assert.Contains(t, sent, "the result of local.sized is 5,000 characters, over the 2,000 that the data policy allows for server local (maxResult); ask for less of it")
+}
