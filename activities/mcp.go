@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-	"go.temporal.io/sdk/activity"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
@@ -175,7 +174,7 @@ func (t *Tools) finishMCPCall(ctx context.Context, key string, res ToolResult) e
 // callMCP makes the call, heartbeating while it waits, and turns the
 // result into an observation within the policy's limit.
 func (t *Tools) callMCP(ctx context.Context, cfg policy.MCPServer, call MCPCall) (ToolResult, error) {
-	stop := heartbeatWhile(ctx, 5*time.Second)
+	stop := heartbeatWhile(ctx, 5*time.Second, nil)
 	result, err := t.MCP.Call(ctx, call.Server, call.Tool, call.Args)
 	stop()
 	if err != nil {
@@ -236,31 +235,6 @@ func ArgsDigest(args json.RawMessage) string {
 	}
 	sum := sha256.Sum256(canonical)
 	return "sha256:" + hex.EncodeToString(sum[:])
-}
-
-// heartbeatWhile records a heartbeat every interval until stopped, so that
-// a worker that stops during a long call is noticed within the heartbeat
-// timeout rather than the call's.
-func heartbeatWhile(ctx context.Context, every time.Duration) (stop func()) {
-	if !activity.IsActivity(ctx) {
-		return func() {}
-	}
-	done := make(chan struct{})
-	go func() {
-		tick := time.NewTicker(every)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				activity.RecordHeartbeat(ctx)
-			}
-		}
-	}()
-	return func() { close(done) }
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

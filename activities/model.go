@@ -392,26 +392,8 @@ func (h *heartbeat) wait(why string) {
 }
 
 func (m *Model) keepHeartbeating(ctx context.Context, purpose string) *heartbeat {
-	h := &heartbeat{purpose: purpose, stop: func() {}}
-	if !activity.IsActivity(ctx) {
-		return h
-	}
-	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(m.heartbeat)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				activity.RecordHeartbeat(ctx, h.details())
-			}
-		}
-	}()
-	h.stop = func() { close(done) }
+	h := &heartbeat{purpose: purpose}
+	h.stop = heartbeatWhile(ctx, m.heartbeat, func() any { return h.details() })
 	return h
 }
 

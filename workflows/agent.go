@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -89,6 +90,7 @@ func (in AgentInput) underProfile(profile AgentProfile) (string, AgentPolicy, er
 // AgentState is what an agent run carries over continue-as-new.
 type AgentState struct {
 	RunKey       string            `json:"runKey"` // the first run's workflow id; keys the transcript in the store
+	Goal         string            `json:"goal"`   // as given, or filled from the profile's template
 	RequestedBy  string            `json:"requestedBy,omitempty"`
 	Model        ModelSettings     `json:"model"`
 	Policy       AgentPolicy       `json:"policy"`
@@ -318,7 +320,7 @@ func startAgent(ctx workflow.Context, d *decisions, in AgentInput, st *AgentStat
 		return err
 	}
 	*st = AgentState{
-		RunKey: workflow.GetInfo(ctx).WorkflowExecution.ID, RequestedBy: in.RequestedBy, Model: model, Policy: policy,
+		RunKey: workflow.GetInfo(ctx).WorkflowExecution.ID, Goal: goal, RequestedBy: in.RequestedBy, Model: model, Policy: policy,
 		StartedAt: workflow.Now(ctx).UTC(), CallsPerTool: map[string]int{}, CompactedAt: -1,
 	}
 	if policy.usesMCP() {
@@ -361,7 +363,7 @@ func serveAgent(ctx workflow.Context, d *decisions, in AgentInput, st *AgentStat
 		return err
 	}
 	return workflow.SetQueryHandler(ctx, AgentQuery, func() (AgentView, error) {
-		return AgentView{Goal: in.Goal, Profile: in.Profile, Step: d.status.Step, Summary: st.Summary,
+		return AgentView{Goal: cmp.Or(st.Goal, in.Goal), Profile: in.Profile, Step: d.status.Step, Summary: st.Summary,
 			Recent: st.Recent, Pending: d.status.Pending, Budget: st.budget(workflow.Now(ctx))}, nil
 	})
 }
