@@ -104,6 +104,17 @@ type Model struct {
 	// SpanContent puts prompts and answers, redacted, into the spans (the
 	// data policy's telemetry.spanContent).
 	SpanContent bool
+	// KeepAlive is how long Ollama keeps the model loaded after a call, so
+	// that the next call neither loads it again nor loses its prompt
+	// cache; 0 leaves it to the server (5 minutes).
+	KeepAlive time.Duration
+}
+
+func (m *Model) keepAlive() *api.Duration {
+	if m.KeepAlive <= 0 {
+		return nil
+	}
+	return &api.Duration{Duration: m.KeepAlive}
 }
 
 // NewModel returns the model activities for the Ollama server at host
@@ -249,7 +260,7 @@ func (m *Model) Embed(ctx context.Context, req EmbedRequest) (EmbedResult, error
 	}
 	var resp *api.EmbedResponse
 	err := m.persist(ctx, hb, req.Model, func(ctx context.Context) (err error) {
-		resp, err = m.client.Embed(ctx, &api.EmbedRequest{Model: req.Model, Input: texts})
+		resp, err = m.client.Embed(ctx, &api.EmbedRequest{Model: req.Model, Input: texts, KeepAlive: m.keepAlive()})
 		return err
 	})
 	if err != nil {
@@ -282,6 +293,9 @@ func (m *Model) chatOnce(ctx context.Context, purpose string, repair int, model 
 // exchange is a span in the OpenTelemetry GenAI conventions, holding no
 // prompt or answer text.
 func (m *Model) exchange(ctx context.Context, purpose string, repair int, req *api.ChatRequest) (api.Message, api.Metrics, error) {
+	if req.KeepAlive == nil {
+		req.KeepAlive = m.keepAlive()
+	}
 	ctx, span := m.tracer().Start(ctx, "chat "+req.Model, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
 		semconv.GenAIOperationNameChat, semconv.GenAIProviderNameKey.String("ollama"), semconv.GenAIRequestModel(req.Model),
 		attribute.String("tandem.purpose", purpose), attribute.Int("tandem.repair", repair),

@@ -202,7 +202,8 @@ func applicationError(t *testing.T, err error) *temporal.ApplicationError {
 }
 
 func TestChatStructuredAnswer(t *testing.T) {
-	f := newFakeOllama(t, fakeAnswer{body: `{"category": "billing", "summary": "wrong invoice"}`})
+	f := newFakeOllama(t, fakeAnswer{body: `{"category": "billing", "summary": "wrong invoice"}`},
+		fakeAnswer{body: `{"category": "billing", "summary": "wrong invoice"}`})
 	res, err := runChat(t, newTestModel(t, f), structuredRequest())
 	require.NoError(t, err)
 
@@ -220,6 +221,13 @@ func TestChatStructuredAnswer(t *testing.T) {
 	assert.Equal(t, 0.0, opts["temperature"], "structured answers are deterministic by default")
 	assert.Equal(t, float64(defaultSeed), opts["seed"])
 	assert.Equal(t, float64(defaultMaxTokens), opts["num_predict"])
+	assert.Nil(t, sent["keep_alive"], "unset, the server's default")
+
+	m := newTestModel(t, f)
+	m.KeepAlive = 30 * time.Minute
+	_, err = runChat(t, m, structuredRequest())
+	require.NoError(t, err)
+	assert.Equal(t, "30m0s", f.chats[1]["keep_alive"], "the model stays loaded, with its prompt cache, between calls")
 }
 
 func TestChatRepairsAnInvalidAnswer(t *testing.T) {

@@ -112,7 +112,8 @@ start_ollama() {
   local ollama
   ollama=$(ollama_bin)
   say "Starting Ollama ($ollama) at $OLLAMA_HOST"
-  nohup "$ollama" serve >"$LOGS/ollama.log" 2>&1 &
+  # As many requests at once as the worker sends (TANDEM_MODEL_PARALLEL).
+  OLLAMA_NUM_PARALLEL=${OLLAMA_NUM_PARALLEL:-${TANDEM_MODEL_PARALLEL:-2}} nohup "$ollama" serve >"$LOGS/ollama.log" 2>&1 &
   echo $! >"$PIDS/ollama.pid"
   wait_for "Ollama" "$OLLAMA_HOST" 30 "$LOGS/ollama.log"
 }

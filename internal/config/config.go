@@ -44,6 +44,7 @@ type Config struct {
 	ModelEndpoints  []string      // TANDEM_MODEL_ENDPOINTS: model servers allowed besides loopback and private addresses
 	ModelParallel   int           // TANDEM_MODEL_PARALLEL: concurrent model calls per worker
 	ModelTimeout    time.Duration // TANDEM_MODEL_TIMEOUT: bound on one model call, cold load included
+	ModelKeepAlive  time.Duration // TANDEM_MODEL_KEEP_ALIVE: how long Ollama keeps the model loaded after a call
 	DB              string        // TANDEM_DB: the business store: an SQLite file, or a postgres:// URL
 	Role            string        // TANDEM_WORKER_ROLE: all, workflows or model
 	ShutdownTimeout time.Duration // TANDEM_SHUTDOWN_TIMEOUT: how long a stopping worker lets running activities finish
@@ -78,6 +79,7 @@ func FromEnv() Config {
 		ModelEndpoints:  list(env("TANDEM_MODEL_ENDPOINTS", "")),
 		ModelParallel:   envInt("TANDEM_MODEL_PARALLEL", 2),
 		ModelTimeout:    envDuration("TANDEM_MODEL_TIMEOUT", 5*time.Minute),
+		ModelKeepAlive:  envDuration("TANDEM_MODEL_KEEP_ALIVE", 30*time.Minute),
 		DB:              env("TANDEM_DB", ".tandem/data/tandem.db"),
 		Role:            env("TANDEM_WORKER_ROLE", RoleAll),
 		ShutdownTimeout: envDuration("TANDEM_SHUTDOWN_TIMEOUT", 30*time.Second),

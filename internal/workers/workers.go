@@ -83,6 +83,7 @@ func Start(c client.Client, cfg config.Config, records *store.Store, snap policy
 		return nil, err
 	}
 	model.AllowedEndpoints = allowedEndpoints(cfg, snap)
+	model.KeepAlive = cfg.ModelKeepAlive
 	var tracer trace.Tracer
 	var metrics *telemetry.Metrics
 	if tel != nil {
