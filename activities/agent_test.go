@@ -41,8 +41,9 @@ func TestDecideJSONMode(t *testing.T) {
 	msgs := sent["messages"].([]any)
 	system := msgs[0].(map[string]any)["content"].(string)
 	assert.Contains(t, system, "- lookup_order: Read an order.")
-	assert.NotContains(t, system, "issue_refund")
+	assert.Contains(t, system, "- issue_refund: Refund.", "the system prompt is the run's whole catalogue, the same at every step")
 	user := msgs[1].(map[string]any)["content"].(string)
+	assert.True(t, strings.HasSuffix(user, "\nUsed up, not available any more: issue_refund.\nWhat is the next step?"), user)
 	assert.Contains(t, user, "Goal: Where is order O-20931?")
 	assert.Contains(t, user, "Step 1: message from alice: the customer called twice")
 
@@ -117,4 +118,45 @@ func TestDecideToolsMode(t *testing.T) {
 	assert.Equal(t, "lookup_order", tools[0].(map[string]any)["function"].(map[string]any)["name"])
 	assert.Equal(t, "finish", tools[1].(map[string]any)["function"].(map[string]any)["name"])
 	assert.Nil(t, got["format"])
+}
+
+// TestEachStepsPromptBeginsWithThePreviousOnes runs 30 agent steps and
+// measures how much of each step's prompt the next one begins with: what a
+// model server's prompt cache can reuse. Only the tail (the question, and
+// a tool that ran out of calls at step 20) may differ.
+func TestEachStepsPromptBeginsWithThePreviousOnes(t *testing.T) {
+	const steps = 30
+	answers := make([]fakeAnswer, steps)
+	for i := range answers {
+		answers[i] = fakeAnswer{body: `{"thought":"look","action":{"tool":"lookup_order","args":{"orderId":"O-20931"}}}`}
+	}
+	f := newFakeOllama(t, answers...)
+	a := testAgent(t, f)
+	allowed := []string{"lookup_order", "issue_refund"}
+	var prompts []string
+	for step := 1; step <= steps; step++ {
+		if step == 20 {
+			allowed = []string{"lookup_order"}
+		}
+		var turns []Turn
+		if step > 1 {
+			turns = []Turn{{Step: step - 1, Kind: "tool", Tool: "lookup_order", Args: json.RawMessage(`{"orderId":"O-20931"}`),
+				Observation: strings.Repeat("order O-20931 shipped on day ", step%4+1)}}
+		}
+		_, err := a.Decide(context.Background(), DecideRequest{RunKey: "agent-1", Model: "tiny", Mode: "json", Allowed: allowed, NewTurns: turns})
+		require.NoError(t, err)
+		msgs := f.chats[step-1]["messages"].([]any)
+		prompts = append(prompts, msgs[0].(map[string]any)["content"].(string)+"\n"+msgs[1].(map[string]any)["content"].(string))
+	}
+	lowest, sum := 1.0, 0.0
+	for i := 0; i+1 < len(prompts); i++ {
+		shared := 0
+		for shared < len(prompts[i]) && shared < len(prompts[i+1]) && prompts[i][shared] == prompts[i+1][shared] {
+			shared++
+		}
+		share := float64(shared) / float64(len(prompts[i]))
+		lowest, sum = min(lowest, share), sum+share
+		assert.GreaterOrEqual(t, share, 0.95, "step %d's prompt begins with %.1f%% of step %d's", i+2, 100*share, i+1)
+	}
+	t.Logf("prompt prefix shared with the next step over %d steps: lowest %.2f%%, mean %.2f%%", steps, 100*lowest, 100*sum/float64(steps-1))
 }
