@@ -427,6 +427,12 @@ func (c *Client) Message(ctx context.Context, id string, m runs.AgentMessage) er
 	return c.update(ctx, id, runs.MessageUpdate, m)
 }
 
+// Event delivers another system's event to a running agent; it wakes the
+// agent when it sleeps (wait, wait_for_event).
+func (c *Client) Event(ctx context.Context, id string, e runs.AgentEvent) error {
+	return c.update(ctx, id, runs.EventUpdate, e)
+}
+
 func (c *Client) update(ctx context.Context, id, name string, arg any) error {
 	handle, err := c.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: id, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,

@@ -46,6 +46,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/runs/{id}", s.getRun)
 	mux.HandleFunc("POST /v1/runs/{id}/decision", s.decide)
 	mux.HandleFunc("POST /v1/runs/{id}/messages", s.message)
+	mux.HandleFunc("POST /v1/runs/{id}/events", s.event)
 	mux.HandleFunc("GET /v1/decisions", s.pending)
 	ready := s.Ready
 	if ready == nil {
@@ -232,6 +233,14 @@ func (s *Server) message(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.afterUpdate(w, r, s.Client.Message(r.Context(), r.PathValue("id"), m))
+}
+
+func (s *Server) event(w http.ResponseWriter, r *http.Request) {
+	var e runs.AgentEvent
+	if !decodeBody(w, r, &e) {
+		return
+	}
+	s.afterUpdate(w, r, s.Client.Event(r.Context(), r.PathValue("id"), e))
 }
 
 func (s *Server) afterUpdate(w http.ResponseWriter, r *http.Request, err error) {

@@ -23,10 +23,11 @@ func listRequest(namespace string) *workflowservice.ListWorkflowExecutionsReques
 // ListFilter narrows List: by kind, runs waiting for a person, and
 // Temporal's execution status (Running, Completed, Failed, …).
 type ListFilter struct {
-	Kind    string
-	Waiting bool
-	Status  string
-	Limit   int
+	Kind     string
+	Waiting  bool
+	Sleeping bool // agents sleeping in wait or wait_for_event
+	Status   string
+	Limit    int
 }
 
 // Query is the filter as a Temporal visibility query.
@@ -37,6 +38,9 @@ func (f ListFilter) Query() string {
 	}
 	if f.Waiting {
 		clauses = append(clauses, runs.WaitingKey.GetName()+" = true", "ExecutionStatus = 'Running'")
+	}
+	if f.Sleeping {
+		clauses = append(clauses, runs.SleepingUntilKey.GetName()+" IS NOT NULL", "ExecutionStatus = 'Running'")
 	}
 	if f.Status != "" {
 		clauses = append(clauses, fmt.Sprintf("ExecutionStatus = '%s'", strings.ReplaceAll(f.Status, "'", "")))
@@ -52,6 +56,8 @@ type RunSummary struct {
 	Status     string    `json:"status"`
 	Step       string    `json:"step"`
 	Started    time.Time `json:"started"`
+	// SleepingUntil is when a sleeping agent wakes at the latest.
+	SleepingUntil *time.Time `json:"sleepingUntil,omitempty"`
 }
 
 // List returns Tandem's runs in namespace that the filter selects, newest
@@ -71,9 +77,15 @@ func (c *Client) List(ctx context.Context, namespace string, f ListFilter) ([]Ru
 	var out []RunSummary
 	for _, e := range resp.GetExecutions() {
 		fields := e.GetSearchAttributes().GetIndexedFields()
-		out = append(out, RunSummary{WorkflowID: e.GetExecution().GetWorkflowId(), RunID: e.GetExecution().GetRunId(),
+		summary := RunSummary{WorkflowID: e.GetExecution().GetWorkflowId(), RunID: e.GetExecution().GetRunId(),
 			Kind: strings.Trim(string(fields[runs.KindKey.GetName()].GetData()), `"`), Status: e.GetStatus().String(),
-			Step: strings.Trim(string(fields[runs.StatusKey.GetName()].GetData()), `"`), Started: e.GetStartTime().AsTime()})
+			Step: strings.Trim(string(fields[runs.StatusKey.GetName()].GetData()), `"`), Started: e.GetStartTime().AsTime()}
+		if raw := strings.Trim(string(fields[runs.SleepingUntilKey.GetName()].GetData()), `"`); raw != "" {
+			if until, err := time.Parse(time.RFC3339Nano, raw); err == nil {
+				summary.SleepingUntil = &until
+			}
+		}
+		out = append(out, summary)
 	}
 	return out, nil
 }

@@ -56,7 +56,22 @@ func (s *Server) MCPServer(caller string) *mcp.Server {
 			}
 			return answer(s.view(ctx, in.WorkflowID))
 		})
+	mcp.AddTool(srv, &mcp.Tool{Name: "send_event", Description: "Deliver an event (results that arrived, a payment, a reply) to a running agent; " +
+		"it wakes the agent when it sleeps.", Annotations: &mcp.ToolAnnotations{DestructiveHint: new(bool), OpenWorldHint: new(bool)}},
+		func(ctx context.Context, _ *mcp.CallToolRequest, in EventRequest) (*mcp.CallToolResult, any, error) {
+			if err := s.Client.Event(ctx, in.WorkflowID, runs.AgentEvent{Name: in.Name, From: caller, Data: in.Data}); err != nil {
+				return toolError(err), nil, nil
+			}
+			return answer(s.view(ctx, in.WorkflowID))
+		})
 	return srv
+}
+
+// EventRequest is an event through the MCP server, delivered from the caller.
+type EventRequest struct {
+	WorkflowID string `json:"workflowId" jsonschema:"the agent run to deliver it to"`
+	Name       string `json:"name" jsonschema:"what happened, in one word, such as campaign-results"`
+	Data       string `json:"data,omitempty" jsonschema:"what it says, as text or JSON"`
 }
 
 // RunRef names a run.

@@ -246,7 +246,7 @@ func TestTheWorkerStopsOnAMalformedPolicy(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, 1, cmd.ProcessState.ExitCode())
 	assert.Equal(t, "worker: data policy "+policyFile+`, line 3, field agent.deny[1]: there is no tool "wire_money"; the tools are `+
-		strings.Join(workflows.ToolNames(), ", ")+"\n", stderr.String())
+		strings.Join(workflows.ToolNames(), ", ")+", and MCP tools are named server.tool\n", stderr.String())
 }
 
 // TestAnOversizedInputIsRefusedBeforeARunStarts starts a ticket routing with

@@ -44,6 +44,8 @@ type Status struct {
 	Pending  *PendingDecision `json:"pending,omitempty"`
 	Decision *Decision        `json:"decision,omitempty"`
 	Checks   []Check          `json:"checks,omitempty"` // every check so far, passed and failed
+	// SleepingUntil is when a sleeping agent wakes at the latest.
+	SleepingUntil *time.Time `json:"sleepingUntil,omitempty"`
 }
 
 // Check is one validation step and its outcome.
@@ -64,6 +66,14 @@ func (c Check) Line() string {
 		mark = "✘"
 	}
 	return fmt.Sprintf("%s %s: %s", mark, c.Name, c.Detail)
+}
+
+// AgentEvent is something that happened elsewhere, delivered to a running
+// agent by another system: results that arrived, a payment, a reply.
+type AgentEvent struct {
+	Name string `json:"name"`           // what happened, such as campaign-results
+	From string `json:"from"`           // who delivers it
+	Data string `json:"data,omitempty"` // what it says, as text or JSON
 }
 
 // AgentMessage is a person's message to a running agent.

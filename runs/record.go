@@ -39,6 +39,8 @@ func RenderTurn(t Turn) string {
 	switch t.Kind {
 	case "message":
 		return fmt.Sprintf("Step %d: message from %s: %s", t.Step, t.From, t.Observation)
+	case "event":
+		return fmt.Sprintf("Step %d: event %s from %s: %s", t.Step, t.Tool, t.From, t.Observation)
 	case "invalid":
 		return fmt.Sprintf("Step %d: your call of %s was invalid: %s", t.Step, t.Tool, t.Observation)
 	case "denied", "rejected":

@@ -26,6 +26,9 @@ const (
 	DecisionUpdate = "decide"
 	// MessageUpdate adds a person's AgentMessage to a running agent.
 	MessageUpdate = "message"
+	// EventUpdate delivers another system's AgentEvent to a running agent;
+	// it wakes an agent that sleeps.
+	EventUpdate = "event"
 	// AgentQuery returns an agent run's transcript, pending approval and
 	// budget.
 	AgentQuery = "agent"
@@ -42,6 +45,9 @@ var (
 	EmployeeKey = temporal.NewSearchAttributeKeyKeyword("TandemEmployee")
 	WaitingKey  = temporal.NewSearchAttributeKeyBool("TandemWaiting")
 	SandboxKey  = temporal.NewSearchAttributeKeyBool("TandemSandbox")
+	// SleepingUntilKey is set while an agent sleeps (wait, wait_for_event):
+	// when it wakes at the latest.
+	SleepingUntilKey = temporal.NewSearchAttributeKeyTime("TandemSleepingUntil")
 	// InputDigestKey identifies a run's input (a hash), so that a start
 	// under a taken idempotency key with another input is refused.
 	InputDigestKey = temporal.NewSearchAttributeKeyKeyword("TandemInputDigest")

@@ -194,6 +194,42 @@ func messageCmd(a *app) *cobra.Command {
 	return cmd
 }
 
+// eventCmd delivers another system's event to a running agent.
+func eventCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "event WORKFLOW-ID NAME",
+		Short: "Deliver an event to a running agent; it wakes the agent when it sleeps",
+		Example: "  starter event agent-3f2a… campaign-results --file results.json\n" +
+			"  starter event agent-3f2a… payment-received --data \"INV-1041 paid in full\" --from billing",
+		Args: cobra.ExactArgs(2),
+	}
+	from := cmd.Flags().String("from", os.Getenv("USER"), "who delivers it")
+	data := cmd.Flags().String("data", "", "what it says, as text or JSON")
+	file := cmd.Flags().String("file", "", "read what it says from a file")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx, cfg, out := cmd.Context(), a.cfg, cmd.OutOrStdout()
+		body := *data
+		if *file != "" {
+			b, err := os.ReadFile(*file)
+			if err != nil {
+				return usageError{fmt.Errorf("cannot read the event's data: %w", err)}
+			}
+			body = strings.TrimSpace(string(b))
+		}
+		c, err := dial(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		if err := api.NewClient(c, "").Event(ctx, args[0], runs.AgentEvent{Name: args[1], From: *from, Data: body}); err != nil {
+			return usageError{fmt.Errorf("run %s refused the event: %s", args[0], strings.TrimPrefix(err.Error(), api.ErrRefused.Error()+": "))}
+		}
+		fmt.Fprintf(out, "Delivered %s to %s.\n", args[1], args[0])
+		return nil
+	}
+	return cmd
+}
+
 func printAgentResult(out io.Writer, asJSON bool, cfg config.Config, run client.WorkflowRun, res workflows.AgentResult) {
 	if asJSON {
 		writeJSON(out, map[string]any{"workflowId": run.GetID(), "runId": run.GetRunID(), "url": cfg.WorkflowURL(run.GetID(), run.GetRunID()), "result": res})

@@ -140,6 +140,9 @@ func showRun(ctx context.Context, c client.Client, cfg config.Config, id string,
 		printResult(out, st.Kind, id, raw)
 	default:
 		fmt.Fprintf(out, "%s  (%s)\n  step: %s\n", id, st.Kind, st.Step)
+		if st.SleepingUntil != nil {
+			fmt.Fprintf(out, "  sleeping until %s; an event wakes it early (starter event %s NAME)\n", st.SleepingUntil.UTC().Format("2006-01-02 15:04:05 MST"), id)
+		}
 		for _, w := range waits {
 			fmt.Fprintf(out, "  model: %s\n", w)
 		}

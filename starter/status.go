@@ -35,10 +35,11 @@ func listCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "list",
 		Short:   "List Tandem runs by kind, status, or waiting for a decision",
-		Example: "  starter list --waiting\n  starter list --kind invoice --status Running --ids",
+		Example: "  starter list --waiting\n  starter list --sleeping\n  starter list --kind invoice --status Running --ids",
 	}
 	kind := kindFlag(cmd)
 	waiting := cmd.Flags().Bool("waiting", false, "only runs waiting for a person's decision")
+	sleeping := cmd.Flags().Bool("sleeping", false, "only agents sleeping in wait or wait_for_event")
 	statusFilter := cmd.Flags().String("status", "", "only runs with this status: Running, Completed, Failed, …")
 	idsOnly := cmd.Flags().Bool("ids", false, "print workflow ids only, one a line")
 	limit := cmd.Flags().Int("limit", 50, "at most this many runs")
@@ -54,7 +55,7 @@ func listCmd(a *app) *cobra.Command {
 		}
 		defer c.Close()
 		runs, err := api.NewClient(c, cfg.TaskQueue).List(ctx, cfg.Namespace,
-			api.ListFilter{Kind: *kind, Waiting: *waiting, Status: *statusFilter, Limit: *limit})
+			api.ListFilter{Kind: *kind, Waiting: *waiting, Sleeping: *sleeping, Status: *statusFilter, Limit: *limit})
 		var invalid *api.InvalidInputError
 		if errors.As(err, &invalid) {
 			return usageError{err}
@@ -71,7 +72,11 @@ func listCmd(a *app) *cobra.Command {
 					URL string `json:"url"`
 				}{r, cfg.WorkflowURL(r.WorkflowID, r.RunID)})
 			default:
-				fmt.Fprintf(out, "%-44s %-15s %-10s %-22s %s\n", r.WorkflowID, r.Kind, r.Status, r.Step, r.Started.Format("2006-01-02 15:04:05"))
+				step := r.Step
+				if r.SleepingUntil != nil {
+					step = "sleeping until " + r.SleepingUntil.UTC().Format("2006-01-02 15:04:05")
+				}
+				fmt.Fprintf(out, "%-44s %-15s %-10s %-22s %s\n", r.WorkflowID, r.Kind, r.Status, step, r.Started.Format("2006-01-02 15:04:05"))
 			}
 		}
 		return nil

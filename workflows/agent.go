@@ -111,6 +111,9 @@ type AgentState struct {
 	// Rejected holds the calls people rejected, by tool and arguments, with
 	// who said no and why: the same call is not put to them again.
 	Rejected map[string]string `json:"rejected,omitempty"`
+	// Arrivals are the events and messages the model has not seen yet; a
+	// sleeping agent wakes on them.
+	Arrivals []AgentEvent `json:"arrivals,omitempty"`
 	// MCP are the MCP tools the run recorded at its start.
 	MCP []activities.MCPTool `json:"mcp,omitempty"`
 	// CompactedAt is the decision count at the last compaction; -1 before any.
@@ -343,10 +346,8 @@ func startAgent(ctx workflow.Context, d *decisions, in AgentInput, st *AgentStat
 func serveAgent(ctx workflow.Context, d *decisions, in AgentInput, st *AgentState) error {
 	err := workflow.SetUpdateHandlerWithOptions(ctx, MessageUpdate,
 		func(ctx workflow.Context, m AgentMessage) (int, error) {
-			st.Turn++
-			st.Pending = append(st.Pending, activities.Turn{Step: st.Turn, Kind: "message", From: m.From, Observation: m.Text})
-			st.remember(st.Pending[len(st.Pending)-1])
-			return st.Turn, nil
+			return st.arrive(AgentEvent{Name: "message", From: m.From, Data: m.Text},
+				activities.Turn{Kind: "message", From: m.From, Observation: m.Text}), nil
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, m AgentMessage) error {
 			switch {
@@ -359,6 +360,14 @@ func serveAgent(ctx workflow.Context, d *decisions, in AgentInput, st *AgentStat
 			}
 			return nil
 		}})
+	if err != nil {
+		return err
+	}
+	err = workflow.SetUpdateHandlerWithOptions(ctx, EventUpdate,
+		func(ctx workflow.Context, e AgentEvent) (int, error) {
+			return st.arrive(e, activities.Turn{Kind: "event", Tool: e.Name, From: e.From, Observation: e.Data}), nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, e AgentEvent) error { return checkEvent(e) }})
 	if err != nil {
 		return err
 	}
@@ -377,7 +386,7 @@ func (st *AgentState) decide(ctx workflow.Context) (activities.DecideResult, err
 	err := workflow.ExecuteActivity(withModel(ctx, st.Model, fmt.Sprintf("agent step %d: choose among %s", st.Decisions+1,
 		strings.Join(req.Allowed, ", "))), agent.Decide, req).Get(ctx, &res)
 	if err == nil {
-		st.Pending = nil
+		st.Pending, st.Arrivals = nil, nil
 	}
 	return res, err
 }
@@ -439,17 +448,18 @@ func (st *AgentState) act(ctx workflow.Context, d *decisions, dec activities.Dec
 	}
 
 	st.Turn++
+	step := st.Turn // events and messages that arrive while the tool runs take the steps after it
 	st.CallsPerTool[tool.Name]++
 	d.step(ctx, "running", fmt.Sprintf("Step %d: %s", st.Decisions, tool.Name))
-	result, err := runTool(ctx, st, tool, args, approvedBy)
-	turn := activities.Turn{Step: st.Turn, Kind: "tool", Thought: dec.Thought, Tool: tool.Name, Args: args, Observation: result.Observation}
+	result, err := runTool(ctx, d, st, tool, args, approvedBy)
+	turn := activities.Turn{Step: step, Kind: "tool", Thought: dec.Thought, Tool: tool.Name, Args: args, Observation: result.Observation}
 	outcome := "ok"
 	if err != nil {
 		turn.Observation, outcome = "the tool failed: "+rootMessage(err), "failed"
 	}
 	st.Invalid = 0
 	st.Read = appendNew(st.Read, result.Read...)
-	st.Trail = append(st.Trail, TrailEntry{Step: st.Turn, Tool: tool.Name, Args: args, Outcome: outcome, By: approvedBy})
+	st.Trail = append(st.Trail, TrailEntry{Step: step, Tool: tool.Name, Args: args, Outcome: outcome, By: approvedBy})
 	st.record(turn)
 }
 
@@ -481,7 +491,7 @@ func approvalDetails(ctx workflow.Context, st *AgentState, tool Tool, args json.
 }
 
 // runTool runs one allowed, valid, approved tool call the way the catalogue says.
-func runTool(ctx workflow.Context, st *AgentState, tool Tool, args json.RawMessage, approvedBy string) (activities.ToolResult, error) {
+func runTool(ctx workflow.Context, d *decisions, st *AgentState, tool Tool, args json.RawMessage, approvedBy string) (activities.ToolResult, error) {
 	call := activities.ToolCall{RunKey: st.RunKey, Step: st.Turn, Name: tool.Name, Args: args, ApprovedBy: approvedBy}
 	summary := fmt.Sprintf("%s %s", tool.Name, oneLineArgs(args))
 	var tools *activities.Tools
@@ -503,6 +513,8 @@ func runTool(ctx workflow.Context, st *AgentState, tool Tool, args json.RawMessa
 		return runChildTool(ctx, st, tool, args)
 	case RunMCP:
 		return callMCPTool(ctx, st, call)
+	case RunWait:
+		return st.sleep(ctx, d, tool, args)
 	}
 	return res, fmt.Errorf("tool %s has no way to run", tool.Name)
 }

@@ -14,6 +14,7 @@ const (
 	StatusQuery    = runs.StatusQuery
 	DecisionUpdate = runs.DecisionUpdate
 	MessageUpdate  = runs.MessageUpdate
+	EventUpdate    = runs.EventUpdate
 	AgentQuery     = runs.AgentQuery
 )
 
@@ -28,6 +29,8 @@ var (
 	WaitingKey     = runs.WaitingKey
 	SandboxKey     = runs.SandboxKey
 	InputDigestKey = runs.InputDigestKey
+	// SleepingUntilKey is set while an agent sleeps.
+	SleepingUntilKey = runs.SleepingUntilKey
 )
 
 // Decisions, statuses and checks, as package runs defines them.
@@ -38,4 +41,5 @@ type (
 	Status          = runs.Status
 	Check           = runs.Check
 	AgentMessage    = runs.AgentMessage
+	AgentEvent      = runs.AgentEvent
 )

@@ -9,15 +9,16 @@ import (
 // SearchAttributes lists every search attribute above with its type, for the
 // worker to register on the namespace at start.
 var SearchAttributes = map[string]enumspb.IndexedValueType{
-	KindKey.GetName():        enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-	StatusKey.GetName():      enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-	CustomerKey.GetName():    enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-	CategoryKey.GetName():    enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-	QueueKey.GetName():       enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-	EmployeeKey.GetName():    enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-	WaitingKey.GetName():     enumspb.INDEXED_VALUE_TYPE_BOOL,
-	SandboxKey.GetName():     enumspb.INDEXED_VALUE_TYPE_BOOL,
-	InputDigestKey.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	KindKey.GetName():          enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	StatusKey.GetName():        enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	CustomerKey.GetName():      enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	CategoryKey.GetName():      enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	QueueKey.GetName():         enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	EmployeeKey.GetName():      enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	WaitingKey.GetName():       enumspb.INDEXED_VALUE_TYPE_BOOL,
+	SandboxKey.GetName():       enumspb.INDEXED_VALUE_TYPE_BOOL,
+	InputDigestKey.GetName():   enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	SleepingUntilKey.GetName(): enumspb.INDEXED_VALUE_TYPE_DATETIME,
 }
 
 // setStep records the run's current step in the Web UI (search attribute and

@@ -92,11 +92,28 @@ type AgentRules struct {
 	RequireApproval []string `yaml:"requireApproval" json:"requireApproval"`
 	MaxSteps        int      `yaml:"maxSteps" json:"maxSteps"`
 	MaxTokens       int      `yaml:"maxTokens" json:"maxTokens"`
+	// MaxWait bounds one wait or wait_for_event: a longer one is shortened
+	// to it. 0 means DefaultMaxWait.
+	MaxWait Duration `yaml:"maxWait" json:"maxWait,omitempty"`
+}
+
+// DefaultMaxWait is the longest an agent sleeps at once when the policy
+// does not say.
+const DefaultMaxWait = 30 * 24 * time.Hour
+
+// LongestWait is the policy's bound on one wait.
+func (r AgentRules) LongestWait() time.Duration {
+	if r.MaxWait <= 0 {
+		return DefaultMaxWait
+	}
+	return time.Duration(r.MaxWait)
 }
 
 // Retention says how long model outputs stay in the business store.
 type Retention struct {
 	ModelOutputs Duration `yaml:"modelOutputs" json:"modelOutputs"`
+	// Memory is how long facts agents remember stay; 0 keeps them.
+	Memory Duration `yaml:"memory" json:"memory,omitempty"`
 }
 
 // Sandbox sets the sandbox mode of runs that do not ask for it.

@@ -1,0 +1,76 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tandemhq/tandem/api"
+	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/workflows"
+)
+
+// TestASleepingAgentIsListedAndAnEventWakesIt runs an agent that sleeps
+// until results arrive, on the real servers: `starter list --sleeping` and
+// `starter status` show until when; `starter event` delivers the results
+// and wakes it; then a second sleep is ended by an event through the HTTP
+// trigger API.
+func TestASleepingAgentIsListedAndAnEventWakesIt(t *testing.T) {
+	profiles := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(profiles, "patient.yaml"), []byte("name: patient\ninstructions: Wait for the results, then report.\n"+
+		"tools: [wait, wait_for_event, today]\nbudgets: {deadline: 30d}\n"), 0o600))
+	model := scriptedOllama(t, func(format, last string) string {
+		switch {
+		case strings.Contains(last, "woken after"):
+			return `{"thought":"done","action":{"tool":"finish","args":{"answer":"the results are in","sources":[]}}}`
+		case strings.Contains(last, "arrived after"):
+			return `{"thought":"wait for more","action":{"tool":"wait","args":{"duration":"14d","reason":"the second round of results"}}}`
+		}
+		return `{"thought":"wait","action":{"tool":"wait_for_event","args":{"event":"campaign-results","timeout":"7d"}}}`
+	})
+	td := startTandemWith(t, func(c *config.Config) { c.OllamaHost, c.Model, c.ProfilesDir = model.URL, "scripted", profiles })
+	c := td.servers.Client(t)
+	tandemClient := api.NewClient(c, td.cfg.TaskQueue)
+	ctx := context.Background()
+	run, err := tandemClient.StartAgent(ctx, api.WorkflowID("agent", fmt.Sprintf("patient-%d", time.Now().UnixNano())),
+		workflows.AgentInput{Profile: "patient", Goal: "report the campaign's results", Model: workflows.ModelSettings{Model: "scripted", TaskQueue: td.cfg.ModelTaskQueue}})
+	require.NoError(t, err)
+
+	var listed string
+	require.Eventually(t, func() bool {
+		_, listed, _ = td.starter(t, "list", "--sleeping")
+		return strings.Contains(listed, run.ID)
+	}, time.Minute, 200*time.Millisecond, "the sleeping agent is listed")
+	assert.Contains(t, listed, "sleeping until ")
+	code, status, stderr := td.starter(t, "status", run.ID)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, status, "step: sleeping")
+	assert.Contains(t, status, "sleeping until ")
+
+	code, out, stderr := td.starter(t, "event", run.ID, "campaign-results", "--from", "mailer", "--data", `{"opens":120,"clicks":9}`)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, "Delivered campaign-results to "+run.ID)
+
+	require.Eventually(t, func() bool { // the second sleep
+		st, err := run.Status(ctx)
+		return err == nil && st.SleepingUntil != nil && time.Until(*st.SleepingUntil) > 13*24*time.Hour
+	}, time.Minute, 200*time.Millisecond)
+	srv := httptestTrigger(t, tandemClient)
+	code, body := call(t, srv, http.MethodPost, "/v1/runs/"+run.ID+"/events", testToken, map[string]any{"name": "campaign-results", "from": "mailer", "data": `{"opens":300}`})
+	require.Equal(t, http.StatusOK, code, body)
+
+	res, err := run.Result(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "finished", res.Outcome)
+	assert.Equal(t, []string{"wait_for_event(ok)", "wait(ok)"}, trailOf(res))
+	_, listed, _ = td.starter(t, "list", "--sleeping")
+	assert.NotContains(t, listed, run.ID, "an agent that woke is not listed as sleeping")
+}
