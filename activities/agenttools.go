@@ -20,6 +20,7 @@ import (
 
 	"github.com/tandemhq/tandem/internal/mcptools"
 	"github.com/tandemhq/tandem/internal/money"
+	"github.com/tandemhq/tandem/internal/redact"
 	"github.com/tandemhq/tandem/internal/schema"
 	"github.com/tandemhq/tandem/internal/store"
 	"github.com/tandemhq/tandem/internal/telemetry"
@@ -127,6 +128,9 @@ var ActivityTools = []ActivityTool{
 		(*Tools).messageDetails),
 	withDetails(newTool("issue_refund", "Refund all or part of an order.", IssueRefundSchema, RiskWrite, (*Tools).issueRefund),
 		(*Tools).refundDetails),
+	newTool("remember", "Keep a fact about a subject (a customer, a campaign) for later runs; personal data is stored as its kind only.",
+		RememberSchema, RiskWrite, (*Tools).remember),
+	newTool("recall", "Read what earlier runs remembered about a subject, newest first.", RecallSchema, RiskRead, (*Tools).recall),
 }
 
 // Tools runs the agent tools that are not workflows: read-only tools as
@@ -140,6 +144,9 @@ type Tools struct {
 	Metrics *telemetry.Metrics
 	// MCP reaches the MCP servers of the data policy; nil when it declares none.
 	MCP *mcptools.Pool
+	// Redactor replaces personal data in what agents remember; nil keeps
+	// it as it is.
+	Redactor *redact.Redactor
 }
 
 // ErrToolInput is the application error type of a tool call whose

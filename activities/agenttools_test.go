@@ -3,12 +3,15 @@ package activities
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tandemhq/tandem/internal/policy"
 	"github.com/tandemhq/tandem/internal/store/storetest"
 )
 
@@ -125,4 +128,38 @@ func TestCalculate(t *testing.T) {
 		_, err := Calculate(expr)
 		assert.EqualError(t, err, want, expr)
 	}
+}
+
+func TestRememberedFactsAreRedactedAndRecalledNewestFirst(t *testing.T) {
+	tools := testTools(t)
+	p, err := policy.Parse("p", []byte("version: 1\nredaction:\n  detectors: [email, phone]\n"), nil)
+	require.NoError(t, err)
+	tools.Redactor, err = p.Redactor()
+	require.NoError(t, err)
+	ctx := context.Background()
+	remember := func(step int, fact string) ToolResult {
+		res, err := tools.WriteTool(ctx, ToolCall{RunKey: "agent-7", Step: step, Name: "remember",
+			Args: json.RawMessage(fmt.Sprintf(`{"subject":"C-100","fact":%q}`, fact))})
+		require.NoError(t, err)
+		return res
+	}
+	assert.Equal(t, "remembered about C-100: prefers email, at [EMAIL]", remember(1, "prefers email, at dana.wells@example.com").Observation)
+	remember(2, "asked for a call back on +44 20 7946 0018")
+	remember(2, "a retried step remembers nothing twice")
+
+	res, err := tools.ReadTool(ctx, ToolCall{RunKey: "agent-8", Step: 1, Name: "recall", Args: json.RawMessage(`{"subject":"c-100"}`)})
+	require.NoError(t, err)
+	lines := strings.Split(res.Observation, "\n")
+	require.Len(t, lines, 3, res.Observation)
+	assert.Equal(t, "remembered about c-100, newest first:", lines[0])
+	assert.True(t, strings.HasSuffix(lines[1], "(run agent-7): asked for a call back on [PHONE]"), lines[1])
+	assert.True(t, strings.HasSuffix(lines[2], "(run agent-7): prefers email, at [EMAIL]"), lines[2])
+	assert.Zero(t, storetest.Int(t, tools.Store.Records, `SELECT count(*) FROM agent_memory WHERE fact LIKE '%dana.wells%' OR fact LIKE '%7946%'`), "the store holds no personal data")
+
+	n, err := tools.Store.Records.PurgeMemory(ctx, time.Hour, time.Now().Add(2*time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), n, "facts past the retention are deleted")
+	res, err = tools.ReadTool(ctx, ToolCall{RunKey: "agent-8", Step: 2, Name: "recall", Args: json.RawMessage(`{"subject":"C-100"}`)})
+	require.NoError(t, err)
+	assert.Equal(t, "nothing is remembered about C-100", res.Observation)
 }

@@ -27,7 +27,8 @@ type AuditRecord struct {
 	Memo       any          `json:"memo,omitempty"`
 	ModelCalls []AuditModel `json:"modelCalls"`
 	MCPCalls   []AuditMCP   `json:"mcpCalls,omitempty"`
-	Decisions  []AuditEvent `json:"decisions"` // people's Updates, in order
+	Remembered []AuditFact  `json:"remembered,omitempty"` // facts the agent kept for later runs, as stored
+	Decisions  []AuditEvent `json:"decisions"`            // people's Updates, in order
 	Outcome    any          `json:"outcome,omitempty"`
 	// A run still going: the checks so far and the decision it waits for,
 	// from its status Query.
@@ -52,6 +53,12 @@ type AuditMCP struct {
 	Tool       string `json:"tool"`
 	ArgsDigest string `json:"argsDigest"`
 	Outcome    string `json:"outcome"` // ok, tool error, sandboxed, unknown, failed: …, or running
+}
+
+// AuditFact is a fact an agent remembered, as the store keeps it (redacted).
+type AuditFact struct {
+	Step int    `json:"step"`
+	Fact string `json:"fact"`
 }
 
 // mcpOutcome names how a call's activity ended, from its result.
@@ -122,6 +129,9 @@ func auditCmd(a *app) *cobra.Command {
 		for _, m := range rec.ModelCalls {
 			fmt.Fprintf(out, "    %-22s %s (%s) %d+%d tokens\n", m.Purpose, m.Model, activities.ShortDigest(m.Digest), m.PromptTokens, m.OutputTokens)
 		}
+		for _, f := range rec.Remembered {
+			fmt.Fprintf(out, "  remembered at step %d: %s\n", f.Step, oneLine(f.Fact, 200))
+		}
 		if len(rec.MCPCalls) > 0 {
 			fmt.Fprintf(out, "  MCP calls: %d\n", len(rec.MCPCalls))
 			for _, m := range rec.MCPCalls {
@@ -166,7 +176,8 @@ func auditRun(ctx context.Context, c client.Client, namespace, id string, dec pa
 	decode := dec.first
 	for i, runID := range rec.Runs {
 		scheduled := map[int64]string{}
-		mcpCalls := map[int64]int{} // scheduled event -> index in rec.MCPCalls
+		mcpCalls := map[int64]int{}  // scheduled event -> index in rec.MCPCalls
+		remembers := map[int64]int{} // scheduled event -> step of a remember call
 		iter := c.GetWorkflowHistory(ctx, id, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 		for iter.HasNext() {
 			ev, err := iter.Next()
@@ -202,6 +213,10 @@ func auditRun(ctx context.Context, c client.Client, namespace, id string, dec pa
 			case ev.GetActivityTaskScheduledEventAttributes() != nil:
 				a := ev.GetActivityTaskScheduledEventAttributes()
 				scheduled[ev.GetEventId()] = a.GetActivityType().GetName()
+				var tool activities.ToolCall
+				if a.GetActivityType().GetName() == "WriteTool" && json.Unmarshal(decode(a.GetInput()), &tool) == nil && tool.Name == "remember" {
+					remembers[ev.GetEventId()] = tool.Step
+				}
 				var call activities.MCPCall
 				if a.GetActivityType().GetName() == "CallMCPTool" && json.Unmarshal(decode(a.GetInput()), &call) == nil {
 					mcpCalls[ev.GetEventId()] = len(rec.MCPCalls)
@@ -215,6 +230,12 @@ func auditRun(ctx context.Context, c client.Client, namespace, id string, dec pa
 				}
 			case ev.GetActivityTaskCompletedEventAttributes() != nil:
 				a := ev.GetActivityTaskCompletedEventAttributes()
+				if step, ok := remembers[a.GetScheduledEventId()]; ok {
+					var res activities.ToolResult
+					if json.Unmarshal(decode(a.GetResult()), &res) == nil {
+						rec.Remembered = append(rec.Remembered, AuditFact{Step: step, Fact: res.Observation})
+					}
+				}
 				if i, ok := mcpCalls[a.GetScheduledEventId()]; ok {
 					var res activities.ToolResult
 					if json.Unmarshal(decode(a.GetResult()), &res) == nil {

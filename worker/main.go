@@ -23,6 +23,7 @@ import (
 	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/internal/health"
 	"github.com/tandemhq/tandem/internal/logging"
+	"github.com/tandemhq/tandem/internal/policy"
 	"github.com/tandemhq/tandem/internal/store"
 	"github.com/tandemhq/tandem/internal/telemetry"
 	"github.com/tandemhq/tandem/internal/temporalclient"
@@ -135,7 +136,7 @@ func run() error {
 		}
 	}
 	if cfg.Role != config.RoleModel {
-		go keepRetention(ctx, records, time.Duration(snap.Policy.Retention.ModelOutputs), logger)
+		go keepRetention(ctx, records, snap.Policy.Retention, logger)
 	}
 	logger.Info("Tandem worker started",
 		zap.String("temporal", cfg.TemporalAddress), zap.String("namespace", cfg.Namespace),
@@ -150,8 +151,9 @@ func run() error {
 
 // keepRetention deletes model outputs the data policy no longer keeps, at
 // start and every hour.
-func keepRetention(ctx context.Context, records *store.Store, keep time.Duration, logger *zap.Logger) {
-	if keep <= 0 {
+func keepRetention(ctx context.Context, records *store.Store, rules policy.Retention, logger *zap.Logger) {
+	keep, keepMemory := time.Duration(rules.ModelOutputs), time.Duration(rules.Memory)
+	if keep <= 0 && keepMemory <= 0 {
 		return
 	}
 	t := time.NewTicker(time.Hour)
@@ -163,6 +165,11 @@ func keepRetention(ctx context.Context, records *store.Store, keep time.Duration
 		} else if p.AgentRuns+p.Redactions > 0 {
 			logger.Info("Deleted model outputs past retention", zap.Duration("retention", keep),
 				zap.Int64("agentRuns", p.AgentRuns), zap.Int64("redactions", p.Redactions))
+		}
+		if n, err := records.PurgeMemory(ctx, keepMemory, time.Now()); err != nil {
+			logger.Error("Retention pass over agent memory failed", zap.Error(err))
+		} else if n > 0 {
+			logger.Info("Deleted remembered facts past retention", zap.Duration("retention", keepMemory), zap.Int64("facts", n))
 		}
 		select {
 		case <-ctx.Done():
