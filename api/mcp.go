@@ -50,7 +50,7 @@ func (s *Server) MCPServer(caller string) *mcp.Server {
 		"a run accepts the decision only from one of its approvers.", caller),
 		Annotations: &mcp.ToolAnnotations{DestructiveHint: new(bool), OpenWorldHint: new(bool)}},
 		func(ctx context.Context, _ *mcp.CallToolRequest, in DecideRequest) (*mcp.CallToolResult, any, error) {
-			d := runs.Decision{Approve: in.Approve, By: caller, Reason: in.Reason, Edit: in.Edit}
+			d := runs.Decision{Approve: in.Approve, By: caller, Reason: in.Reason, Edit: in.Edit, Hash: in.Hash, Always: in.Always}
 			if err := s.Client.Decide(ctx, in.WorkflowID, d); err != nil {
 				return toolError(err), nil, nil
 			}
@@ -86,6 +86,8 @@ type DecideRequest struct {
 	Approve    bool   `json:"approve" jsonschema:"true to approve, false to reject"`
 	Reason     string `json:"reason,omitempty" jsonschema:"why, for the audit trail"`
 	Edit       string `json:"edit,omitempty" jsonschema:"for an agent's tool call: the arguments to run instead, as JSON"`
+	Hash       string `json:"hash,omitempty" jsonschema:"the pending decision's hash, as reviewed: refused when what waits has changed since"`
+	Always     bool   `json:"always,omitempty" jsonschema:"for an agent's tool call: approve the tool for the rest of the run"`
 }
 
 // PendingList is the decisions waiting for a person.

@@ -1,6 +1,8 @@
 package runs
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"time"
 )
@@ -11,6 +13,13 @@ type Decision struct {
 	By      string `json:"by"`               // who decided
 	Reason  string `json:"reason,omitempty"` // why; required to reject
 	Edit    string `json:"edit,omitempty"`   // replacement text, where the decision takes edits
+	// Hash binds the decision to what the person reviewed: the pending
+	// decision's Hash. A decision with another hash is refused, so an
+	// approval of something that has changed since is never taken.
+	Hash string `json:"hash,omitempty"`
+	// Always approves an agent's tool for the rest of the run: later calls
+	// of it do not ask again.
+	Always bool `json:"always,omitempty"`
 }
 
 // DecisionPolicy says who decides, how they are reminded, when the decision
@@ -35,6 +44,18 @@ type PendingDecision struct {
 	Escalated bool      `json:"escalated"`
 	AllowEdit bool      `json:"allowEdit"`
 	Reminders int       `json:"reminders"`
+	// AllowAlways: the decision may approve for the rest of the run.
+	AllowAlways bool `json:"allowAlways,omitempty"`
+	// Hash identifies what is asked, question and details: the SHA-256 of
+	// both, as DecisionHash makes it. A decision may carry it back.
+	Hash string `json:"hash"`
+}
+
+// DecisionHash identifies a question and its details, for a decision to
+// name what its person reviewed.
+func DecisionHash(question, details string) string {
+	sum := sha256.Sum256([]byte(question + "\x00" + details))
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 // Status is a Tandem run's state, as the status Query returns it.

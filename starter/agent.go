@@ -33,7 +33,7 @@ func agentCmd(a *app) *cobra.Command {
 	requestedBy := cmd.Flags().String("for", "", "who the run is for: a customer id or email address (approvers see whether a message goes to them)")
 	sandboxed := cmd.Flags().Bool("sandbox", false, "record side effects (ledger, outbox, refunds, balances) instead of performing them")
 	wait := cmd.Flags().Bool("wait", true, "follow the run until it ends or waits for an approval")
-	chat := cmd.Flags().Bool("chat", false, "interactive: follow the run, send what you type as messages; /approve, /reject REASON, /edit JSON decide approvals")
+	chat := cmd.Flags().Bool("chat", false, "interactive: follow the run, send what you type as messages; /approve, /always, /reject REASON, /edit JSON decide approvals")
 	as := cmd.Flags().String("as", os.Getenv("USER"), "your name, for chat messages and decisions")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx, cfg, out := cmd.Context(), a.cfg, cmd.OutOrStdout()
@@ -67,7 +67,7 @@ func agentCmd(a *app) *cobra.Command {
 		if *chat {
 			lines = readLines(os.Stdin)
 			if !asJSON {
-				fmt.Fprintln(out, "  type a message and press enter; /approve, /reject REASON or /edit JSON when it asks; /quit to leave it running")
+				fmt.Fprintln(out, "  type a message and press enter; /approve, /always (this tool for the rest of the run), /reject REASON or /edit JSON when it asks; /quit to leave it running")
 			}
 		}
 		return followAgent(ctx, c, cfg, run, asJSON, lines, *as, out)
@@ -83,7 +83,7 @@ func followAgent(ctx context.Context, c client.Client, cfg config.Config, run cl
 	go func() { done <- run.Get(ctx, &res) }()
 	tick := time.NewTicker(400 * time.Millisecond)
 	defer tick.Stop()
-	shown, asked := 0, ""
+	shown, asked, reviewed := 0, "", ""
 	for {
 		select {
 		case err := <-done:
@@ -98,13 +98,13 @@ func followAgent(ctx context.Context, c client.Client, cfg config.Config, run cl
 				fmt.Fprintf(out, "Left %s running; follow it with `starter status %s`.\n", run.GetID(), run.GetID())
 				return nil
 			}
-			if err := chatLine(ctx, c, cfg, run.GetID(), as, line, out); err != nil {
+			if err := chatLine(ctx, c, cfg, run.GetID(), as, reviewed, line, out); err != nil {
 				fmt.Fprintln(out, "  ! "+err.Error())
 			}
 		case <-tick.C:
 			view := showTurns(ctx, c, run, &shown, asJSON, out)
-			if view.Pending != nil && view.Pending.Question != asked {
-				asked = view.Pending.Question
+			if view.Pending != nil && view.Pending.Hash != asked {
+				asked, reviewed = view.Pending.Hash, view.Pending.Hash
 				if asJSON {
 					writeJSON(out, map[string]any{"workflowId": run.GetID(), "pending": view.Pending})
 				} else {
@@ -112,8 +112,8 @@ func followAgent(ctx context.Context, c client.Client, cfg config.Config, run cl
 				}
 				if lines == nil {
 					if !asJSON {
-						fmt.Fprintf(out, "  decide: starter approve %s --by %s   (or reject … --reason …, or edit … --text JSON)\n  %s\n",
-							run.GetID(), view.Pending.Approvers[0], cfg.WorkflowURL(run.GetID(), run.GetRunID()))
+						fmt.Fprintf(out, "  decide: starter approve %s --by %s --hash %s   (or reject … --reason …, or edit … --text JSON)\n  %s\n",
+							run.GetID(), view.Pending.Approvers[0], view.Pending.Hash, cfg.WorkflowURL(run.GetID(), run.GetRunID()))
 					}
 					return nil
 				}
@@ -142,8 +142,9 @@ func showTurns(ctx context.Context, c client.Client, run client.WorkflowRun, sho
 	return view
 }
 
-// chatLine sends one line typed in chat mode: a decision command or a message.
-func chatLine(ctx context.Context, c client.Client, cfg config.Config, id, as, line string, out io.Writer) error {
+// chatLine sends one line typed in chat mode: a decision command, bound to
+// the pending decision the chat showed (reviewed, its hash), or a message.
+func chatLine(ctx context.Context, c client.Client, cfg config.Config, id, as, reviewed, line string, out io.Writer) error {
 	line = strings.TrimSpace(line)
 	if line == "" {
 		return nil
@@ -151,11 +152,13 @@ func chatLine(ctx context.Context, c client.Client, cfg config.Config, id, as, l
 	cmd, rest, _ := strings.Cut(line, " ")
 	switch cmd {
 	case "/approve":
-		return sendDecision(ctx, c, cfg, id, runs.Decision{Approve: true, By: as, Reason: rest})
+		return sendDecision(ctx, c, cfg, id, runs.Decision{Approve: true, By: as, Reason: rest, Hash: reviewed})
+	case "/always":
+		return sendDecision(ctx, c, cfg, id, runs.Decision{Approve: true, By: as, Reason: rest, Hash: reviewed, Always: true})
 	case "/reject":
-		return sendDecision(ctx, c, cfg, id, runs.Decision{By: as, Reason: rest})
+		return sendDecision(ctx, c, cfg, id, runs.Decision{By: as, Reason: rest, Hash: reviewed})
 	case "/edit":
-		return sendDecision(ctx, c, cfg, id, runs.Decision{Approve: true, By: as, Edit: rest})
+		return sendDecision(ctx, c, cfg, id, runs.Decision{Approve: true, By: as, Edit: rest, Hash: reviewed})
 	}
 	return sendMessage(ctx, c, id, runs.AgentMessage{From: as, Text: line})
 }

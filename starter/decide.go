@@ -43,6 +43,11 @@ func decideCmd(a *app, verb string) *cobra.Command {
 		text = cmd.Flags().String("text", "", "the edited text to approve (required)")
 	}
 	wait := cmd.Flags().Bool("wait", false, "wait until the run completes or waits again, and print its result")
+	hash := cmd.Flags().String("hash", "", "the hash `starter status` showed: the decision is refused if what waits has changed since")
+	always := new(bool)
+	if verb == "approve" {
+		always = cmd.Flags().Bool("always", false, "for an agent's tool call: let the tool through for the rest of the run")
+	}
 	cmd.RunE = func(cmd *cobra.Command, ids []string) error {
 		ctx, cfg, out := cmd.Context(), a.cfg, cmd.OutOrStdout()
 		switch {
@@ -54,7 +59,7 @@ func decideCmd(a *app, verb string) *cobra.Command {
 			return usageError{errors.New("edit needs --text with the edited text")}
 		}
 		id := ids[0]
-		dec := runs.Decision{Approve: verb != "reject", By: *by, Reason: *reason, Edit: *text}
+		dec := runs.Decision{Approve: verb != "reject", By: *by, Reason: *reason, Edit: *text, Hash: *hash, Always: *always}
 		c, err := dial(ctx, cfg)
 		if err != nil {
 			return err

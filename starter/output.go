@@ -101,6 +101,9 @@ func printPending(out io.Writer, indent string, p *runs.PendingDecision) {
 	for _, c := range p.Checks {
 		fmt.Fprintf(out, "%s  %s\n", indent, text.Terminal(c.Line()))
 	}
+	if p.Hash != "" {
+		fmt.Fprintf(out, "%s  decide on exactly this with --hash %s\n", indent, p.Hash)
+	}
 }
 
 // printChecks prints checks one a line, names aligned: ✓ passed, ✗ failed.

@@ -114,6 +114,9 @@ type AgentState struct {
 	// Arrivals are the events and messages the model has not seen yet; a
 	// sleeping agent wakes on them.
 	Arrivals []AgentEvent `json:"arrivals,omitempty"`
+	// Always are the tools a person approved for the rest of the run, with
+	// who approved them (starter approve --always).
+	Always map[string]string `json:"always,omitempty"`
 	// MCP are the MCP tools the run recorded at its start.
 	MCP []activities.MCPTool `json:"mcp,omitempty"`
 	// CompactedAt is the decision count at the last compaction; -1 before any.
@@ -419,7 +422,9 @@ func (st *AgentState) act(ctx workflow.Context, d *decisions, dec activities.Dec
 		return
 	}
 	args, approvedBy := dec.Args, ""
-	if st.Policy.needsApproval(tool.Name) {
+	if by, ok := st.Always[tool.Name]; ok {
+		approvedBy = by + " (always)"
+	} else if st.Policy.needsApproval(tool.Name) {
 		key := callKey(tool.Name, dec.Args)
 		if earlier, ok := st.Rejected[key]; ok {
 			st.refuse(dec, "denied", fmt.Sprintf("this exact %s call was rejected earlier in this run (%s); it will not be asked again, "+
@@ -428,7 +433,7 @@ func (st *AgentState) act(ctx workflow.Context, d *decisions, dec activities.Dec
 		}
 		d.editCheck = func(edit string) error { return checkArgs(tool.Args, json.RawMessage(edit)) }
 		answer := d.ask(ctx, Question{Text: fmt.Sprintf("Allow %s %s? The agent says: %s", tool.Name, dec.Args, dec.Thought),
-			Details: approvalDetails(ctx, st, tool, dec.Args), AllowEdit: true}, st.Policy.approvalPolicy())
+			Details: approvalDetails(ctx, st, tool, dec.Args), AllowEdit: true, AllowAlways: true}, st.Policy.approvalPolicy())
 		d.editCheck = nil
 		if !answer.Approve {
 			if st.Rejected == nil {
@@ -442,6 +447,12 @@ func (st *AgentState) act(ctx workflow.Context, d *decisions, dec activities.Dec
 		kind := "approved"
 		if answer.Edit != "" {
 			args, kind = json.RawMessage(answer.Edit), "edited"
+		}
+		if answer.Always {
+			if st.Always == nil {
+				st.Always = map[string]string{}
+			}
+			st.Always[tool.Name], kind = answer.By, kind+" for the rest of the run"
 		}
 		approvedBy = answer.By
 		st.Events = append(st.Events, PolicyEvent{Step: st.Turn + 1, Tool: tool.Name, Kind: kind, By: answer.By})

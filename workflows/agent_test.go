@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tandemhq/tandem/activities"
+	"github.com/tandemhq/tandem/runs"
 )
 
 // agentSuite runs the agent with a scripted model: each Decide returns the
@@ -490,4 +492,31 @@ func mustProfile(name string) AgentProfile {
 		panic(err)
 	}
 	return p
+}
+
+// TestAnApprovalIsBoundToWhatWasReviewed: a decision carrying the hash of
+// a call that no longer waits is refused; one with the hash of what waits
+// is taken; --always lets the tool through for the rest of the run, and the
+// events record it.
+func (s *agentSuite) TestAnApprovalIsBoundToWhatWasReviewed() {
+	first, second := `{"expression":"1+1"}`, `{"expression":"100*100"}`
+	s.play(step("calculate", first), step("calculate", second), step("calculate", `{"expression":"2+2"}`),
+		step("finish", `{"answer":"computed","sources":[]}`))
+	hash := func(args string) string {
+		return runs.DecisionHash(fmt.Sprintf("Allow calculate %s? The agent says: next: calculate", args), "details of calculate "+args)
+	}
+	reviewed := statusAfter(s.env, 30*time.Second)
+	decideAfter(s.env, time.Minute, Decision{Approve: false, By: "supervisor", Reason: "not that", Hash: hash(first)})
+	stale := decideAfter(s.env, 2*time.Minute, Decision{Approve: true, By: "supervisor", Hash: hash(first)})
+	decideAfter(s.env, 3*time.Minute, Decision{Approve: true, By: "supervisor", Hash: hash(second), Always: true})
+	res := s.run(AgentInput{Goal: "compute", Profile: "research", Policy: &AgentPolicy{NeedApproval: []string{"calculate"}}})
+
+	s.Require().NotNil(reviewed.Pending)
+	s.Equal(hash(first), reviewed.Pending.Hash, "the status shows what a decision is bound to")
+	s.Require().Error(*stale, "an approval of the first call does not approve the second")
+	s.Contains((*stale).Error(), "this decision is about "+hash(first)[:19]+", which no longer waits")
+	s.Require().Len(s.calls, 2, "the second call, and the third without asking")
+	s.Equal("supervisor", s.calls[0].ApprovedBy)
+	s.Equal("supervisor (always)", s.calls[1].ApprovedBy)
+	s.Equal("approved for the rest of the run", res.Events[1].Kind)
 }

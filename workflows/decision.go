@@ -10,16 +10,18 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tandemhq/tandem/activities"
+	"github.com/tandemhq/tandem/runs"
 )
 
 // Question is what a run asks a person: one line, the full text of what
 // would happen (a message body, a recipient, an amount and order), and the
 // checks behind it, passed and failed.
 type Question struct {
-	Text      string  `json:"question"`
-	Details   string  `json:"details,omitempty"`
-	Checks    []Check `json:"checks,omitempty"`
-	AllowEdit bool    `json:"allowEdit"`
+	Text        string  `json:"question"`
+	Details     string  `json:"details,omitempty"`
+	Checks      []Check `json:"checks,omitempty"`
+	AllowEdit   bool    `json:"allowEdit"`
+	AllowAlways bool    `json:"allowAlways,omitempty"` // an approval may hold for the rest of the run
 }
 
 // decisions holds a run's status and its pending decision, and serves the
@@ -108,6 +110,13 @@ func (d *decisions) validate(ctx workflow.Context, dec Decision) error {
 		return fmt.Errorf("this decision does not take edits; approve or reject it")
 	case dec.Edit != "" && !dec.Approve:
 		return fmt.Errorf("an edit approves the edited text; do not reject and edit at once")
+	case dec.Hash != "" && dec.Hash != p.Hash:
+		return fmt.Errorf("this decision is about %s, which no longer waits: the run now asks %q (%s); look at it again and decide on that",
+			shortHash(dec.Hash), p.Question, shortHash(p.Hash))
+	case dec.Always && !p.AllowAlways:
+		return fmt.Errorf("this decision cannot hold for the rest of the run; approve it alone")
+	case dec.Always && !dec.Approve:
+		return fmt.Errorf("always goes with an approval, not a rejection")
 	}
 	if dec.Edit != "" && d.editCheck != nil {
 		if err := d.editCheck(dec.Edit); err != nil {
@@ -117,6 +126,15 @@ func (d *decisions) validate(ctx workflow.Context, dec Decision) error {
 	return nil
 }
 
+// shortHash is a hash's first 12 hex digits, for sentences.
+func shortHash(h string) string {
+	h = strings.TrimPrefix(h, "sha256:")
+	if len(h) > 12 {
+		h = h[:12]
+	}
+	return "sha256:" + h
+}
+
 // ask puts a question to the policy's approvers and waits for their
 // decision, sending reminders and escalating as the policy says. When the
 // deadline passes first, the policy's OnDeadline decides, by "deadline".
@@ -124,7 +142,8 @@ func (d *decisions) ask(ctx workflow.Context, q Question, p DecisionPolicy) Deci
 	start := workflow.Now(ctx)
 	d.answer = nil // a new question
 	question := q.Text
-	pending := &PendingDecision{Question: q.Text, Details: q.Details, Checks: q.Checks, Approvers: p.Approvers, Since: start, AllowEdit: q.AllowEdit}
+	pending := &PendingDecision{Question: q.Text, Details: q.Details, Checks: q.Checks, Approvers: p.Approvers, Since: start, AllowEdit: q.AllowEdit,
+		AllowAlways: q.AllowAlways, Hash: runs.DecisionHash(q.Text, q.Details)}
 	if p.Deadline > 0 {
 		pending.Deadline = start.Add(p.Deadline)
 	}
