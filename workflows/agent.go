@@ -29,9 +29,14 @@ type AgentInput struct {
 	RequestedBy string       `json:"requestedBy,omitempty"`
 	Policy      *AgentPolicy `json:"policy,omitempty"`
 	// Vars fill the profile's goal template when the run gives no goal.
-	Vars  map[string]string `json:"vars,omitempty"`
-	Model ModelSettings     `json:"model,omitzero"`
-	State *AgentState       `json:"state,omitempty"`
+	Vars map[string]string `json:"vars,omitempty"`
+	// Within caps the budgets below the profile's, as a delegating agent
+	// carves them out of its own; Depth is how many agents above this one
+	// delegated to it.
+	Within *BudgetCap    `json:"within,omitempty"`
+	Depth  int           `json:"depth,omitempty"`
+	Model  ModelSettings `json:"model,omitzero"`
+	State  *AgentState   `json:"state,omitempty"`
 }
 
 // CheckStart refuses, with a sentence, an agent input that no caller may
@@ -78,6 +83,15 @@ func (in AgentInput) underProfile(profile AgentProfile) (string, AgentPolicy, er
 			return goal, policy, err
 		}
 	}
+	if in.Depth < 0 {
+		return goal, policy, errors.New("depth is how many agents delegated to this one; it cannot be negative")
+	}
+	if w := in.Within; w != nil {
+		if w.MaxSteps < 1 || w.MaxTokens < 1 {
+			return goal, policy, errors.New("a budget cap needs at least 1 step and 1 token")
+		}
+		policy.MaxSteps, policy.MaxTokens = min(policy.MaxSteps, w.MaxSteps), min(policy.MaxTokens, w.MaxTokens)
+	}
 	if err := PlainText("goal", goal); err != nil {
 		return goal, policy, err
 	}
@@ -113,7 +127,9 @@ type AgentState struct {
 	Rejected map[string]string `json:"rejected,omitempty"`
 	// Arrivals are the events and messages the model has not seen yet; a
 	// sleeping agent wakes on them.
-	Arrivals []AgentEvent `json:"arrivals,omitempty"`
+	Arrivals  []AgentEvent `json:"arrivals,omitempty"`
+	Depth     int          `json:"depth,omitempty"`     // agents above this one
+	Delegated int          `json:"delegated,omitempty"` // sub-agents this run started
 	// Always are the tools a person approved for the rest of the run, with
 	// who approved them (starter approve --always).
 	Always map[string]string `json:"always,omitempty"`
@@ -326,7 +342,7 @@ func startAgent(ctx workflow.Context, d *decisions, in AgentInput, st *AgentStat
 		return err
 	}
 	*st = AgentState{
-		RunKey: workflow.GetInfo(ctx).WorkflowExecution.ID, Goal: goal, RequestedBy: in.RequestedBy, Model: model, Policy: policy,
+		RunKey: workflow.GetInfo(ctx).WorkflowExecution.ID, Goal: goal, RequestedBy: in.RequestedBy, Depth: in.Depth, Model: model, Policy: policy,
 		StartedAt: workflow.Now(ctx).UTC(), CallsPerTool: map[string]int{}, CompactedAt: -1,
 	}
 	if policy.usesMCP() {
@@ -526,6 +542,8 @@ func runTool(ctx workflow.Context, d *decisions, st *AgentState, tool Tool, args
 		return callMCPTool(ctx, st, call)
 	case RunWait:
 		return st.sleep(ctx, d, tool, args)
+	case RunDelegate:
+		return st.delegate(ctx, call.Step, args)
 	}
 	return res, fmt.Errorf("tool %s has no way to run", tool.Name)
 }

@@ -169,7 +169,7 @@ var Catalogue = func() []Tool {
 		}
 		out = append(out, Tool{Name: t.Name, Description: t.Description, Args: t.Args, Risk: t.Risk, Run: run})
 	}
-	return append(append(out, workflowTools...), waitTools...)
+	return append(append(append(out, workflowTools...), waitTools...), delegateTool)
 }()
 
 // FinishTool is the name of the tool that ends a run with an answer.

@@ -359,6 +359,9 @@ func (c *checker) check(p Policy, knownTools []string) {
 			}
 		}
 	}
+	if p.Agent.Delegation.MaxDepth < 0 || p.Agent.Delegation.MaxFanOut < 0 {
+		c.fail("maxDepth and maxFanOut cannot be negative; 0 keeps the defaults (2 and 4)", "agent", "delegation")
+	}
 	if p.Agent.MaxSteps < 0 {
 		c.fail("maxSteps cannot be negative; 0 keeps each profile's own budget", "agent", "maxSteps")
 	}

@@ -95,6 +95,38 @@ type AgentRules struct {
 	// MaxWait bounds one wait or wait_for_event: a longer one is shortened
 	// to it. 0 means DefaultMaxWait.
 	MaxWait Duration `yaml:"maxWait" json:"maxWait,omitempty"`
+	// Delegation bounds agents that hand sub-goals to other agents.
+	Delegation Delegation `yaml:"delegation" json:"delegation,omitzero"`
+}
+
+// Delegation bounds the delegate tool: how deep agents may nest, and how
+// many sub-agents one run may start. 0 means the defaults.
+type Delegation struct {
+	MaxDepth  int `yaml:"maxDepth" json:"maxDepth,omitempty"`
+	MaxFanOut int `yaml:"maxFanOut" json:"maxFanOut,omitempty"`
+}
+
+// Defaults of delegation.
+const (
+	DefaultDelegationDepth  = 2
+	DefaultDelegationFanOut = 4
+)
+
+// Depth is how deep agents may nest: 1 lets a run start sub-agents that
+// start none.
+func (d Delegation) Depth() int {
+	if d.MaxDepth <= 0 {
+		return DefaultDelegationDepth
+	}
+	return d.MaxDepth
+}
+
+// FanOut is how many sub-agents one run may start.
+func (d Delegation) FanOut() int {
+	if d.MaxFanOut <= 0 {
+		return DefaultDelegationFanOut
+	}
+	return d.MaxFanOut
 }
 
 // DefaultMaxWait is the longest an agent sleeps at once when the policy
