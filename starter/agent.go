@@ -268,6 +268,13 @@ func printAgent(out io.Writer, id string, res workflows.AgentResult) {
 	for _, e := range res.Events {
 		fmt.Fprintf(out, "  policy:  step %d %s %s %s %s\n", e.Step, e.Tool, e.Kind, e.By, e.Reason)
 	}
+	if len(res.Models) > 1 {
+		var scores []string
+		for _, m := range res.Models {
+			scores = append(scores, fmt.Sprintf("%s %d of %d valid", m.Model, m.Valid, m.Asked))
+		}
+		fmt.Fprintf(out, "  models:  %s\n", strings.Join(scores, " · "))
+	}
 	b := res.Budget
 	fmt.Fprintf(out, "  budget:  %d/%d steps · %d/%d tokens · %d model calls · %s · %d continue-as-new\n",
 		b.Steps, b.MaxSteps, b.Tokens, b.MaxTokens, res.ModelCalls, b.Elapsed.Round(time.Millisecond), res.Runs)

@@ -282,7 +282,7 @@ func summariseOutcome(v any) any {
 	}
 	out := map[string]any{}
 	for _, k := range []string{"approved", "decision", "checks", "route", "classifiedBy", "review", "sandbox", "ledger", "record", "outcome",
-		"reason", "cited", "read", "unread", "trail", "events", "location"} {
+		"reason", "cited", "read", "unread", "trail", "events", "models", "location"} {
 		if val, ok := m[k]; ok {
 			out[k] = val
 		}

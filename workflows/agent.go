@@ -127,9 +127,12 @@ type AgentState struct {
 	Rejected map[string]string `json:"rejected,omitempty"`
 	// Arrivals are the events and messages the model has not seen yet; a
 	// sleeping agent wakes on them.
-	Arrivals  []AgentEvent `json:"arrivals,omitempty"`
+	Arrivals []AgentEvent `json:"arrivals,omitempty"`
+
 	Depth     int          `json:"depth,omitempty"`     // agents above this one
 	Delegated int          `json:"delegated,omitempty"` // sub-agents this run started
+	Models    []ModelScore `json:"models,omitempty"`    // how each model did
+	Fallbacks int          `json:"fallbacks,omitempty"` // fallback models moved to
 	// Always are the tools a person approved for the rest of the run, with
 	// who approved them (starter approve --always).
 	Always map[string]string `json:"always,omitempty"`
@@ -199,6 +202,7 @@ type AgentResult struct {
 	Budget     AgentBudget   `json:"budget"`
 	Runs       int           `json:"runs"`
 	ModelCalls int           `json:"modelCalls"`
+	Models     []ModelScore  `json:"models,omitempty"` // which models decided, and how many of their answers were valid
 }
 
 // ErrInvalidAgent is the application error type of an agent run that cannot start.
@@ -248,6 +252,9 @@ func Agent(ctx workflow.Context, in AgentInput) (AgentResult, error) {
 		d.step(ctx, "running", fmt.Sprintf("Step %d: the model chooses the next tool", st.Decisions+1))
 		dec, err := st.decide(ctx)
 		if err != nil {
+			if st.fallsBack(ctx, err) {
+				continue
+			}
 			return AgentResult{}, err
 		}
 		if dec.NeedsCompaction {
@@ -271,6 +278,7 @@ func Agent(ctx workflow.Context, in AgentInput) (AgentResult, error) {
 			var fin FinishArgs
 			if err := checkArgs(activities.FinishSchema, dec.Args); err == nil && decodeArgs(dec.Args, &fin) == nil {
 				st.count(ctx, in.Profile, trail, events)
+				st.score(dec.Call.Model, true)
 				return st.end(ctx, d, "finished", "the agent finished", fin)
 			} else {
 				st.invalid(dec, "finish needs an answer and its sources: "+errText(err))
@@ -279,6 +287,11 @@ func Agent(ctx workflow.Context, in AgentInput) (AgentResult, error) {
 			st.act(ctx, d, dec)
 		}
 		st.count(ctx, in.Profile, trail, events)
+		st.score(dec.Call.Model, st.Invalid == 0)
+		if st.Invalid >= runPolicy(ctx).Models.InvalidBeforeFallback() &&
+			st.fallBack(ctx, fmt.Sprintf("%d invalid tool calls in a row", st.Invalid)) {
+			continue
+		}
 		if st.Invalid >= policy.MaxInvalid {
 			return st.end(ctx, d, "invalid", fmt.Sprintf("%d invalid tool calls in a row", st.Invalid), FinishArgs{})
 		}
@@ -666,7 +679,7 @@ func (st *AgentState) end(ctx workflow.Context, d *decisions, outcome, reason st
 	cited := appendNew(nil, fin.Sources...)
 	return AgentResult{Outcome: outcome, Reason: reason, Answer: fin.Answer, Cited: cited, Read: st.Read,
 		Unread: slices.DeleteFunc(slices.Clone(cited), func(c string) bool { return slices.Contains(st.Read, c) }),
-		Trail:  st.Trail, Events: st.Events, Budget: st.budget(workflow.Now(ctx)), Runs: st.Runs, ModelCalls: st.ModelCalls}, nil
+		Trail:  st.Trail, Events: st.Events, Budget: st.budget(workflow.Now(ctx)), Runs: st.Runs, ModelCalls: st.ModelCalls, Models: st.Models}, nil
 }
 
 // continueAsNew compacts the transcript (a model-written summary of all but

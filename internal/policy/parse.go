@@ -7,6 +7,7 @@ import (
 	"io"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -358,6 +359,19 @@ func (c *checker) check(p Policy, knownTools []string) {
 				c.fail(problem, "agent", list.name, strconv.Itoa(i))
 			}
 		}
+	}
+	for i, class := range p.Models.FallbackOn {
+		if !slices.Contains(FallbackClasses, class) {
+			c.fail(fmt.Sprintf("%q is not a model error class; the classes are %s", class, strings.Join(FallbackClasses, ", ")), "models", "fallbackOn", strconv.Itoa(i))
+		}
+	}
+	for i, m := range p.Models.Fallback {
+		if strings.TrimSpace(m) == "" {
+			c.fail("a fallback model needs a name, such as llama3.2:3b", "models", "fallback", strconv.Itoa(i))
+		}
+	}
+	if p.Models.FallbackAfter < 0 {
+		c.fail("fallbackAfter cannot be negative; 0 keeps the default of 2", "models", "fallbackAfter")
 	}
 	if p.Agent.Delegation.MaxDepth < 0 || p.Agent.Delegation.MaxFanOut < 0 {
 		c.fail("maxDepth and maxFanOut cannot be negative; 0 keeps the defaults (2 and 4)", "agent", "delegation")

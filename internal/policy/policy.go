@@ -52,6 +52,34 @@ type Models struct {
 	// included; an Ollama outage shorter than this delays runs, and does
 	// not fail them. 0 means DefaultModelRetryFor.
 	RetryFor Duration `yaml:"retryFor" json:"retryFor"`
+	// Fallback are models an agent step moves to, in order, when its model
+	// fails it: an error of a class in FallbackOn, or FallbackAfter
+	// invalid tool calls in a row.
+	Fallback      []string `yaml:"fallback" json:"fallback,omitempty"`
+	FallbackOn    []string `yaml:"fallbackOn" json:"fallbackOn,omitempty"`
+	FallbackAfter int      `yaml:"fallbackAfter" json:"fallbackAfter,omitempty"`
+}
+
+// FallbackClasses are the model error classes fallbackOn may name.
+var FallbackClasses = []string{"ModelInvalidAnswer", "ModelNotFound", "ModelContextTooLong", "ModelTimeout", "ModelUnreachable", "ModelServerError"}
+
+// FallsBackOn reports whether an error of class moves a step to the next
+// model: the classes the policy names, or by default an answer that never
+// validated and a model the server does not have.
+func (m Models) FallsBackOn(class string) bool {
+	if len(m.FallbackOn) == 0 {
+		return class == "ModelInvalidAnswer" || class == "ModelNotFound"
+	}
+	return slices.Contains(m.FallbackOn, class)
+}
+
+// InvalidBeforeFallback is how many invalid tool calls in a row move an
+// agent to the next model.
+func (m Models) InvalidBeforeFallback() int {
+	if m.FallbackAfter <= 0 {
+		return 2
+	}
+	return m.FallbackAfter
 }
 
 // DefaultModelRetryFor is how long a model call is retried when the policy
