@@ -318,8 +318,9 @@ func (m *Model) exchange(ctx context.Context, purpose string, repair int, req *a
 		content.WriteString(r.Message.Content)
 		msg.ToolCalls = append(msg.ToolCalls, r.Message.ToolCalls...)
 		tokens++
-		if activity.IsActivity(ctx) && tokens%16 == 0 {
-			activity.RecordHeartbeat(ctx, tokens)
+		if hb := heartbeatOf(ctx); tokens%16 == 0 && hb != nil && activity.IsActivity(ctx) {
+			hb.generating(tokens, content.String())
+			activity.RecordHeartbeat(ctx, hb.details())
 		}
 		if r.Done {
 			metrics, done, responseModel = r.Metrics, true, r.Model
@@ -383,6 +384,7 @@ type heartbeat struct {
 	purpose string
 	mu      sync.Mutex
 	waiting string // why the call is waiting, while it waits for the server
+	live    string // the answer so far, while the model writes it
 	stop    func()
 }
 
@@ -390,13 +392,46 @@ type heartbeat struct {
 // for an unreachable or busy model server, so that status readers can tell.
 const HeartbeatWaiting = "waiting for the model server: "
 
+// HeartbeatGenerating starts the details a model call heartbeats while the
+// model writes its answer: how far it got, and the answer's last words, as
+// the model wrote them (placeholders and all). A side channel: they reach
+// `starter watch` through the pending activity, not the run's history.
+const HeartbeatGenerating = "generating "
+
+// liveTail is how much of an answer in progress a heartbeat carries.
+const liveTail = 240
+
 func (h *heartbeat) details() string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.waiting != "" {
+	switch {
+	case h.waiting != "":
 		return HeartbeatWaiting + h.waiting
+	case h.live != "":
+		return h.live
 	}
 	return "waiting for the model: " + h.purpose
+}
+
+// generating records the answer so far.
+func (h *heartbeat) generating(tokens int, answer string) {
+	if h == nil {
+		return
+	}
+	if len(answer) > liveTail {
+		answer = "…" + strings.ToValidUTF8(answer[len(answer)-liveTail:], "")
+	}
+	h.mu.Lock()
+	h.live = fmt.Sprintf("%s%s: %d tokens so far: %s", HeartbeatGenerating, h.purpose, tokens, strings.Join(strings.Fields(answer), " "))
+	h.mu.Unlock()
+}
+
+type heartbeatKey struct{}
+
+// heartbeatOf is the heartbeat persist put in a call's context.
+func heartbeatOf(ctx context.Context) *heartbeat {
+	h, _ := ctx.Value(heartbeatKey{}).(*heartbeat)
+	return h
 }
 
 func (h *heartbeat) wait(why string) {
@@ -424,7 +459,7 @@ var transient = []string{ErrModelUnreachable, ErrModelBusy, ErrModelServer, ErrM
 func (m *Model) persist(ctx context.Context, hb *heartbeat, model string, try func(ctx context.Context) error) error {
 	first, pause := time.Now(), time.Second
 	for n := 1; ; n++ {
-		tctx, cancel := context.WithTimeout(ctx, m.timeout)
+		tctx, cancel := context.WithTimeout(context.WithValue(ctx, heartbeatKey{}, hb), m.timeout)
 		err := try(tctx)
 		if err != nil {
 			err = m.classify(tctx, err, model)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tandemhq/tandem/api"
 	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/internal/text"
 	"github.com/tandemhq/tandem/runs"
 	"github.com/tandemhq/tandem/workflows"
 )
@@ -83,7 +84,7 @@ func followAgent(ctx context.Context, c client.Client, cfg config.Config, run cl
 	go func() { done <- run.Get(ctx, &res) }()
 	tick := time.NewTicker(400 * time.Millisecond)
 	defer tick.Stop()
-	shown, asked, reviewed := 0, "", ""
+	shown, asked, reviewed, lastLive := 0, "", "", ""
 	for {
 		select {
 		case err := <-done:
@@ -103,6 +104,10 @@ func followAgent(ctx context.Context, c client.Client, cfg config.Config, run cl
 			}
 		case <-tick.C:
 			view := showTurns(ctx, c, run, &shown, asJSON, out)
+			if live := liveOutput(ctx, c, run.GetID()); !asJSON && live != "" && live != lastLive {
+				lastLive = live
+				fmt.Fprintf(out, "  … %s\n", text.Terminal(live))
+			}
 			if view.Pending != nil && view.Pending.Hash != asked {
 				asked, reviewed = view.Pending.Hash, view.Pending.Hash
 				if asJSON {

@@ -7,14 +7,17 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"github.com/tandemhq/tandem/activities"
 	"github.com/tandemhq/tandem/api"
 	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/internal/text"
 	"github.com/tandemhq/tandem/runs"
 )
 
@@ -40,7 +43,7 @@ func watchCmd(a *app) *cobra.Command {
 		start := time.Now()
 		tick := time.NewTicker(300 * time.Millisecond)
 		defer tick.Stop()
-		var lastStep, lastQuestion string
+		var lastStep, lastQuestion, lastLive string
 		shownTurn := 0
 		for {
 			select {
@@ -71,10 +74,35 @@ func watchCmd(a *app) *cobra.Command {
 				if st.Kind == "agent" {
 					shownTurn = watchAgent(ctx, c, id, start, shownTurn, out)
 				}
+				if live := liveOutput(ctx, c, id); live != "" && live != lastLive {
+					lastLive = live
+					fmt.Fprintf(out, "%6s  … %s\n", since(start), text.Terminal(live))
+				}
 			}
 		}
 	}
 	return cmd
+}
+
+// liveOutput is what a model is writing for the run now, from the
+// heartbeat of its model call in progress; "" when none is.
+func liveOutput(ctx context.Context, c client.Client, id string) string {
+	desc, err := c.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		return ""
+	}
+	dec, err := newPayloadDecoder()
+	if err != nil {
+		return ""
+	}
+	for _, pa := range desc.GetPendingActivities() {
+		var details string
+		if raw := dec.first(pa.GetHeartbeatDetails()); modelActivities[pa.GetActivityType().GetName()] && raw != nil &&
+			json.Unmarshal(raw, &details) == nil && strings.HasPrefix(details, activities.HeartbeatGenerating) {
+			return details
+		}
+	}
+	return ""
 }
 
 // watchAgent prints an agent's turns after shown, with the tokens used.

@@ -61,7 +61,7 @@ func withModel(ctx workflow.Context, m ModelSettings, summary string) workflow.C
 		TaskQueue:              m.TaskQueue,
 		ScheduleToCloseTimeout: budget,
 		StartToCloseTimeout:    budget,
-		HeartbeatTimeout:       30 * time.Second,
+		HeartbeatTimeout:       15 * time.Second, // live output reaches `starter watch` about every 12 s
 		Summary:                summary,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        2 * time.Second,
