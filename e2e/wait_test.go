@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 
 	"github.com/tandemhq/tandem/api"
 	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/internal/workers"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -73,4 +75,67 @@ func TestASleepingAgentIsListedAndAnEventWakesIt(t *testing.T) {
 	assert.Equal(t, []string{"wait_for_event(ok)", "wait(ok)"}, trailOf(res))
 	_, listed, _ = td.starter(t, "list", "--sleeping")
 	assert.NotContains(t, listed, run.ID, "an agent that woke is not listed as sleeping")
+}
+
+// TestAPolicyChangeReachesARunningAgent: an agent sleeps; its worker stops
+// and comes back with a data policy that denies a tool; the event that
+// wakes the agent finds it under the new policy: the model is no longer
+// offered the tool, the run records the change, and `starter audit` shows
+// it.
+func TestAPolicyChangeReachesARunningAgent(t *testing.T) {
+	profiles := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(profiles, "patient.yaml"), []byte("name: patient\ninstructions: Wait, then check the date.\n"+
+		"tools: [wait_for_event, today]\n"), 0o600))
+	strict := filepath.Join(t.TempDir(), "strict.yaml")
+	require.NoError(t, os.WriteFile(strict, []byte("version: 1\nagent:\n  deny: [today]\n"), 0o600))
+	var mu sync.Mutex
+	var offered []bool // whether each decision's schema offered today
+	model := scriptedOllama(t, func(format, last string) string {
+		mu.Lock()
+		offered = append(offered, strings.Contains(format, `"today"`))
+		mu.Unlock()
+		if strings.Contains(last, "arrived after") {
+			return `{"thought":"done","action":{"tool":"finish","args":{"answer":"woken","sources":[]}}}`
+		}
+		return `{"thought":"wait","action":{"tool":"wait_for_event","args":{"event":"go","timeout":"1d"}}}`
+	})
+	td := startTandemWith(t, func(c *config.Config) { c.OllamaHost, c.Model, c.ProfilesDir = model.URL, "scripted", profiles })
+	c := td.servers.Client(t)
+	cfg := td.cfg
+	cfg.TaskQueue, cfg.ModelTaskQueue = cfg.TaskQueue+"-change", cfg.ModelTaskQueue+"-change"
+	start := func(cfg config.Config) *workers.Workers {
+		snap, err := workers.Preflight(context.Background(), cfg)
+		require.NoError(t, err)
+		w, err := workers.Start(c, cfg, td.records, snap, nil)
+		require.NoError(t, err)
+		t.Cleanup(w.Stop)
+		return w
+	}
+	first := start(cfg)
+	tandemClient := api.NewClient(c, cfg.TaskQueue)
+	ctx := context.Background()
+	run, err := tandemClient.StartAgent(ctx, api.WorkflowID("agent", fmt.Sprintf("policy-change-%d", time.Now().UnixNano())),
+		workflows.AgentInput{Profile: "patient", Goal: "wait for the go", Model: workflows.ModelSettings{Model: "scripted", TaskQueue: cfg.ModelTaskQueue}})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		st, err := run.Status(ctx)
+		return err == nil && st.SleepingUntil != nil
+	}, time.Minute, 100*time.Millisecond)
+	first.Stop()
+	cfg.PolicyFile = strict
+	start(cfg)
+	require.NoError(t, tandemClient.Event(ctx, run.ID, workflows.AgentEvent{Name: "go", From: "ops"}))
+
+	res, err := run.Result(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "finished", res.Outcome)
+	mu.Lock()
+	assert.Equal(t, []bool{true, false}, offered, "today is offered before the change, and not after")
+	mu.Unlock()
+	require.NotEmpty(t, res.Events)
+	assert.Equal(t, "policy changed", res.Events[0].Kind)
+	code, audit, stderr := td.starter(t, "audit", run.ID)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, audit, "data policy changed to: sha256:")
+	assert.Contains(t, audit, "("+strict+")")
 }

@@ -24,6 +24,9 @@ type AuditRecord struct {
 	Status     string       `json:"status"`
 	InputHash  string       `json:"inputHash"`            // sha256 of the first run's input
 	DataPolicy *AuditPolicy `json:"dataPolicy,omitempty"` // the rules the run recorded at its start
+	// PolicyChanges are the policies a long-running agent moved to when its
+	// worker's policy changed, in order.
+	PolicyChanges []AuditPolicy `json:"policyChanges,omitempty"`
 	Memo       any          `json:"memo,omitempty"`
 	ModelCalls []AuditModel `json:"modelCalls"`
 	MCPCalls   []AuditMCP   `json:"mcpCalls,omitempty"`
@@ -121,6 +124,9 @@ func auditCmd(a *app) *cobra.Command {
 		} else {
 			fmt.Fprintf(out, "  data policy: none recorded (the run predates data policies)\n")
 		}
+		for _, p := range rec.PolicyChanges {
+			fmt.Fprintf(out, "  data policy changed to: %s (%s)\n", p.Hash, p.Source)
+		}
 		if rec.Memo != nil {
 			memo, _ := json.Marshal(rec.Memo)
 			fmt.Fprintf(out, "  memo: %s\n", memo)
@@ -204,10 +210,14 @@ func auditRun(ctx context.Context, c client.Client, namespace, id string, dec pa
 			case ev.GetMarkerRecordedEventAttributes().GetMarkerName() == "LocalActivity":
 				details := ev.GetMarkerRecordedEventAttributes().GetDetails()
 				var marker struct{ ActivityType string }
-				if rec.DataPolicy == nil && json.Unmarshal(decode(details["data"]), &marker) == nil && marker.ActivityType == "DataPolicy" {
+				if json.Unmarshal(decode(details["data"]), &marker) == nil && marker.ActivityType == "DataPolicy" {
 					var snap AuditPolicy
-					if json.Unmarshal(decode(details["result"]), &snap) == nil {
+					switch {
+					case json.Unmarshal(decode(details["result"]), &snap) != nil:
+					case rec.DataPolicy == nil:
 						rec.DataPolicy = &snap
+					case snap.Hash != rec.DataPolicy.Hash && (len(rec.PolicyChanges) == 0 || rec.PolicyChanges[len(rec.PolicyChanges)-1].Hash != snap.Hash):
+						rec.PolicyChanges = append(rec.PolicyChanges, snap)
 					}
 				}
 			case ev.GetActivityTaskScheduledEventAttributes() != nil:

@@ -242,6 +242,15 @@ func Agent(ctx workflow.Context, in AgentInput) (AgentResult, error) {
 	policy := st.Policy
 
 	for {
+		var changed string
+		if ctx, changed, err = followPolicyChanges(ctx); err != nil {
+			return AgentResult{}, err
+		} else if changed != "" {
+			st.Policy = st.Policy.underDataPolicy(runPolicy(ctx).Agent)
+			policy = st.Policy
+			st.Events = append(st.Events, PolicyEvent{Step: st.Turn, Tool: "policy", Kind: "policy changed",
+				Reason: "the worker's data policy changed; from this step the run follows " + changed})
+		}
 		if outcome, reason := st.exhausted(workflow.Now(ctx)); outcome != "" {
 			return st.end(ctx, d, outcome, reason, FinishArgs{})
 		}

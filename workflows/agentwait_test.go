@@ -8,7 +8,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 
 	"github.com/tandemhq/tandem/activities"
 	"github.com/tandemhq/tandem/internal/policy"
@@ -17,13 +19,17 @@ import (
 // waitingAgent runs a profile with the waiting tools on a scripted model,
 // with time skipping; the returned slices fill as the run goes.
 func waitingAgent(t *testing.T, rules *policy.Policy, script ...activities.DecideResult) (*testsuite.TestWorkflowEnvironment, *[]activities.DecideRequest) {
+	return waitingAgentWith(t, testSettings(rules), script...)
+}
+
+func waitingAgentWith(t *testing.T, settings *activities.Settings, script ...activities.DecideResult) (*testsuite.TestWorkflowEnvironment, *[]activities.DecideRequest) {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	profile := AgentProfile{Name: "patient", Instructions: "Wait well.", Policy: AgentPolicy{Tools: []string{"wait", "wait_for_event", "today"},
 		MaxSteps: 10, Deadline: 60 * 24 * time.Hour}}
 	var store *activities.Store
 	var agent *activities.Agent
-	env.RegisterActivity(testSettings(rules))
+	env.RegisterActivity(settings)
 	env.RegisterActivity(&LoadedProfiles{List: []AgentProfile{profile}})
 	env.RegisterActivity(store)
 	env.RegisterActivity(agent)
@@ -124,4 +130,39 @@ func trailNames(res AgentResult) []string {
 		out = append(out, e.Tool+"("+e.Outcome+")")
 	}
 	return out
+}
+
+// TestAPolicyChangeReachesASleepingAgentAtItsNextStep: while an agent
+// sleeps, its worker comes back with a data policy that denies a tool; at
+// its next step the run records the new policy and its hash, and the model
+// is no longer offered the tool.
+func TestAPolicyChangeReachesASleepingAgentAtItsNextStep(t *testing.T) {
+	settings := testSettings(nil)
+	env, asked := waitingAgentWith(t, settings, step("wait", `{"duration":"2d","reason":"results"}`), step("today", `{}`))
+	strict, err := policy.Parse("strict", []byte("version: 1\nagent:\n  deny: [today]\n"), ToolNames())
+	require.NoError(t, err)
+	worker := settings.Policy.Hash
+	env.SetWorkerOptions(worker2Options(func() string { return worker }))
+	env.RegisterDelayedCallback(func() {
+		settings.Policy = policy.Snapshot{Hash: strict.Hash(), Source: "strict", Policy: strict}
+		worker = strict.Hash()
+	}, 24*time.Hour)
+	res := runPatient(t, env)
+
+	require.Len(t, *asked, 3)
+	assert.Contains(t, (*asked)[0].Allowed, "today", "before the change")
+	assert.NotContains(t, (*asked)[1].Allowed, "today", "after it, at the next step")
+	var changed *PolicyEvent
+	for i, e := range res.Events {
+		if e.Kind == "policy changed" {
+			changed = &res.Events[i]
+		}
+	}
+	require.NotNil(t, changed)
+	assert.Equal(t, "the worker's data policy changed; from this step the run follows "+strict.Hash(), changed.Reason)
+	assert.Equal(t, "denied", res.Trail[1].Outcome, "a call of the denied tool is refused")
+}
+
+func worker2Options(hash func() string) worker.Options {
+	return worker.Options{Interceptors: []interceptor.WorkerInterceptor{&WorkerPolicy{Hash: hash}}}
 }

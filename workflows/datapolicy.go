@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tandemhq/tandem/activities"
@@ -52,7 +53,64 @@ func recordDataPolicy(ctx workflow.Context) (workflow.Context, policy.Policy, er
 	if err := workflow.UpsertMemo(ctx, memo); err != nil {
 		return ctx, policy.Policy{}, err
 	}
+	ctx = workflow.WithValue(ctx, runPolicyHashKey{}, snap.Hash)
 	return workflow.WithValue(ctx, runPolicyKey{}, snap.Policy), snap.Policy, nil
+}
+
+// runPolicyHashKey holds, in a workflow context, the hash of the data
+// policy the run follows.
+type runPolicyHashKey struct{}
+
+// WorkerPolicy tells a worker's workflows the hash of the data policy the
+// worker enforces now, so that a long-running agent notices, at its next
+// step, a policy that changed since it started (a worker restarted with a
+// new policy file).
+type WorkerPolicy struct {
+	interceptor.WorkerInterceptorBase
+	Hash func() string
+}
+
+// InterceptWorkflow puts the worker's policy hash in each workflow's context.
+func (w *WorkerPolicy) InterceptWorkflow(ctx workflow.Context, next interceptor.WorkflowInboundInterceptor) interceptor.WorkflowInboundInterceptor {
+	return &workerPolicyInbound{WorkflowInboundInterceptorBase: interceptor.WorkflowInboundInterceptorBase{Next: next}, hash: w.Hash}
+}
+
+type workerPolicyInbound struct {
+	interceptor.WorkflowInboundInterceptorBase
+	hash func() string
+}
+
+func (w *workerPolicyInbound) ExecuteWorkflow(ctx workflow.Context, in *interceptor.ExecuteWorkflowInput) (any, error) {
+	return w.Next.ExecuteWorkflow(workflow.WithValue(ctx, workerPolicyKey{}, w.hash), in)
+}
+
+type workerPolicyKey struct{}
+
+// followPolicyChanges records the run's data policy again when the worker
+// now enforces another: the worker's policy hash is a mutable side effect
+// (a history marker only when it changes), and a new policy is recorded as
+// at the run's start, its hash in the memo. It returns the context the run
+// goes on with, and the new policy's hash when there is one ("" when not).
+func followPolicyChanges(ctx workflow.Context) (workflow.Context, string, error) {
+	var now string
+	err := workflow.MutableSideEffect(ctx, "worker-data-policy", func(ctx workflow.Context) any {
+		if hash, ok := ctx.Value(workerPolicyKey{}).(func() string); ok {
+			return hash()
+		}
+		return ""
+	}, func(a, b any) bool { return a == b }).Get(&now)
+	if err != nil || now == "" {
+		return ctx, "", err
+	}
+	if recorded, _ := ctx.Value(runPolicyHashKey{}).(string); now == recorded {
+		return ctx, "", nil
+	}
+	ctx, _, err = recordDataPolicy(ctx)
+	if err != nil {
+		return ctx, "", err
+	}
+	recorded, _ := ctx.Value(runPolicyHashKey{}).(string)
+	return ctx, recorded, nil
 }
 
 // runPolicyKey holds, in a workflow context, the data policy the run

@@ -101,7 +101,8 @@ func Start(c client.Client, cfg config.Config, records *store.Store, snap policy
 	w := &Workers{Ready: health.Checks{"temporal": health.Temporal(c), "store": records.Ping}, stopped: make(chan struct{})}
 	if cfg.Role != config.RoleModel {
 		main := worker.New(c, cfg.TaskQueue, worker.Options{MaxConcurrentWorkflowTaskPollers: 8, MaxConcurrentActivityTaskPollers: 8,
-			WorkerStopTimeout: cfg.ShutdownTimeout, Interceptors: append([]interceptor.WorkerInterceptor{&workflows.RunMetrics{}}, tel.WorkerInterceptors()...)})
+			WorkerStopTimeout: cfg.ShutdownTimeout, Interceptors: append([]interceptor.WorkerInterceptor{&workflows.RunMetrics{},
+				&workflows.WorkerPolicy{Hash: func() string { return snap.Hash }}}, tel.WorkerInterceptors()...)})
 		profiles, err := workflows.LoadProfiles(cfg.ProfilesDir, snap.Policy)
 		if err != nil {
 			return nil, err
