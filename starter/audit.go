@@ -27,12 +27,12 @@ type AuditRecord struct {
 	// PolicyChanges are the policies a long-running agent moved to when its
 	// worker's policy changed, in order.
 	PolicyChanges []AuditPolicy `json:"policyChanges,omitempty"`
-	Memo       any          `json:"memo,omitempty"`
-	ModelCalls []AuditModel `json:"modelCalls"`
-	MCPCalls   []AuditMCP   `json:"mcpCalls,omitempty"`
-	Remembered []AuditFact  `json:"remembered,omitempty"` // facts the agent kept for later runs, as stored
-	Decisions  []AuditEvent `json:"decisions"`            // people's Updates, in order
-	Outcome    any          `json:"outcome,omitempty"`
+	Memo          any           `json:"memo,omitempty"`
+	ModelCalls    []AuditModel  `json:"modelCalls"`
+	MCPCalls      []AuditMCP    `json:"mcpCalls,omitempty"`
+	Remembered    []AuditFact   `json:"remembered,omitempty"` // facts the agent kept for later runs, as stored
+	Decisions     []AuditEvent  `json:"decisions"`            // people's Updates, in order
+	Outcome       any           `json:"outcome,omitempty"`
 	// A run still going: the checks so far and the decision it waits for,
 	// from its status Query.
 	Checks  []runs.Check          `json:"checks,omitempty"`
