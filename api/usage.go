@@ -58,6 +58,8 @@ type ModelTotals struct {
 	TokensIn  int           `json:"tokensIn"`
 	TokensOut int           `json:"tokensOut"`
 	Time      time.Duration `json:"time"`
+	Steps     int           `json:"steps"` // agent steps it decided
+	Valid     int           `json:"valid"` // of them, valid decisions
 }
 
 // Usage adds up the usage that runs keep in their memo (runs.UsageMemo).
@@ -109,6 +111,7 @@ func (c *Client) Usage(ctx context.Context, namespace string, f UsageFilter) (Us
 					rep.Models[name] = mt
 				}
 				mt.Calls, mt.TokensIn, mt.TokensOut, mt.Time = mt.Calls+m.Calls, mt.TokensIn+m.TokensIn, mt.TokensOut+m.TokensOut, mt.Time+m.Time
+				mt.Steps, mt.Valid = mt.Steps+m.Steps, mt.Valid+m.Valid
 			}
 		}
 		if token = resp.GetNextPageToken(); len(token) == 0 {

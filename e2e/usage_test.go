@@ -60,7 +60,8 @@ func TestUsageAddsUpKnownRuns(t *testing.T) {
 	assert.Equal(t, 1, rep.Kinds["agent"].Runs)
 	assert.Equal(t, 20, rep.Kinds["agent"].TokensOut)
 	assert.Equal(t, 1, rep.Profiles["research"].Runs)
-	assert.Equal(t, api.ModelTotals{Calls: 5, TokensIn: 250, TokensOut: 100, Time: rep.Models["scripted"].Time}, *rep.Models["scripted"])
+	assert.Equal(t, api.ModelTotals{Calls: 5, TokensIn: 250, TokensOut: 100, Time: rep.Models["scripted"].Time, Steps: 1, Valid: 1}, *rep.Models["scripted"],
+		"the agent's one decision was valid")
 	assert.Zero(t, tickets.FailureRate())
 
 	code, out, _ := td.starter(t, "usage", "--since", "1h", "--kind", "ticket-routing")

@@ -20,6 +20,23 @@ type ModelUsage struct {
 	TokensIn  int           `json:"tokensIn"`
 	TokensOut int           `json:"tokensOut"`
 	Time      time.Duration `json:"time"` // the model's own time, load included
+	// Steps are the agent steps the model was asked to decide, and Valid
+	// how many of its answers were valid decisions.
+	Steps int `json:"steps,omitempty"`
+	Valid int `json:"valid,omitempty"`
+}
+
+// AddStep counts one agent step a model decided, validly or not.
+func (u *Usage) AddStep(model string, valid bool) {
+	if u.Models == nil {
+		u.Models = map[string]ModelUsage{}
+	}
+	m := u.Models[model]
+	m.Steps++
+	if valid {
+		m.Valid++
+	}
+	u.Models[model] = m
 }
 
 // AddCall counts one model call.

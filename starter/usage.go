@@ -65,10 +65,14 @@ func usageCmd(a *app) *cobra.Command {
 			fmt.Fprintln(out)
 			printTotals(out, "agent profile", rep.Profiles)
 		}
-		fmt.Fprintf(out, "\n%-28s %7s %11s %11s %10s\n", "model", "calls", "tokens in", "tokens out", "time")
+		fmt.Fprintf(out, "\n%-28s %7s %11s %11s %10s  %s\n", "model", "calls", "tokens in", "tokens out", "time", "valid agent decisions")
 		for _, name := range slices.Sorted(maps.Keys(rep.Models)) {
 			m := rep.Models[name]
-			fmt.Fprintf(out, "%-28s %7d %11d %11d %10s\n", name, m.Calls, m.TokensIn, m.TokensOut, m.Time.Round(time.Second))
+			valid := "-"
+			if m.Steps > 0 {
+				valid = fmt.Sprintf("%d of %d (%.0f%%)", m.Valid, m.Steps, 100*float64(m.Valid)/float64(m.Steps))
+			}
+			fmt.Fprintf(out, "%-28s %7d %11d %11d %10s  %s\n", name, m.Calls, m.TokensIn, m.TokensOut, m.Time.Round(time.Second), valid)
 		}
 		return nil
 	}

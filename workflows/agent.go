@@ -287,7 +287,7 @@ func Agent(ctx workflow.Context, in AgentInput) (AgentResult, error) {
 			var fin FinishArgs
 			if err := checkArgs(activities.FinishSchema, dec.Args); err == nil && decodeArgs(dec.Args, &fin) == nil {
 				st.count(ctx, in.Profile, trail, events)
-				st.score(dec.Call.Model, true)
+				st.score(ctx, dec.Call.Model, true)
 				return st.end(ctx, d, "finished", "the agent finished", fin)
 			} else {
 				st.invalid(dec, "finish needs an answer and its sources: "+errText(err))
@@ -296,7 +296,7 @@ func Agent(ctx workflow.Context, in AgentInput) (AgentResult, error) {
 			st.act(ctx, d, dec)
 		}
 		st.count(ctx, in.Profile, trail, events)
-		st.score(dec.Call.Model, st.Invalid == 0)
+		st.score(ctx, dec.Call.Model, st.Invalid == 0)
 		if st.Invalid >= runPolicy(ctx).Models.InvalidBeforeFallback() &&
 			st.fallBack(ctx, fmt.Sprintf("%d invalid tool calls in a row", st.Invalid)) {
 			continue

@@ -16,8 +16,10 @@ type ModelScore struct {
 	Valid int    `json:"valid"`
 }
 
-// score counts one step's answer for the model that gave it.
-func (st *AgentState) score(model string, valid bool) {
+// score counts one step's answer for the model that gave it, in the
+// result and in the run's usage.
+func (st *AgentState) score(ctx workflow.Context, model string, valid bool) {
+	usedStep(ctx, model, valid)
 	i := 0
 	for i < len(st.Models) && st.Models[i].Model != model {
 		i++
@@ -39,7 +41,7 @@ func (st *AgentState) fallsBack(ctx workflow.Context, err error) bool {
 	if !errors.As(err, &appErr) || !runPolicy(ctx).Models.FallsBackOn(appErr.Type()) {
 		return false
 	}
-	st.score(st.Model.Model, false)
+	st.score(ctx, st.Model.Model, false)
 	return st.fallBack(ctx, appErr.Message())
 }
 

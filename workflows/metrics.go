@@ -70,6 +70,13 @@ func usedModel(ctx workflow.Context, call activities.ModelCall) {
 	}
 }
 
+// usedStep counts an agent step a model decided in the run's usage.
+func usedStep(ctx workflow.Context, model string, valid bool) {
+	if u, ok := ctx.Value(usageKey{}).(*runs.Usage); ok {
+		u.AddStep(model, valid)
+	}
+}
+
 // usedPeople counts the time a run waited for a decision, and the decision
 // when a person took it (not its deadline).
 func usedPeople(ctx workflow.Context, waited time.Duration, byPerson bool) {
