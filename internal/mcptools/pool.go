@@ -150,14 +150,16 @@ func (p *Pool) start(ctx context.Context, name string) (*session, error) {
 	return s, nil
 }
 
-// failed forgets a session that failed, so that the next use starts anew.
+// failed forgets a session that failed, so that the next use starts anew,
+// and closes it: a stdio server's process is waited for, so that all it
+// wrote to stderr is there for the message.
 func (p *Pool) failed(name string, s *session) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.sessions[name] == s {
 		delete(p.sessions, name)
-		go s.cs.Close()
 	}
+	p.mu.Unlock()
+	_ = s.cs.Close()
 }
 
 // explain turns a failure of a server into one sentence: which server, how
