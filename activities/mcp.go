@@ -19,6 +19,7 @@ import (
 	"github.com/tandemhq/tandem/internal/mcptools"
 	"github.com/tandemhq/tandem/internal/policy"
 	"github.com/tandemhq/tandem/internal/store"
+	"github.com/tandemhq/tandem/internal/text"
 )
 
 // MCPTool is one tool of an MCP server as a run's catalogue holds it: its
@@ -108,7 +109,7 @@ func (t *Tools) mcpCatalogueOf(ctx context.Context, server string) (MCPCatalogue
 		}
 		risk := ToolRisk(cmp.Or(cfg.RiskOf(tool.Name), mcptools.RiskFromAnnotations(tool.Annotations)))
 		cat.Tools = append(cat.Tools, MCPTool{Name: name, Server: server, Tool: tool.Name,
-			Description: cmp.Or(oneLine(tool.Description), tool.Title, tool.Name), Args: args, Risk: risk,
+			Description: cmp.Or(text.Flatten(tool.Description), tool.Title, tool.Name), Args: args, Risk: risk,
 			Idempotent: mcptools.Idempotent(tool.Annotations), NeedsApproval: risk != RiskRead && !cfg.Trusted})
 	}
 	return cat, nil
@@ -236,8 +237,6 @@ func ArgsDigest(args json.RawMessage) string {
 	sum := sha256.Sum256(canonical)
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // CheckMCPServers lists every declared server's tools, as the worker
 // starts, and says in a line each what they become: how many tools join

@@ -3,8 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,9 +19,8 @@ import (
 // sub-goal to a research agent as a child workflow with 2 of its steps;
 // the research agent stops within them, and the lead reads its outcome.
 func TestAnAgentDelegatesASubGoalOnTheRealServers(t *testing.T) {
-	profiles := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(profiles, "lead.yaml"), []byte("name: lead\ninstructions: Hand research to the research agent.\n"+
-		"tools: [delegate, today]\nbudgets: {maxSteps: 8}\n"), 0o600))
+	profiles := agentProfile(t, "name: lead\ninstructions: Hand research to the research agent.\n"+
+		"tools: [delegate, today]\nbudgets: {maxSteps: 8}\n")
 	model := scriptedOllama(t, func(format, last string) string {
 		switch {
 		case strings.Contains(last, "Goal: find the return window"): // the research agent never finishes

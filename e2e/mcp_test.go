@@ -36,7 +36,7 @@ const (
 // that records every request.
 func clerkTandem(t *testing.T, dir string, answer func(format, last string) string) (*tandem, client.Client, *recordingProxy) {
 	t.Helper()
-	policyFile, profilesDir := filepath.Join(t.TempDir(), "policy.yaml"), t.TempDir()
+	policyFile := filepath.Join(t.TempDir(), "policy.yaml")
 	require.NoError(t, os.WriteFile(policyFile, fmt.Appendf(nil, `version: 1
 redaction:
   detectors: [email, phone]
@@ -49,7 +49,7 @@ mcp:
       timeout: 30s
       attempts: 2
 `, testenv.MCPServerBin(t, "mcp-server-filesystem"), dir), 0o600))
-	require.NoError(t, os.WriteFile(filepath.Join(profilesDir, "clerk.yaml"), []byte(`name: clerk
+	profilesDir := agentProfile(t, `name: clerk
 description: files the day's notes
 instructions: Read the notes, then write the reply file.
 goal: "File the notes in {{.folder}}"
@@ -57,7 +57,7 @@ tools: [files.read_text_file, files.write_file, files.list_directory]
 budgets: {maxSteps: 5, deadline: 5m}
 approvals:
   approvers: [office.manager]
-`), 0o600))
+`)
 	proxy := newRecordingProxy(t, scriptedOllama(t, answer).URL)
 	td := startTandemWith(t, func(c *config.Config) {
 		c.OllamaHost, c.Model, c.PolicyFile, c.ProfilesDir = proxy.URL, "scripted", policyFile, profilesDir
@@ -202,12 +202,12 @@ func TestAnApprovedMCPWriteIsMadeOnceWhenTheWorkerDiesDuringIt(t *testing.T) {
 		}
 		return fmt.Sprintf(`{"thought":"write it","action":{"tool":"local.slow_write","args":{"path":%q,"content":"once","seconds":6}}}`, target)
 	})
-	policyFile, profiles := filepath.Join(dir, "policy.yaml"), t.TempDir()
+	policyFile := filepath.Join(dir, "policy.yaml")
 	server := mcptest.Server("local")
 	require.NoError(t, os.WriteFile(policyFile, fmt.Appendf(nil, "version: 1\nmcp:\n  servers:\n    - name: local\n      command: %s\n      args: [%q]\n      env: [%q]\n",
 		server.Command, server.Args[0], server.Env[0]), 0o600))
-	require.NoError(t, os.WriteFile(filepath.Join(profiles, "writer.yaml"), []byte("name: writer\ninstructions: Write what you are asked to.\n"+
-		"tools: [local.slow_write]\napprovals:\n  approvers: [office.manager]\n"), 0o600))
+	profiles := agentProfile(t, "name: writer\ninstructions: Write what you are asked to.\n"+
+		"tools: [local.slow_write]\napprovals:\n  approvers: [office.manager]\n")
 	db := storetest.Setting(t)
 	queue := fmt.Sprintf("e2e-mcp-kill-%d", time.Now().UnixNano())
 	logFile, err := os.Create(filepath.Join(dir, "worker.log"))
@@ -262,12 +262,12 @@ func TestAnApprovedMCPWriteIsMadeOnceWhenTheWorkerDiesDuringIt(t *testing.T) {
 // failed; a result over the policy's limit is refused in a sentence.
 func TestMCPFailuresReachTheModelAsOneSentence(t *testing.T) {
 	dir := t.TempDir()
-	policyFile, profiles := filepath.Join(dir, "policy.yaml"), t.TempDir()
+	policyFile := filepath.Join(dir, "policy.yaml")
 	server := mcptest.Server("local")
 	require.NoError(t, os.WriteFile(policyFile, fmt.Appendf(nil, "version: 1\nmcp:\n  servers:\n    - name: local\n      command: %s\n"+
 		"      args: [%q]\n      env: [%q]\n      attempts: 2\n      maxResult: 2000\n      trusted: true\n", server.Command, server.Args[0], server.Env[0]), 0o600))
-	require.NoError(t, os.WriteFile(filepath.Join(profiles, "tester.yaml"), []byte("name: tester\ninstructions: Try the tools.\n"+
-		"tools: [local.crash, local.sized]\n"), 0o600))
+	profiles := agentProfile(t, "name: tester\ninstructions: Try the tools.\n"+
+		"tools: [local.crash, local.sized]\n")
 	proxy := newRecordingProxy(t, scriptedOllama(t, func(format, last string) string {
 		switch {
 		case strings.Contains(last, "local.sized"):

@@ -3,8 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,9 +21,8 @@ import (
 // it. The store and the second prompt hold the fact with the address's
 // kind in its place, and `starter audit` of the first run shows it.
 func TestWhatOneRunRemembersALaterRunRecalls(t *testing.T) {
-	profiles := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(profiles, "account.yaml"), []byte("name: account\ninstructions: Keep track of customers.\n"+
-		"tools: [remember, recall, lookup_customer]\n"), 0o600))
+	profiles := agentProfile(t, "name: account\ninstructions: Keep track of customers.\n"+
+		"tools: [remember, recall, lookup_customer]\n")
 	proxy := newRecordingProxy(t, scriptedOllama(t, func(format, last string) string {
 		switch {
 		case strings.Contains(last, "Goal: note"):

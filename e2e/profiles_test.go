@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -32,4 +33,12 @@ func TestTheStarterTakesAnyProfileTheWorkersLoaded(t *testing.T) {
 	code, _, stderr = td.starter(t, "agent", "--profile", "astrologer", "read the stars")
 	assert.NotEqual(t, 0, code)
 	assert.Contains(t, stderr, `agent profile "astrologer" is not one of customer-service, operations, research, e2e-long-run`)
+}
+
+// agentProfile writes one agent profile into a new folder, for a worker's
+// TANDEM_PROFILES_DIR, and returns the folder.
+func agentProfile(t testing.TB, yaml string) string {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "profile.yaml"), []byte(yaml), 0o600))
+	return dir
 }

@@ -26,9 +26,8 @@ import (
 // and wakes it; then a second sleep is ended by an event through the HTTP
 // trigger API.
 func TestASleepingAgentIsListedAndAnEventWakesIt(t *testing.T) {
-	profiles := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(profiles, "patient.yaml"), []byte("name: patient\ninstructions: Wait for the results, then report.\n"+
-		"tools: [wait, wait_for_event, today]\nbudgets: {deadline: 30d}\n"), 0o600))
+	profiles := agentProfile(t, "name: patient\ninstructions: Wait for the results, then report.\n"+
+		"tools: [wait, wait_for_event, today]\nbudgets: {deadline: 30d}\n")
 	model := scriptedOllama(t, func(format, last string) string {
 		switch {
 		case strings.Contains(last, "woken after"):
@@ -83,9 +82,8 @@ func TestASleepingAgentIsListedAndAnEventWakesIt(t *testing.T) {
 // offered the tool, the run records the change, and `starter audit` shows
 // it.
 func TestAPolicyChangeReachesARunningAgent(t *testing.T) {
-	profiles := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(profiles, "patient.yaml"), []byte("name: patient\ninstructions: Wait, then check the date.\n"+
-		"tools: [wait_for_event, today]\n"), 0o600))
+	profiles := agentProfile(t, "name: patient\ninstructions: Wait, then check the date.\n"+
+		"tools: [wait_for_event, today]\n")
 	strict := filepath.Join(t.TempDir(), "strict.yaml")
 	require.NoError(t, os.WriteFile(strict, []byte("version: 1\nagent:\n  deny: [today]\n"), 0o600))
 	var mu sync.Mutex

@@ -10,8 +10,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/testsuite"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/tandemhq/tandem/activities"
 	"github.com/tandemhq/tandem/internal/policy"
@@ -22,28 +20,16 @@ import (
 // finishes, stops at 3, and the lead's budget pays for them. A helper that
 // tries to delegate further is refused past the policy's depth.
 func TestADelegatedAgentStaysWithinItsCarvedBudget(t *testing.T) {
-	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestWorkflowEnvironment()
-	env.RegisterWorkflowWithOptions(Agent, workflow.RegisterOptions{Name: AgentName})
 	rules := policy.Policy{Version: 1, Agent: policy.AgentRules{Delegation: policy.Delegation{MaxDepth: 1}}}
 	profiles := []AgentProfile{
 		{Name: "lead", Instructions: "Lead.", Policy: AgentPolicy{Tools: []string{"delegate", "today"}, MaxSteps: 10, MaxTokens: 100_000, Deadline: time.Hour}},
 		{Name: "helper", Instructions: "Help.", Policy: AgentPolicy{Tools: []string{"calculate", "delegate"}, MaxSteps: 20, MaxTokens: 100_000, Deadline: time.Hour}},
 	}
+	env, agent, tools := agentTestEnv(testSettings(&rules), profiles...)
 	var (
-		store *activities.Store
-		agent *activities.Agent
-		tools *activities.Tools
-		mu    sync.Mutex
-		seen  = map[string][]activities.DecideRequest{}
+		mu   sync.Mutex
+		seen = map[string][]activities.DecideRequest{}
 	)
-	env.RegisterActivity(testSettings(&rules))
-	env.RegisterActivity(&LoadedProfiles{List: profiles})
-	env.RegisterActivity(store)
-	env.RegisterActivity(agent)
-	env.RegisterActivity(tools)
-	env.OnActivity(store.SaveAgentFrame, mock.Anything, mock.Anything).Return(nil)
-	env.OnActivity(store.AppendAgentTurns, mock.Anything, mock.Anything, mock.Anything).Return(nil).Maybe()
 	env.OnActivity(tools.ReadTool, mock.Anything, mock.Anything).Return(activities.ToolResult{Observation: "2"}, nil)
 	env.OnActivity(agent.Decide, mock.Anything, mock.Anything).Return(func(_ context.Context, req activities.DecideRequest) (activities.DecideResult, error) {
 		mu.Lock()

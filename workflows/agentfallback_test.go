@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/testsuite"
 
 	"github.com/tandemhq/tandem/activities"
 	"github.com/tandemhq/tandem/internal/policy"
@@ -17,19 +16,8 @@ import (
 // fallbackRun runs the research profile with a data policy that names a
 // fallback model, and a Decide that answers as the model asked says.
 func fallbackRun(t *testing.T, answer func(model string) (activities.DecideResult, error)) (AgentResult, []string) {
-	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestWorkflowEnvironment()
 	rules := policy.Policy{Version: 1, Models: policy.Models{Fallback: []string{"steady"}}}
-	var store *activities.Store
-	var agent *activities.Agent
-	var tools *activities.Tools
-	env.RegisterActivity(testSettings(&rules))
-	env.RegisterActivity(&LoadedProfiles{List: Profiles})
-	env.RegisterActivity(store)
-	env.RegisterActivity(agent)
-	env.RegisterActivity(tools)
-	env.OnActivity(store.SaveAgentFrame, mock.Anything, mock.Anything).Return(nil)
-	env.OnActivity(store.AppendAgentTurns, mock.Anything, mock.Anything, mock.Anything).Return(nil).Maybe()
+	env, agent, tools := agentTestEnv(testSettings(&rules), Profiles...)
 	env.OnActivity(tools.ReadTool, mock.Anything, mock.Anything).Return(activities.ToolResult{Observation: "found"}, nil).Maybe()
 	var asked []string
 	env.OnActivity(agent.Decide, mock.Anything, mock.Anything).Return(func(_ context.Context, req activities.DecideRequest) (activities.DecideResult, error) {

@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/testsuite"
 
 	"github.com/tandemhq/tandem/activities"
 	"github.com/tandemhq/tandem/internal/policy"
@@ -21,16 +20,12 @@ import (
 // server, tool and risk. A run may narrow the profile's MCP tools and
 // never widen them.
 func TestMCPToolsFollowTheDataPolicy(t *testing.T) {
-	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestWorkflowEnvironment()
 	rules := policy.Policy{Version: 1, MCP: policy.MCP{Servers: []policy.MCPServer{{Name: "files", Command: "mcp-server-filesystem"}}},
 		Agent: policy.AgentRules{Deny: []string{"files.move_*"}}}
 	clerk := AgentProfile{Name: "clerk", Instructions: "File things.", Policy: AgentPolicy{Tools: []string{"today", "files.*"},
 		Approvers: []string{"office.manager"}}}
+	env, agent, tools := agentTestEnv(testSettings(&rules), clerk)
 	var (
-		store   *activities.Store
-		agent   *activities.Agent
-		tools   *activities.Tools
 		asked   [][]string
 		calls   []activities.MCPCall
 		listed  []string
@@ -40,13 +35,6 @@ func TestMCPToolsFollowTheDataPolicy(t *testing.T) {
 			step("finish", `{"answer":"filed","sources":[]}`),
 		}
 	)
-	env.RegisterActivity(testSettings(&rules))
-	env.RegisterActivity(&LoadedProfiles{List: []AgentProfile{clerk}})
-	env.RegisterActivity(store)
-	env.RegisterActivity(agent)
-	env.RegisterActivity(tools)
-	env.OnActivity(store.SaveAgentFrame, mock.Anything, mock.Anything).Return(nil)
-	env.OnActivity(store.AppendAgentTurns, mock.Anything, mock.Anything, mock.Anything).Return(nil).Maybe()
 	env.OnActivity(tools.ApprovalDetails, mock.Anything, mock.Anything).Return("", nil)
 	env.OnActivity(tools.ListMCPTools, mock.Anything, mock.Anything).Return(func(_ context.Context, patterns []string) (activities.MCPCatalogue, error) {
 		listed = patterns

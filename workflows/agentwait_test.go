@@ -23,18 +23,9 @@ func waitingAgent(t *testing.T, rules *policy.Policy, script ...activities.Decid
 }
 
 func waitingAgentWith(t *testing.T, settings *activities.Settings, script ...activities.DecideResult) (*testsuite.TestWorkflowEnvironment, *[]activities.DecideRequest) {
-	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestWorkflowEnvironment()
 	profile := AgentProfile{Name: "patient", Instructions: "Wait well.", Policy: AgentPolicy{Tools: []string{"wait", "wait_for_event", "today"},
 		MaxSteps: 10, Deadline: 60 * 24 * time.Hour}}
-	var store *activities.Store
-	var agent *activities.Agent
-	env.RegisterActivity(settings)
-	env.RegisterActivity(&LoadedProfiles{List: []AgentProfile{profile}})
-	env.RegisterActivity(store)
-	env.RegisterActivity(agent)
-	env.OnActivity(store.SaveAgentFrame, mock.Anything, mock.Anything).Return(nil)
-	env.OnActivity(store.AppendAgentTurns, mock.Anything, mock.Anything, mock.Anything).Return(nil).Maybe()
+	env, agent, _ := agentTestEnv(settings, profile)
 	var asked []activities.DecideRequest
 	env.OnActivity(agent.Decide, mock.Anything, mock.Anything).Return(func(_ context.Context, req activities.DecideRequest) (activities.DecideResult, error) {
 		asked = append(asked, req)

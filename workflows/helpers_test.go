@@ -3,7 +3,9 @@ package workflows
 import (
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/tandemhq/tandem/activities"
 	"github.com/tandemhq/tandem/internal/policy"
@@ -48,4 +50,27 @@ func statusAfter(env *testsuite.TestWorkflowEnvironment, delay time.Duration) *S
 		}
 	}, delay)
 	return st
+}
+
+// agentTestEnv is a test environment for agent runs (and their child
+// agents) under settings and profiles: the store takes the frame and the
+// turns, and the caller mocks the model and the tools through agent and
+// tools.
+func agentTestEnv(settings *activities.Settings, profiles ...AgentProfile) (*testsuite.TestWorkflowEnvironment, *activities.Agent, *activities.Tools) {
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	var (
+		store *activities.Store
+		agent *activities.Agent
+		tools *activities.Tools
+	)
+	env.RegisterWorkflowWithOptions(Agent, workflow.RegisterOptions{Name: AgentName})
+	env.RegisterActivity(settings)
+	env.RegisterActivity(&LoadedProfiles{List: profiles})
+	env.RegisterActivity(store)
+	env.RegisterActivity(agent)
+	env.RegisterActivity(tools)
+	env.OnActivity(store.SaveAgentFrame, mock.Anything, mock.Anything).Return(nil)
+	env.OnActivity(store.AppendAgentTurns, mock.Anything, mock.Anything, mock.Anything).Return(nil).Maybe()
+	return env, agent, tools
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/tandemhq/tandem/internal/policy"
+	"github.com/tandemhq/tandem/internal/text"
 )
 
 // connectTimeout bounds starting a server and its handshake.
@@ -175,9 +176,9 @@ func (p *Pool) explain(name string, s *session, during string, err error) error 
 	case errors.As(err, &noFile) && during == "starting":
 		what = fmt.Sprintf("MCP server %s could not be started: %q: %v; check its command in the data policy's mcp.servers", name, noFile.Path, noFile.Err)
 	case during == "starting":
-		what = fmt.Sprintf("MCP server %s (%s) did not start: %v", name, cfg.Transport(), oneLine(err.Error()))
+		what = fmt.Sprintf("MCP server %s (%s) did not start: %v", name, cfg.Transport(), text.Flatten(err.Error()))
 	default:
-		what = fmt.Sprintf("MCP server %s (%s) failed during %s: %v", name, cfg.Transport(), during, oneLine(err.Error()))
+		what = fmt.Sprintf("MCP server %s (%s) failed during %s: %v", name, cfg.Transport(), during, text.Flatten(err.Error()))
 	}
 	if said := s.stderr.String(); said != "" {
 		what += "; it wrote: " + said
@@ -261,9 +262,5 @@ func (t *tail) String() string {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return oneLine(string(t.buf))
-}
-
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	return text.Flatten(string(t.buf))
 }

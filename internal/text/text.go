@@ -22,10 +22,13 @@ func Shorten(s string, n int) string {
 	return s[:cut] + "…"
 }
 
+// Flatten puts s on one line, every run of white space one space.
+func Flatten(s string) string { return strings.Join(strings.Fields(s), " ") }
+
 // OneLine flattens s to one line of at most n characters, with control
 // and text-direction characters escaped, for a terminal.
 func OneLine(s string, n int) string {
-	s = Terminal(strings.Join(strings.Fields(s), " "))
+	s = Terminal(Flatten(s))
 	if r := []rune(s); len(r) > n {
 		return string(r[:n-1]) + "…"
 	}
