@@ -117,7 +117,7 @@ var (
 // ActivityTools are the agent tools that run as activities (see
 // ActivityTool). A new one is its arguments, their schema, its behaviour
 // and an entry here, all in this file.
-var ActivityTools = []ActivityTool{
+var ActivityTools = append([]ActivityTool{
 	newTool("search_docs", "Search the company's policy documents; returns document names and titles.", SearchDocsSchema, RiskRead, (*Tools).searchDocs),
 	newTool("read_doc", "Read one document found by search_docs.", ReadDocSchema, RiskRead, (*Tools).readDoc),
 	newTool("lookup_customer", "Find a customer by id, name or email.", LookupCustomerSchema, RiskRead, (*Tools).lookupCustomer),
@@ -131,13 +131,15 @@ var ActivityTools = []ActivityTool{
 	newTool("remember", "Keep a fact about a subject (a customer, a campaign) for later runs; personal data is stored as its kind only.",
 		RememberSchema, RiskWrite, (*Tools).remember),
 	newTool("recall", "Read what earlier runs remembered about a subject, newest first.", RecallSchema, RiskRead, (*Tools).recall),
-}
+}, marketingTools...)
 
 // Tools runs the agent tools that are not workflows: read-only tools as
 // local activities (ReadTool), side effects as activities (WriteTool).
 type Tools struct {
 	Store     *Store
 	CorpusDir string
+	// ReportsDir is where reports the agents write go, beside the store.
+	ReportsDir string
 	// Tracer makes an execute_tool span of each call, and Metrics counts
 	// it; both do nothing when unset.
 	Tracer  trace.Tracer

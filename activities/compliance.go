@@ -63,20 +63,24 @@ type Reports struct {
 // WriteComplianceReport renders a report as Markdown and JSON, stores both
 // under the report's id (once), and writes them to the reports folder.
 func (r *Reports) WriteComplianceReport(ctx context.Context, rep ComplianceReport) (ReportLocation, error) {
-	js, err := json.MarshalIndent(rep, "", "  ")
+	return r.write(ctx, rep.ID, "compliance", rep.Period, rep.GeneratedAt, RenderComplianceMarkdown(rep), rep)
+}
+
+// write keeps a report in the store under its id (once) and writes it to
+// the reports folder as Markdown and JSON.
+func (r *Reports) write(ctx context.Context, id, kind string, period store.Period, at time.Time, md string, body any) (ReportLocation, error) {
+	js, err := json.MarshalIndent(body, "", "  ")
 	if err != nil {
-		return ReportLocation{}, fmt.Errorf("encode report %s: %w", rep.ID, err)
+		return ReportLocation{}, fmt.Errorf("encode report %s: %w", id, err)
 	}
-	md := RenderComplianceMarkdown(rep)
-	err = r.Store.Records.SaveReport(ctx, store.Report{ID: rep.ID, Kind: "compliance", Period: rep.Period,
-		Markdown: md, JSON: string(js), GeneratedAt: rep.GeneratedAt})
+	err = r.Store.Records.SaveReport(ctx, store.Report{ID: id, Kind: kind, Period: period, Markdown: md, JSON: string(js), GeneratedAt: at})
 	if err != nil {
 		return ReportLocation{}, err
 	}
 	if err := os.MkdirAll(r.Dir, 0o755); err != nil {
 		return ReportLocation{}, fmt.Errorf("create the reports folder %s: %w", r.Dir, err)
 	}
-	loc := ReportLocation{Markdown: filepath.Join(r.Dir, rep.ID+".md"), JSON: filepath.Join(r.Dir, rep.ID+".json")}
+	loc := ReportLocation{Markdown: filepath.Join(r.Dir, id+".md"), JSON: filepath.Join(r.Dir, id+".json")}
 	if err := writeFileAtomic(loc.Markdown, []byte(md)); err != nil {
 		return loc, err
 	}

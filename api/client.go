@@ -433,6 +433,22 @@ func (c *Client) Event(ctx context.Context, id string, e runs.AgentEvent) error 
 	return c.update(ctx, id, runs.EventUpdate, e)
 }
 
+// CampaignResults delivers a campaign's results, from the system that
+// sends, to the agent running the campaign: the run keeps them in the store
+// (once per campaign and batch) and wakes. Results that are not valid, or
+// name a campaign or content the store does not know, are refused with a
+// sentence.
+func (c *Client) CampaignResults(ctx context.Context, id, from string, r workflows.CampaignResults) error {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("encode the campaign results: %w", err)
+	}
+	if _, err := workflows.ParseCampaignResults(string(data)); err != nil {
+		return &InvalidInputError{Err: err}
+	}
+	return c.Event(ctx, id, runs.AgentEvent{Name: workflows.CampaignResultsEvent, From: from, Data: string(data)})
+}
+
 func (c *Client) update(ctx context.Context, id, name string, arg any) error {
 	handle, err := c.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: id, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,

@@ -18,6 +18,7 @@ import (
 	"github.com/tandemhq/tandem/internal/health"
 	"github.com/tandemhq/tandem/internal/sandbox"
 	"github.com/tandemhq/tandem/runs"
+	"github.com/tandemhq/tandem/workflows"
 )
 
 // MaxRequestBytes bounds a request body, well under Temporal's payload limit.
@@ -47,6 +48,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/runs/{id}/decision", s.decide)
 	mux.HandleFunc("POST /v1/runs/{id}/messages", s.message)
 	mux.HandleFunc("POST /v1/runs/{id}/events", s.event)
+	mux.HandleFunc("POST /v1/runs/{id}/campaign-results", s.campaignResults)
 	mux.HandleFunc("GET /v1/decisions", s.pending)
 	ready := s.Ready
 	if ready == nil {
@@ -241,6 +243,27 @@ func (s *Server) event(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.afterUpdate(w, r, s.Client.Event(r.Context(), r.PathValue("id"), e))
+}
+
+// CampaignResultsRequest delivers a campaign's results: who reports them,
+// and the results.
+type CampaignResultsRequest struct {
+	From string `json:"from" jsonschema:"who reports the results, such as mailer"`
+	workflows.CampaignResults
+}
+
+func (s *Server) campaignResults(w http.ResponseWriter, r *http.Request) {
+	var in CampaignResultsRequest
+	if !decodeBody(w, r, &in) {
+		return
+	}
+	err := s.Client.CampaignResults(r.Context(), r.PathValue("id"), in.From, in.CampaignResults)
+	var invalid *InvalidInputError
+	if errors.As(err, &invalid) {
+		writeError(w, http.StatusBadRequest, invalid.Error())
+		return
+	}
+	s.afterUpdate(w, r, err)
 }
 
 func (s *Server) afterUpdate(w http.ResponseWriter, r *http.Request, err error) {

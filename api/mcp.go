@@ -17,6 +17,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/tandemhq/tandem/runs"
+	"github.com/tandemhq/tandem/workflows"
 )
 
 // MCPServer is Tandem as an MCP server for caller, the person its tools act
@@ -64,7 +65,22 @@ func (s *Server) MCPServer(caller string) *mcp.Server {
 			}
 			return answer(s.view(ctx, in.WorkflowID))
 		})
+	mcp.AddTool(srv, &mcp.Tool{Name: "send_campaign_results", Description: "Deliver a campaign's results to the agent running it; " +
+		"the run keeps them once per campaign and batch, and wakes.", Annotations: &mcp.ToolAnnotations{DestructiveHint: new(bool), OpenWorldHint: new(bool)}},
+		func(ctx context.Context, _ *mcp.CallToolRequest, in CampaignResultsToolInput) (*mcp.CallToolResult, any, error) {
+			if err := s.Client.CampaignResults(ctx, in.WorkflowID, caller, in.CampaignResults); err != nil {
+				return toolError(err), nil, nil
+			}
+			return answer(s.view(ctx, in.WorkflowID))
+		})
 	return srv
+}
+
+// CampaignResultsToolInput is a campaign's results through the MCP
+// server, reported by the caller.
+type CampaignResultsToolInput struct {
+	WorkflowID string `json:"workflowId" jsonschema:"the marketing agent's run"`
+	workflows.CampaignResults
 }
 
 // EventRequest is an event through the MCP server, delivered from the caller.

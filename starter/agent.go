@@ -238,6 +238,47 @@ func eventCmd(a *app) *cobra.Command {
 	return cmd
 }
 
+// campaignResultsCmd delivers a campaign's results to the marketing agent
+// running it.
+func campaignResultsCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "campaign-results WORKFLOW-ID FILE",
+		Short: "Deliver a campaign's results (a JSON file, or - for stdin) to the agent running it",
+		Example: "  starter campaign-results agent-marketing-campaign-3f2a… week-1.json --from mailer\n\n" +
+			"  week-1.json: {\"campaign\": \"CMP-SPRING\", \"batch\": \"week-1\", \"results\": [\n" +
+			"    {\"content\": \"CMP-SPRING-V1\", \"sent\": 18000, \"opens\": 5200, \"clicks\": 610, \"conversions\": 95, \"spend\": \"400.00\"}]}",
+		Args: cobra.ExactArgs(2),
+	}
+	from := cmd.Flags().String("from", os.Getenv("USER"), "who reports the results")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx, cfg, out := cmd.Context(), a.cfg, cmd.OutOrStdout()
+		data, name, err := readInput("results file", args[1])
+		if err != nil {
+			return usageError{err}
+		}
+		var results workflows.CampaignResults
+		if err := decodeJSONInput("results", name, data, &results, `campaign, batch and results (content, sent, opens, clicks, conversions, spend)`); err != nil {
+			return usageError{err}
+		}
+		c, err := dial(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		err = api.NewClient(c, "").CampaignResults(ctx, args[0], *from, results)
+		var invalid *api.InvalidInputError
+		switch {
+		case errors.As(err, &invalid):
+			return usageError{fmt.Errorf("results file %s: %w", name, invalid)}
+		case err != nil:
+			return usageError{fmt.Errorf("run %s refused the results: %s", args[0], strings.TrimPrefix(err.Error(), api.ErrRefused.Error()+": "))}
+		}
+		fmt.Fprintf(out, "Delivered results %s of %s to %s.\n", results.Batch, results.Campaign, args[0])
+		return nil
+	}
+	return cmd
+}
+
 func printAgentResult(out io.Writer, asJSON bool, cfg config.Config, run client.WorkflowRun, res workflows.AgentResult) {
 	if asJSON {
 		writeJSON(out, map[string]any{"workflowId": run.GetID(), "runId": run.GetRunID(), "url": cfg.WorkflowURL(run.GetID(), run.GetRunID()), "result": res})

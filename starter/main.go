@@ -106,7 +106,7 @@ func newRoot(a *app) *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		routeTicketCmd(a), invoiceCmd(a), leaveCmd(a), complianceCmd(a), scheduleCmd(a),
-		agentCmd(a), profilesCmd(a), mcpCmd(a), messageCmd(a), eventCmd(a), decideCmd(a, "approve"), decideCmd(a, "reject"), decideCmd(a, "edit"),
+		agentCmd(a), profilesCmd(a), mcpCmd(a), messageCmd(a), eventCmd(a), campaignResultsCmd(a), decideCmd(a, "approve"), decideCmd(a, "reject"), decideCmd(a, "edit"),
 		statusCmd(a), watchCmd(a), resultCmd(a), auditCmd(a), compareCmd(a), listCmd(a), usageCmd(a), modelCmd(a),
 	)
 	return root

@@ -100,3 +100,42 @@ INSERT INTO orders (id, customer_id, item, amount_minor, currency, status, order
     ('O-10482', 'C-200', 'Team plan, March', 4900, 'EUR', 'charged twice',                    {{day -30}}),
     ('O-30001', 'C-300', 'Noise-cancelling headphones', 24900, 'EUR', 'delivered',                       {{day -5}})
     ON CONFLICT DO NOTHING;
+
+-- Marketing: the audiences campaigns reach, two past campaigns with what
+-- they published, sent and achieved, and the campaign the marketing agent
+-- runs, starting today for six weeks.
+INSERT INTO audiences (id, name, description, size) VALUES
+    ('AUD-NEWS',   'Newsletter subscribers',  'people who opted in to the monthly newsletter', 18000),
+    ('AUD-LAPSED', 'Lapsed customers',        'customers with no order in the last 12 months', 6400),
+    ('AUD-SOCIAL', 'Social followers',        'followers of the company''s social accounts', 42000)
+    ON CONFLICT DO NOTHING;
+
+INSERT INTO campaigns (id, name, product, goal_conversions, starts_on, ends_on, budget_minor, max_send_minor, currency) VALUES
+    ('CMP-AUTUMN', 'Autumn desk refresh', 'Desk lamp "Aurora"', 250, {{day -170}}, {{day -128}}, 250000, 60000, 'EUR'),
+    ('CMP-WINTER', 'Winter notebooks',    'Notebook set',       300, {{day -75}},  {{day -33}},  300000, 80000, 'EUR'),
+    ('CMP-SPRING', 'Spring headphones',   'Noise-cancelling headphones', 400, {{day 0}}, {{day 41}}, 300000, 80000, 'EUR')
+    ON CONFLICT DO NOTHING;
+
+INSERT INTO campaign_content (id, publish_key, campaign_id, channel, variant, subject, body, approved_by, published_at) VALUES
+    ('CMP-AUTUMN-V1', 'seed/autumn/1', 'CMP-AUTUMN', 'email',  'price-led',   'Aurora, now 20% off', 'Light your desk for less this autumn.', 'marketing.lead', {{at -170 9 0}}),
+    ('CMP-AUTUMN-V2', 'seed/autumn/2', 'CMP-AUTUMN', 'social', 'story-led',   'Late nights, warm light', 'How our designers work after dark.', 'marketing.lead', {{at -169 9 0}}),
+    ('CMP-WINTER-V1', 'seed/winter/1', 'CMP-WINTER', 'email',  'gift-led',    'The notebook they will fill', 'A gift that lasts all year.', 'marketing.lead', {{at -75 9 0}}),
+    ('CMP-WINTER-V2', 'seed/winter/2', 'CMP-WINTER', 'email',  'price-led',   'Notebook set, 3 for 2', 'Stock up for the new year.', 'marketing.lead', {{at -60 9 0}}),
+    ('CMP-WINTER-V3', 'seed/winter/3', 'CMP-WINTER', 'social', 'story-led',   'One year, one notebook', 'A reader''s year in pages.', 'marketing.lead', {{at -74 9 0}})
+    ON CONFLICT DO NOTHING;
+
+INSERT INTO campaign_sends (send_key, campaign_id, content_id, audience_id, send_on, spend_minor, created_at) VALUES
+    ('seed/autumn/s1', 'CMP-AUTUMN', 'CMP-AUTUMN-V1', 'AUD-NEWS',   {{day -168}}, 40000, {{at -170 10 0}}),
+    ('seed/autumn/s2', 'CMP-AUTUMN', 'CMP-AUTUMN-V2', 'AUD-SOCIAL', {{day -165}}, 60000, {{at -169 10 0}}),
+    ('seed/winter/s1', 'CMP-WINTER', 'CMP-WINTER-V1', 'AUD-NEWS',   {{day -73}},  50000, {{at -75 10 0}}),
+    ('seed/winter/s2', 'CMP-WINTER', 'CMP-WINTER-V2', 'AUD-LAPSED', {{day -58}},  45000, {{at -60 10 0}}),
+    ('seed/winter/s3', 'CMP-WINTER', 'CMP-WINTER-V3', 'AUD-SOCIAL', {{day -72}},  80000, {{at -74 10 0}})
+    ON CONFLICT DO NOTHING;
+
+INSERT INTO campaign_results (campaign_id, batch, content_id, sent, opens, clicks, conversions, spend_minor, reported_by, reported_at) VALUES
+    ('CMP-AUTUMN', 'final', 'CMP-AUTUMN-V1', 18000, 5400, 720, 140, 40000, 'mailer', {{at -128 18 0}}),
+    ('CMP-AUTUMN', 'final', 'CMP-AUTUMN-V2', 42000, 0,    910,  65, 60000, 'social', {{at -128 18 0}}),
+    ('CMP-WINTER', 'final', 'CMP-WINTER-V1', 18000, 6100, 980, 190, 50000, 'mailer', {{at -33 18 0}}),
+    ('CMP-WINTER', 'final', 'CMP-WINTER-V2',  6400, 1300, 210,  35, 45000, 'mailer', {{at -33 18 0}}),
+    ('CMP-WINTER', 'final', 'CMP-WINTER-V3', 42000, 0,   1400,  88, 80000, 'social', {{at -33 18 0}})
+    ON CONFLICT DO NOTHING;

@@ -406,6 +406,13 @@ func serveAgent(ctx workflow.Context, d *decisions, in AgentInput, st *AgentStat
 	}
 	err = workflow.SetUpdateHandlerWithOptions(ctx, EventUpdate,
 		func(ctx workflow.Context, e AgentEvent) (int, error) {
+			if e.Name == activities.CampaignResultsEvent {
+				kept, err := recordCampaignResults(ctx, e)
+				if err != nil {
+					return 0, err
+				}
+				e.Data = kept + ": " + e.Data
+			}
 			return st.arrive(e, activities.Turn{Kind: "event", Tool: e.Name, From: e.From, Observation: e.Data}), nil
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, e AgentEvent) error { return checkEvent(e) }})
@@ -678,6 +685,9 @@ func (st *AgentState) budget(now time.Time) AgentBudget {
 // end finishes the run: it records the last turns in the store and returns
 // the result with the reason it ended.
 func (st *AgentState) end(ctx workflow.Context, d *decisions, outcome, reason string, fin FinishArgs) (AgentResult, error) {
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return AgentResult{}, err
+	}
 	if len(st.Pending) > 0 {
 		var store *activities.Store
 		if err := workflow.ExecuteActivity(withStore(ctx, "record the last turns"), store.AppendAgentTurns, st.RunKey, st.Pending).Get(ctx, nil); err != nil {

@@ -133,6 +133,20 @@ func checkEvent(e AgentEvent) error {
 		return fmt.Errorf("say who delivers the event (from)")
 	case len(e.Data) > activities.MaxObservation:
 		return fmt.Errorf("the event's data is %d characters; keep it under %d, or store it and send a reference", len(e.Data), activities.MaxObservation)
+	case e.Name == activities.CampaignResultsEvent:
+		_, err := activities.ParseCampaignResults(e.Data)
+		return err
 	}
 	return nil
+}
+
+// recordCampaignResults keeps the results a campaign-results event
+// delivers in the store before the agent hears of them, and says what it
+// kept; results the store refuses (an unknown campaign or content) refuse
+// the event.
+func recordCampaignResults(ctx workflow.Context, e AgentEvent) (string, error) {
+	var store *activities.Store
+	var kept string
+	err := workflow.ExecuteActivity(withStore(ctx, "record the campaign's results"), store.RecordCampaignResults, e.From, e.Data).Get(ctx, &kept)
+	return kept, err
 }

@@ -51,7 +51,11 @@ func sendEventAfter(env *testsuite.TestWorkflowEnvironment, delay time.Duration,
 	refused := new(error)
 	env.RegisterDelayedCallback(func() {
 		env.UpdateWorkflow(EventUpdate, "", &testsuite.TestUpdateCallback{OnAccept: func() {}, OnReject: func(err error) { *refused = err },
-			OnComplete: func(any, error) {}}, e)
+			OnComplete: func(_ any, err error) {
+				if err != nil {
+					*refused = err
+				}
+			}}, e)
 	}, delay)
 	return refused
 }

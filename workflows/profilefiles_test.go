@@ -17,7 +17,7 @@ func TestTheBuiltInProfilesAreYAMLFiles(t *testing.T) {
 		names = append(names, p.Name)
 		assert.Equal(t, "built-in "+p.Name+".yaml", p.Source)
 	}
-	assert.Equal(t, []string{"customer-service", "operations", "research"}, names)
+	assert.Equal(t, []string{"customer-service", "marketing-campaign", "operations", "research"}, names)
 	cs, err := ProfileNamed("customer-service")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"issue_refund", "send_message"}, cs.Policy.NeedApproval)

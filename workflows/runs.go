@@ -1,6 +1,9 @@
 package workflows
 
-import "github.com/tandemhq/tandem/runs"
+import (
+	"github.com/tandemhq/tandem/activities"
+	"github.com/tandemhq/tandem/runs"
+)
 
 // The run contract other programs share lives in package runs; the
 // workflows use it under these names.
@@ -43,3 +46,15 @@ type (
 	AgentMessage    = runs.AgentMessage
 	AgentEvent      = runs.AgentEvent
 )
+
+// Campaign results, as the marketing agent's runs take them.
+type (
+	CampaignResults = activities.CampaignResults
+	VariantResult   = activities.VariantResult
+)
+
+// CampaignResultsEvent names the event that delivers CampaignResults.
+const CampaignResultsEvent = activities.CampaignResultsEvent
+
+// ParseCampaignResults reads a campaign-results event's data.
+var ParseCampaignResults = activities.ParseCampaignResults

@@ -112,7 +112,7 @@ func Start(c client.Client, cfg config.Config, records *store.Store, snap policy
 		main.RegisterActivity(&workflows.LoadedProfiles{List: profiles})
 		main.RegisterActivity(business)
 		main.RegisterActivity(&activities.Reports{Store: business, Dir: cfg.ReportsDir})
-		tools := &activities.Tools{Store: business, CorpusDir: cfg.CorpusDir, Tracer: tracer, Metrics: metrics, Redactor: redactor}
+		tools := &activities.Tools{Store: business, CorpusDir: cfg.CorpusDir, ReportsDir: cfg.ReportsDir, Tracer: tracer, Metrics: metrics, Redactor: redactor}
 		if servers := snap.Policy.MCP.Servers; len(servers) > 0 {
 			tools.MCP = mcptools.NewPool(servers, "tandem")
 			w.mcp = tools.MCP

@@ -65,6 +65,41 @@ var readers sync.Map
 // package or on the store a setting names, and scans its one row into dest.
 func Scan(t testing.TB, s any, query string, args []any, dest ...any) {
 	t.Helper()
+	db, target := openReader(t, s)
+	defer db.Close()
+	if err := db.QueryRow(target.Bind(query), args...).Scan(dest...); err != nil {
+		t.Fatalf("read %q: %v", query, err)
+	}
+}
+
+// Strings is the one text column of every row query returns, in order.
+func Strings(t testing.TB, s any, query string, args ...any) []string {
+	t.Helper()
+	db, target := openReader(t, s)
+	defer db.Close()
+	rows, err := db.Query(target.Bind(query), args...)
+	if err != nil {
+		t.Fatalf("read %q: %v", query, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			t.Fatalf("read %q: %v", query, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("read %q: %v", query, err)
+	}
+	return out
+}
+
+// openReader opens a connection of its own to a store opened by this
+// package, or to the store a setting names.
+func openReader(t testing.TB, s any) (*sql.DB, store.Target) {
+	t.Helper()
 	setting, ok := s.(string)
 	if !ok {
 		setting = SettingOf(t, s.(*store.Store))
@@ -81,10 +116,7 @@ func Scan(t testing.TB, s any, query string, args []any, dest ...any) {
 	if err != nil {
 		t.Fatalf("open the business store to read it: %v", err)
 	}
-	defer db.Close()
-	if err := db.QueryRow(target.Bind(query), args...).Scan(dest...); err != nil {
-		t.Fatalf("read %q: %v", query, err)
-	}
+	return db, target
 }
 
 // Int is the one integer query returns.
