@@ -35,7 +35,7 @@ func TestASleepingAgentIsListedAndAnEventWakesIt(t *testing.T) {
 		case strings.Contains(last, "arrived after"):
 			return `{"thought":"wait for more","action":{"tool":"wait","args":{"duration":"14d","reason":"the second round of results"}}}`
 		}
-		return `{"thought":"wait","action":{"tool":"wait_for_event","args":{"event":"campaign-results","timeout":"7d"}}}`
+		return `{"thought":"wait","action":{"tool":"wait_for_event","args":{"event":"survey-results","timeout":"7d"}}}`
 	})
 	td := startTandemWith(t, func(c *config.Config) { c.OllamaHost, c.Model, c.ProfilesDir = model.URL, "scripted", profiles })
 	c := td.servers.Client(t)
@@ -56,16 +56,16 @@ func TestASleepingAgentIsListedAndAnEventWakesIt(t *testing.T) {
 	assert.Contains(t, status, "step: sleeping")
 	assert.Contains(t, status, "sleeping until ")
 
-	code, out, stderr := td.starter(t, "event", run.ID, "campaign-results", "--from", "mailer", "--data", `{"opens":120,"clicks":9}`)
+	code, out, stderr := td.starter(t, "event", run.ID, "survey-results", "--from", "mailer", "--data", `{"opens":120,"clicks":9}`)
 	require.Equal(t, 0, code, stderr)
-	assert.Contains(t, out, "Delivered campaign-results to "+run.ID)
+	assert.Contains(t, out, "Delivered survey-results to "+run.ID)
 
 	require.Eventually(t, func() bool { // the second sleep
 		st, err := run.Status(ctx)
 		return err == nil && st.SleepingUntil != nil && time.Until(*st.SleepingUntil) > 13*24*time.Hour
 	}, time.Minute, 200*time.Millisecond)
 	srv := httptestTrigger(t, tandemClient)
-	code, body := call(t, srv, http.MethodPost, "/v1/runs/"+run.ID+"/events", testToken, map[string]any{"name": "campaign-results", "from": "mailer", "data": `{"opens":300}`})
+	code, body := call(t, srv, http.MethodPost, "/v1/runs/"+run.ID+"/events", testToken, map[string]any{"name": "survey-results", "from": "mailer", "data": `{"opens":300}`})
 	require.Equal(t, http.StatusOK, code, body)
 
 	res, err := run.Result(ctx)

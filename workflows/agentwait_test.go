@@ -79,7 +79,7 @@ func TestAWaitSleepsDurablyAndAnEventWakesItEarly(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, val.Get(&sleeping))
 	}, time.Hour)
-	refused := sendEventAfter(env, 4*24*time.Hour, AgentEvent{Name: "campaign-results", From: "mailer", Data: `{"opens":120}`})
+	refused := sendEventAfter(env, 4*24*time.Hour, AgentEvent{Name: "survey-results", From: "mailer", Data: `{"opens":120}`})
 	start := env.Now()
 	res := runPatient(t, env)
 
@@ -89,7 +89,7 @@ func TestAWaitSleepsDurablyAndAnEventWakesItEarly(t *testing.T) {
 	assert.Equal(t, start.Add(3*24*time.Hour).UTC(), sleeping.SleepingUntil.UTC(), "status says until when")
 	require.Len(t, *asked, 3)
 	assert.Equal(t, "slept 72h0m0s", lastObservation((*asked)[1], "tool"), "the first wait ran its course")
-	assert.Equal(t, "woken after 24h0m0s by campaign-results from mailer (see the step after this one)", lastObservation((*asked)[2], "tool"),
+	assert.Equal(t, "woken after 24h0m0s by survey-results from mailer (see the step after this one)", lastObservation((*asked)[2], "tool"),
 		"the event ended the second wait early")
 	assert.Equal(t, `{"opens":120}`, lastObservation((*asked)[2], "event"), "and reaches the model")
 	steps := map[int]bool{}
@@ -103,20 +103,20 @@ func TestAWaitSleepsDurablyAndAnEventWakesItEarly(t *testing.T) {
 func TestWaitForEventWaitsForItsEventOnly(t *testing.T) {
 	rules := policy.Policy{Version: 1, Agent: policy.AgentRules{MaxWait: policy.Duration(48 * time.Hour)}}
 	env, asked := waitingAgent(t, &rules,
-		step("wait_for_event", `{"event":"campaign-results","timeout":"7d"}`),
-		step("wait_for_event", `{"event":"campaign-results","timeout":"7d"}`))
+		step("wait_for_event", `{"event":"survey-results","timeout":"7d"}`),
+		step("wait_for_event", `{"event":"survey-results","timeout":"7d"}`))
 	sendEventAfter(env, time.Hour, AgentEvent{Name: "unsubscribe", From: "mailer", Data: "C-100"})
-	sendEventAfter(env, 2*time.Hour, AgentEvent{Name: "campaign-results", From: "mailer", Data: `{"clicks":9}`})
+	sendEventAfter(env, 2*time.Hour, AgentEvent{Name: "survey-results", From: "mailer", Data: `{"clicks":9}`})
 	bad := sendEventAfter(env, 3*time.Hour, AgentEvent{Name: "two words", From: "mailer"})
 	runPatient(t, env)
 
 	require.Len(t, *asked, 3)
-	assert.Equal(t, `event campaign-results from mailer arrived after 2h0m0s: {"clicks":9}`, lastObservation((*asked)[1], "tool"),
+	assert.Equal(t, `event survey-results from mailer arrived after 2h0m0s: {"clicks":9}`, lastObservation((*asked)[1], "tool"),
 		"another event does not end it")
-	assert.Equal(t, "no campaign-results event came within 48h0m0s (168h0m0s asked; the data policy's longest wait is 48h0m0s)",
+	assert.Equal(t, "no survey-results event came within 48h0m0s (168h0m0s asked; the data policy's longest wait is 48h0m0s)",
 		lastObservation((*asked)[2], "tool"), "the policy shortens a long wait")
 	require.Error(t, *bad)
-	assert.Equal(t, "name the event in one word of at most 60 characters, such as campaign-results", (*bad).Error())
+	assert.Equal(t, "name the event in one word of at most 60 characters, such as survey-results", (*bad).Error())
 }
 
 func trailNames(res AgentResult) []string {
