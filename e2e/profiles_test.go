@@ -32,7 +32,7 @@ func TestTheStarterTakesAnyProfileTheWorkersLoaded(t *testing.T) {
 
 	code, _, stderr = td.starter(t, "agent", "--profile", "astrologer", "read the stars")
 	assert.NotEqual(t, 0, code)
-	assert.Contains(t, stderr, `agent profile "astrologer" is not one of customer-service, operations, research, e2e-long-run`)
+	assert.Contains(t, stderr, `agent profile "astrologer" is not one of customer-service, marketing-campaign, operations, research, e2e-long-run`)
 }
 
 // agentProfile writes one agent profile into a new folder, for a worker's

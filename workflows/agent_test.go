@@ -375,7 +375,7 @@ func (s *agentSuite) TestAChildWorkflowTool() {
 func (s *agentSuite) TestBadInputFailsWithASentence() {
 	for in, want := range map[*AgentInput]string{
 		{Goal: "", Profile: "research"}:    "the agent needs a goal, or vars for its profile's goal template",
-		{Goal: "x", Profile: "astrologer"}: `agent profile "astrologer" is not one of customer-service, operations, research`,
+		{Goal: "x", Profile: "astrologer"}: `agent profile "astrologer" is not one of customer-service, marketing-campaign, operations, research`,
 		{Goal: "x", Profile: "research", Policy: &AgentPolicy{Tools: []string{"launch_rocket"}}}: `the policy names tool "launch_rocket", which is not in the catalogue`,
 		{Goal: "x", Profile: "research", State: &AgentState{RunKey: "default-test-workflow-id"}}: ErrForeignState.Error(),
 	} {

@@ -116,7 +116,7 @@ func TestWaitForEventWaitsForItsEventOnly(t *testing.T) {
 	assert.Equal(t, "no survey-results event came within 48h0m0s (168h0m0s asked; the data policy's longest wait is 48h0m0s)",
 		lastObservation((*asked)[2], "tool"), "the policy shortens a long wait")
 	require.Error(t, *bad)
-	assert.Equal(t, "name the event in one word of at most 60 characters, such as survey-results", (*bad).Error())
+	assert.Equal(t, "name the event in one word of at most 60 characters, such as campaign-results", (*bad).Error())
 }
 
 func trailNames(res AgentResult) []string {
