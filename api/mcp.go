@@ -65,8 +65,13 @@ func (s *Server) MCPServer(caller string) *mcp.Server {
 			}
 			return answer(s.view(ctx, in.WorkflowID))
 		})
+	resultsSchema, err := jsonschema.For[CampaignResultsToolInput](inputSchemas)
+	if err != nil {
+		resultsSchema = &jsonschema.Schema{Type: "object"}
+	}
 	mcp.AddTool(srv, &mcp.Tool{Name: "send_campaign_results", Description: "Deliver a campaign's results to the agent running it; " +
-		"the run keeps them once per campaign and batch, and wakes.", Annotations: &mcp.ToolAnnotations{DestructiveHint: new(bool), OpenWorldHint: new(bool)}},
+		"the run keeps them once per campaign and batch, and wakes.", InputSchema: resultsSchema,
+		Annotations: &mcp.ToolAnnotations{DestructiveHint: new(bool), OpenWorldHint: new(bool)}},
 		func(ctx context.Context, _ *mcp.CallToolRequest, in CampaignResultsToolInput) (*mcp.CallToolResult, any, error) {
 			if err := s.Client.CampaignResults(ctx, in.WorkflowID, caller, in.CampaignResults); err != nil {
 				return toolError(err), nil, nil
@@ -119,15 +124,19 @@ type startArgs struct {
 	Sandbox        bool            `json:"sandbox,omitempty"`
 }
 
+// inputSchemas derives the MCP tools' input schemas from the HTTP API's
+// types, with the schema of each type whose JSON is its own.
+var inputSchemas = &jsonschema.ForOptions{IgnoreInvalidTypes: true,
+	TypeSchemas: map[reflect.Type]*jsonschema.Schema{
+		reflect.TypeFor[decimal.Decimal](): {Types: []string{"number", "string"}, Description: "an exact amount, such as 300.00"},
+		reflect.TypeFor[time.Duration]():   {Type: "string", Description: "a duration such as 30m or 2h"},
+		reflect.TypeFor[json.RawMessage](): {},
+	}}
+
 // addStartTool adds start_KIND, whose input schema is the kind's input
 // type, the one the HTTP API decodes.
 func (s *Server) addStartTool(srv *mcp.Server, kind Kind) {
-	inputSchema, err := jsonschema.ForType(reflect.TypeOf(kind.newInput()).Elem(), &jsonschema.ForOptions{IgnoreInvalidTypes: true,
-		TypeSchemas: map[reflect.Type]*jsonschema.Schema{
-			reflect.TypeFor[decimal.Decimal](): {Type: "number"},
-			reflect.TypeFor[time.Duration]():   {Type: "string", Description: "a duration such as 30m or 2h"},
-			reflect.TypeFor[json.RawMessage](): {},
-		}})
+	inputSchema, err := jsonschema.ForType(reflect.TypeOf(kind.newInput()).Elem(), inputSchemas)
 	if err != nil {
 		inputSchema = &jsonschema.Schema{Type: "object"}
 	}

@@ -258,7 +258,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 		assert.Contains(t, string(doc), "  "+path+":\n", "%s is documented", path)
 		assert.Contains(t, string(doc), strings.ToLower(method)+":", "%s %s is documented", method, path)
 	}
-	assert.Equal(t, 6, routes)
+	assert.Equal(t, 7, routes)
 	for _, path := range []string{"/healthz", "/readyz"} { // served by internal/health
 		assert.Contains(t, string(doc), "  "+path+":\n", "%s is documented", path)
 	}

@@ -89,7 +89,7 @@ func TestOtherAgentsHandWorkToTandemThroughMCP(t *testing.T) {
 		require.NoError(t, err)
 		names = append(names, tool.Name)
 	}
-	assert.Equal(t, []string{"decide", "get_run", "list_pending_decisions", "send_event", "start_agent", "start_compliance", "start_invoice", "start_leave",
+	assert.Equal(t, []string{"decide", "get_run", "list_pending_decisions", "send_campaign_results", "send_event", "start_agent", "start_compliance", "start_invoice", "start_leave",
 		"start_ticket_routing"}, names)
 
 	key := fmt.Sprintf("mcp-%d", time.Now().UnixNano())
