@@ -134,6 +134,8 @@ func checkEvent(e AgentEvent) error {
 	case len(e.Data) > activities.MaxObservation:
 		return fmt.Errorf("the event's data is %d characters; keep it under %d, or store it and send a reference", len(e.Data), activities.MaxObservation)
 	case e.Name == activities.CampaignResultsEvent:
+		// Decoding JSON is deterministic; see decodeAnswer.
+		//workflowcheck:ignore
 		_, err := activities.ParseCampaignResults(e.Data)
 		return err
 	}
