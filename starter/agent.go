@@ -207,7 +207,7 @@ func eventCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "event WORKFLOW-ID NAME",
 		Short: "Deliver an event to a running agent; it wakes the agent when it sleeps",
-		Example: "  starter event agent-3f2a… campaign-results --file results.json\n" +
+		Example: "  starter event agent-3f2a… survey-results --file results.json\n" +
 			"  starter event agent-3f2a… payment-received --data \"INV-1041 paid in full\" --from billing",
 		Args: cobra.ExactArgs(2),
 	}
