@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tandemhq/tandem/activities"
+	"github.com/tandemhq/tandem/internal/config"
 	"github.com/tandemhq/tandem/internal/schema"
 )
 
@@ -43,16 +45,23 @@ func benchRequest(model string) activities.ChatRequest {
 // Ollama server with the test model, the same number in flight both ways:
 // through Tandem (a workflow per call, the call on Tandem's model task queue
 // and worker, bounded to TANDEM_MODEL_PARALLEL) and directly (the Ollama Go
-// client). Each iteration runs both, in alternating order; it reports
-// output tokens per second both ways over all iterations, and their ratio.
+// client), at 1, 2 and 4 calls in flight. Each iteration runs both, in
+// alternating order; it reports output tokens per second both ways over all
+// iterations, and their ratio. The test Ollama serves
+// TANDEM_TEST_OLLAMA_PARALLEL requests at once (2 unless set).
 //
-//	go test ./e2e -run '^$' -bench ModelBound -benchtime 5x
+//	TANDEM_TEST_OLLAMA_PARALLEL=4 go test ./e2e -run '^$' -bench ModelBound -benchtime 5x
 func BenchmarkModelBound(b *testing.B) {
-	td := startTandem(b)
+	for _, parallel := range []int{1, 2, 4} {
+		b.Run(fmt.Sprintf("inflight=%d", parallel), func(b *testing.B) { benchModelBound(b, parallel) })
+	}
+}
+
+func benchModelBound(b *testing.B, parallel int) {
+	td := startTandemWith(b, func(c *config.Config) { c.ModelParallel = parallel })
 	c := td.servers.Client(b)
 	ctx := context.Background()
 	calls := benchRuns(48)
-	parallel := td.cfg.ModelParallel
 	req := benchRequest(td.cfg.Model)
 
 	wfQueue := td.cfg.TaskQueue + "-modelbound"
