@@ -122,13 +122,19 @@ func (w *workerProcess) kill9() {
 }
 
 // TestRunsSurviveAModelOutageAndWorkerCrashes sends 50 ticket routings to
-// the real worker binary, stops the model server for three minutes while
-// they are in flight, and kills the worker twice meanwhile. Every run
-// completes, each ticket is stored once and each reply queued once, and
-// while the model server is down `starter status` says so.
+// the real worker binary, stops the model server while they are in flight
+// (45 seconds; TANDEM_TEST_OUTAGE sets another length, such as 3m), and
+// kills the worker twice meanwhile. Every run completes, each ticket is
+// stored once and each reply queued once, and while the model server is
+// down `starter status` says so.
 func TestRunsSurviveAModelOutageAndWorkerCrashes(t *testing.T) {
 	const runs = 50
-	outageFor := 3 * time.Minute
+	outageFor := 45 * time.Second
+	if v := os.Getenv("TANDEM_TEST_OUTAGE"); v != "" {
+		var err error
+		outageFor, err = time.ParseDuration(v)
+		require.NoError(t, err, "TANDEM_TEST_OUTAGE is a duration such as 3m")
+	}
 	s := testenv.Start(t)
 	model := scriptedOllama(t, func(format, last string) string {
 		if strings.Contains(format, `"category"`) {
@@ -184,10 +190,10 @@ func TestRunsSurviveAModelOutageAndWorkerCrashes(t *testing.T) {
 		return false
 	}, time.Minute, time.Second, "starter status names the outage")
 
-	time.Sleep(30 * time.Second)
+	time.Sleep(time.Until(outageStart.Add(outageFor / 4))) // a crash a quarter into the outage, and one halfway
 	worker.kill9()
 	worker.start()
-	time.Sleep(60 * time.Second)
+	time.Sleep(time.Until(outageStart.Add(outageFor / 2)))
 	worker.kill9()
 	worker.start()
 	time.Sleep(time.Until(outageStart.Add(outageFor)))

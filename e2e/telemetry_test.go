@@ -217,7 +217,7 @@ func startWorkersWith(t testing.TB, td *tandem, cfg config.Config, tel *telemetr
 }
 
 // metricFamilies reads a /metrics endpoint in the Prometheus text format.
-func metricFamilies(t *testing.T, url string) map[string]*dto.MetricFamily {
+func metricFamilies(t testing.TB, url string) map[string]*dto.MetricFamily {
 	t.Helper()
 	resp, err := http.Get(url)
 	require.NoError(t, err)
@@ -230,7 +230,7 @@ func metricFamilies(t *testing.T, url string) map[string]*dto.MetricFamily {
 
 // scrape reads a /metrics endpoint and sums, per metric name, the samples
 // whose labels include want.
-func scrape(t *testing.T, url string) func(name string, want map[string]string) float64 {
+func scrape(t testing.TB, url string) func(name string, want map[string]string) float64 {
 	t.Helper()
 	families := metricFamilies(t, url)
 	return func(name string, want map[string]string) float64 {
