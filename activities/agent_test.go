@@ -14,7 +14,7 @@ import (
 	"github.com/tandemhq/tandem/internal/store/storetest"
 )
 
-func testAgent(t *testing.T, f *fakeOllama) *Agent {
+func testAgent(t testing.TB, f *fakeOllama) *Agent {
 	a := &Agent{Model: newTestModel(t, f), Store: seededStore(t)}
 	require.NoError(t, a.Store.SaveAgentFrame(context.Background(), AgentFrame{RunKey: "agent-1", Goal: "Where is order O-20931?",
 		Profile: "customer-service", Instructions: "You help customers.",

@@ -15,7 +15,7 @@ import (
 )
 
 // seededStore opens a fresh business store with the sample data.
-func seededStore(t *testing.T) *Store {
+func seededStore(t testing.TB) *Store {
 	return &Store{Records: storetest.Seeded(t)}
 }
 

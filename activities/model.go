@@ -82,7 +82,8 @@ type EmbedResult struct {
 // whose worker bounds concurrent calls to the server's parallelism.
 type Model struct {
 	host      string
-	client    *api.Client
+	client    *api.Client // lists models and embeds
+	chats     chatStream  // chat requests, streamed
 	timeout   time.Duration
 	heartbeat time.Duration
 	// persistFor bounds how long one attempt waits out a failing model
@@ -124,9 +125,11 @@ func NewModel(host string, timeout time.Duration) (*Model, error) {
 	if err != nil || u.Host == "" {
 		return nil, fmt.Errorf("OLLAMA_HOST %q is not a URL; set it like http://127.0.0.1:11434", host)
 	}
+	traced := &http.Client{Transport: otelhttp.NewTransport(http.DefaultTransport)}
 	return &Model{
 		host:       host,
-		client:     api.NewClient(u, &http.Client{Transport: otelhttp.NewTransport(http.DefaultTransport)}),
+		client:     api.NewClient(u, traced),
+		chats:      chatStream{base: u, http: traced},
 		timeout:    timeout,
 		heartbeat:  5 * time.Second,
 		persistFor: 24 * time.Hour,
@@ -311,7 +314,7 @@ func (m *Model) exchange(ctx context.Context, purpose string, repair int, req *a
 		firstToken    time.Duration
 	)
 	start := time.Now()
-	err := m.client.Chat(ctx, req, func(r api.ChatResponse) error {
+	err := m.chats.Chat(ctx, req, func(r api.ChatResponse) error {
 		if firstToken == 0 && (r.Message.Content != "" || len(r.Message.ToolCalls) > 0) {
 			firstToken = time.Since(start)
 		}

@@ -27,7 +27,7 @@ import (
 // fakeOllama speaks Ollama's wire format (/api/chat as NDJSON stream,
 // /api/tags, /api/embed) with scripted answers, one per chat request.
 type fakeOllama struct {
-	t       *testing.T
+	t       testing.TB
 	mu      sync.Mutex
 	answers []fakeAnswer
 	chats   []map[string]any // the requests it received
@@ -36,6 +36,9 @@ type fakeOllama struct {
 	// toolCall, when set, is the function call every non-streamed answer
 	// makes (native tool calling).
 	toolCall string
+	// always, when set, answers every chat request once the scripted
+	// answers are used up.
+	always string
 }
 
 type fakeAnswer struct {
@@ -45,7 +48,7 @@ type fakeAnswer struct {
 	cutOff bool          // the stream ends after the first chunk, without done
 }
 
-func newFakeOllama(t *testing.T, answers ...fakeAnswer) *fakeOllama {
+func newFakeOllama(t testing.TB, answers ...fakeAnswer) *fakeOllama {
 	f := &fakeOllama{t: t, answers: answers}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/chat", f.chat)
@@ -72,6 +75,9 @@ func (f *fakeOllama) chat(w http.ResponseWriter, r *http.Request) {
 	require.NoError(f.t, json.NewDecoder(r.Body).Decode(&req))
 	f.mu.Lock()
 	f.chats = append(f.chats, req)
+	if len(f.answers) == 0 && f.always != "" {
+		f.answers = append(f.answers, fakeAnswer{body: f.always})
+	}
 	if len(f.answers) == 0 {
 		f.mu.Unlock()
 		http.Error(w, `{"error":"no scripted answer left"}`, http.StatusInternalServerError)
@@ -134,7 +140,7 @@ func runChat(t *testing.T, m *Model, req ChatRequest) (ChatResult, error) {
 	return res, err
 }
 
-func newTestModel(t *testing.T, f *fakeOllama) *Model {
+func newTestModel(t testing.TB, f *fakeOllama) *Model {
 	m, err := NewModel(f.server.URL, 5*time.Second)
 	require.NoError(t, err)
 	m.persistFor = 0 // a failing server is reported at once; TestChatWaitsOutAnOutage waits
