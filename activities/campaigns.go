@@ -2,6 +2,7 @@ package activities
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -166,7 +167,7 @@ func perConversion(p store.Performance, currency string) string {
 
 func (t *Tools) publishContent(ctx context.Context, call ToolCall, a PublishContentArgs) (ToolResult, error) {
 	ct, err := t.Store.Records.PublishContent(ctx, store.Content{PublishKey: call.key(), CampaignID: strings.TrimSpace(a.CampaignID),
-		Channel: a.Channel, Variant: a.Variant, Subject: a.Subject, Body: a.Body, ApprovedBy: call.ApprovedBy},
+		Channel: a.Channel, Variant: a.Variant, Subject: a.Subject, Body: a.Body, ApprovedBy: cmp.Or(call.ApprovedBy, "policy")},
 		Notification{IdempotencyKey: "publish/" + call.key(), Recipients: []string{a.Channel + ":" + a.CampaignID}, Subject: a.Subject,
 			Body: a.Body, WorkflowID: call.RunKey})
 	if errors.Is(err, store.ErrNotFound) {
