@@ -29,14 +29,16 @@ lint-api:
 	npx -y @redocly/cli@2.77.0 lint api/openapi.yaml
 
 # test: checks, then every test, end-to-end tests on real servers included.
+# The end-to-end tests share one Temporal and one Ollama server, each on
+# task queues of its own, eight at a time.
 test: check
 	@scripts/dev.sh ollama
 	@scripts/dev.sh mcp
 	TANDEM_OLLAMA_BIN=$${TANDEM_OLLAMA_BIN:-$$(command -v ollama || echo $(BIN)/ollama)} \
-		go test -count=1 -timeout 30m ./...
+		go test -count=1 -timeout 30m -parallel 8 ./...
 	@echo "The business store's tests and the end-to-end suite again, on PostgreSQL:"
 	TANDEM_OLLAMA_BIN=$${TANDEM_OLLAMA_BIN:-$$(command -v ollama || echo $(BIN)/ollama)} TANDEM_TEST_STORE=postgres \
-		go test -count=1 -timeout 30m ./internal/store/... ./activities ./e2e
+		go test -count=1 -timeout 30m -parallel 8 ./internal/store/... ./activities ./e2e
 
 # unit: the fast tests only (no real servers).
 unit:

@@ -15,6 +15,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -491,21 +492,54 @@ type Pending struct {
 	Decision   *runs.PendingDecision `json:"decision"`
 }
 
-// PendingDecisions lists the runs waiting for a person, with what they ask.
+// PendingDecisions lists the runs waiting for a person, with what they ask,
+// oldest first. Each run answers its status Query, eight at a time; a run
+// whose workers do not answer within statusTimeout (they are stopped, or
+// busy) is left out rather than holding up the list.
 func (c *Client) PendingDecisions(ctx context.Context, namespace string) ([]Pending, error) {
-	resp, err := c.Temporal.ListWorkflow(ctx, listRequest(namespace))
-	if err != nil {
-		return nil, fmt.Errorf("list waiting runs: %w", err)
-	}
-	var out []Pending
-	for _, e := range resp.GetExecutions() {
-		id := e.GetExecution().GetWorkflowId()
-		st, err := c.Status(ctx, id)
-		if err != nil || st.Pending == nil {
-			continue
+	var ids []string
+	req := listRequest(namespace)
+	for {
+		resp, err := c.Temporal.ListWorkflow(ctx, req)
+		if err != nil {
+			return nil, fmt.Errorf("list waiting runs: %w", err)
 		}
-		out = append(out, Pending{WorkflowID: id, Kind: st.Kind, Decision: st.Pending})
+		for _, e := range resp.GetExecutions() {
+			ids = append(ids, e.GetExecution().GetWorkflowId())
+		}
+		if req.NextPageToken = resp.GetNextPageToken(); len(req.NextPageToken) == 0 {
+			break
+		}
+	}
+	found := make([]*Pending, len(ids))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(8, len(ids)) {
+		wg.Go(func() {
+			for i := range next {
+				qctx, cancel := context.WithTimeout(ctx, statusTimeout)
+				st, err := c.Status(qctx, ids[i])
+				cancel()
+				if err == nil && st.Pending != nil {
+					found[i] = &Pending{WorkflowID: ids[i], Kind: st.Kind, Decision: st.Pending}
+				}
+			}
+		})
+	}
+	for i := range ids {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	var out []Pending
+	for _, p := range found {
+		if p != nil {
+			out = append(out, *p)
+		}
 	}
 	slices.SortFunc(out, func(a, b Pending) int { return a.Decision.Since.Compare(b.Decision.Since) })
 	return out, nil
 }
+
+// statusTimeout bounds one run's status Query in a list of runs.
+const statusTimeout = 3 * time.Second

@@ -133,6 +133,7 @@ func toolSchema(t *testing.T, name string) json.RawMessage {
 // model: it must end by finish or a stated budget, with every executed step
 // allowed and valid.
 func TestResearchAgentOnTheRealModel(t *testing.T) {
+	t.Parallel()
 	td := startTandem(t)
 	id, res := runAgentThroughStarter(t, td, "research", "How long do customers have to return an item?", nil)
 	t.Logf("research agent: %s (%s), %d steps, %d runs, %d model calls, %s", res.Outcome, res.Reason, res.Budget.Steps, res.Runs, res.ModelCalls, res.Budget.Elapsed)
@@ -147,6 +148,7 @@ func TestResearchAgentOnTheRealModel(t *testing.T) {
 // customer-service profile and rejects every approval it asks for: nothing
 // it asked for may happen, and it must see why.
 func TestCustomerServiceAgentRejectedApprovalsAreNeverCarriedOut(t *testing.T) {
+	t.Parallel()
 	td := startTandem(t)
 	rejected := 0
 	id, res := runAgentThroughStarter(t, td, "customer-service", "Camille Martin's lamp (order O-20931) never arrived. Resolve it.",

@@ -106,6 +106,7 @@ func scriptedTandemWith(t testing.TB, name string, answer func(format, last stri
 // continued as new with a compacted transcript, with every run's history
 // far from Temporal's limits and flat per step.
 func TestAgent500StepsContinuesAsNewWithinHistoryLimits(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("long run; skipped with -short")
 	}
@@ -154,6 +155,7 @@ func TestAgent500StepsContinuesAsNewWithinHistoryLimits(t *testing.T) {
 // TestManyAgentsAtOnce runs eight agents concurrently, each with its own
 // workflow id and transcript.
 func TestManyAgentsAtOnce(t *testing.T) {
+	t.Parallel()
 	td, c := scriptedTandem(t, "many", calculatingAgent(1<<40))
 	policy := workflows.AgentPolicy{Tools: []string{"calculate"}, MaxSteps: 5, MaxTokens: 100_000, Deadline: time.Hour}
 	var runs []client.WorkflowRun
@@ -181,6 +183,7 @@ func TestManyAgentsAtOnce(t *testing.T) {
 // a ticket with the route_ticket tool, which runs the ticket routing
 // workflow as a real child, and finishes with what it decided.
 func TestOperationsAgentHandsATicketToTicketRouting(t *testing.T) {
+	t.Parallel()
 	var routed atomic.Bool
 	td, c := scriptedTandem(t, "ops", func(format, last string) string {
 		switch {

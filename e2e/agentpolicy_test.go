@@ -37,6 +37,7 @@ func refundingAgent() func(format, last string) string {
 // accepted, and the profile's approval still stands: no refund is written
 // without a person.
 func TestACallerCannotWidenAnAgentsPowers(t *testing.T) {
+	t.Parallel()
 	td, c := scriptedTandem(t, "widen", refundingAgent())
 	ctx := context.Background()
 	tandemClient := api.NewClient(c, td.cfg.TaskQueue)

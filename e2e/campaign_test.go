@@ -63,6 +63,7 @@ func marketer(sendOn string) func(format, last string) string {
 // campaign writes nothing: its publication, send and report are recorded
 // as what it would have done.
 func TestACampaignOnTheRealServers(t *testing.T) {
+	t.Parallel()
 	policyFile := filepath.Join(t.TempDir(), "policy.yaml")
 	require.NoError(t, os.WriteFile(policyFile, []byte("version: 1\nagent:\n  maxWait: 3s\n"), 0o600))
 	model := scriptedOllama(t, marketer(time.Now().UTC().AddDate(0, 0, 1).Format(time.DateOnly)))

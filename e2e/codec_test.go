@@ -25,6 +25,7 @@ import (
 // token is refused and one with it (as the Web UI sends it, in the path) is
 // served.
 func TestTheCodecEndpointDecryptsOnlyWithItsToken(t *testing.T) {
+	t.Parallel()
 	s := testenv.Start(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

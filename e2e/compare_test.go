@@ -18,6 +18,7 @@ import (
 // measures come from the runs' histories; the Markdown, JSON and SVG reports
 // are written.
 func TestCompareRunsATaskBothWays(t *testing.T) {
+	t.Parallel()
 	td := startTandem(t)
 	out := filepath.Join(t.TempDir(), "cmp")
 	code, stdout, stderr := td.starter(t, "compare", "ticket", filepath.Join("testdata", "tickets", "double-charge.json"), "-n", "2", "-o", "json", "--out", out)

@@ -18,6 +18,7 @@ import (
 // seeded week with the real model and checks the report in the store and
 // the reports folder.
 func TestComplianceReportThroughTheStarter(t *testing.T) {
+	t.Parallel()
 	td := startTandem(t)
 	code, stdout, stderr := td.starter(t, "compliance", "-o", "json")
 	require.Equal(t, 0, code, stderr)
@@ -55,6 +56,7 @@ func TestComplianceReportThroughTheStarter(t *testing.T) {
 // TestComplianceSchedule creates the schedule twice (idempotently), pauses
 // it, triggers a run by hand and finds that run.
 func TestComplianceSchedule(t *testing.T) {
+	t.Parallel()
 	td := startTandem(t)
 	id := "e2e-compliance-" + strings.ToLower(t.Name())
 	run := func(args ...string) string {

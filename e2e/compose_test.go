@@ -36,6 +36,7 @@ type composeService struct {
 // the business store in its own PostgreSQL database, and workflow and model
 // workers that keep no local state.
 func TestDockerComposeConfig(t *testing.T) {
+	t.Parallel()
 	if err := exec.Command("docker", "compose", "version").Run(); err != nil {
 		if os.Getenv("TANDEM_REQUIRE_E2E") == "1" {
 			t.Fatal("docker compose is not installed; run scripts/dev.sh compose")

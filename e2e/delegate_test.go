@@ -19,6 +19,7 @@ import (
 // sub-goal to a research agent as a child workflow with 2 of its steps;
 // the research agent stops within them, and the lead reads its outcome.
 func TestAnAgentDelegatesASubGoalOnTheRealServers(t *testing.T) {
+	t.Parallel()
 	profiles := agentProfile(t, "name: lead\ninstructions: Hand research to the research agent.\n"+
 		"tools: [delegate, today]\nbudgets: {maxSteps: 8}\n")
 	model := scriptedOllama(t, func(format, last string) string {

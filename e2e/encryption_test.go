@@ -26,6 +26,7 @@ import (
 // result decodes with the key, and a wrong key gets a clear error, not
 // garbage.
 func TestHistoryHoldsNoPlaintext(t *testing.T) {
+	t.Parallel()
 	td := startTandem(t)
 	ollama := scriptedOllama(t, func(format, last string) string {
 		if strings.Contains(format, `"category"`) {

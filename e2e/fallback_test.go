@@ -50,6 +50,7 @@ func modelRouter(t *testing.T, servers map[string]*httptest.Server, fallback str
 // data policy names a fallback model, which takes the step, and the result
 // and the audit say which model decided what.
 func TestAPrimaryModelThatNeverValidatesHandsTheStepToTheFallback(t *testing.T) {
+	t.Parallel()
 	flaky := scriptedOllama(t, func(format, last string) string { return `{"thought": "hm"` })
 	steady := scriptedOllama(t, func(format, last string) string {
 		return `{"thought":"done","action":{"tool":"finish","args":{"answer":"30 days","sources":[]}}}`

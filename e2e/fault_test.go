@@ -128,6 +128,7 @@ func (w *workerProcess) kill9() {
 // stored once and each reply queued once, and while the model server is
 // down `starter status` says so.
 func TestRunsSurviveAModelOutageAndWorkerCrashes(t *testing.T) {
+	t.Parallel()
 	const runs = 50
 	outageFor := 45 * time.Second
 	if v := os.Getenv("TANDEM_TEST_OUTAGE"); v != "" {

@@ -78,6 +78,7 @@ func call(t *testing.T, srv *httptest.Server, method, path, token string, body a
 // start with the same key (the same run comes back), lists it as pending,
 // approves it over HTTP, and reads the posted result.
 func TestHTTPTriggerStartDecideAndRetry(t *testing.T) {
+	t.Parallel()
 	srv, td := triggerAPI(t)
 	key := fmt.Sprintf("erp-%d", time.Now().UnixNano())
 	start := map[string]any{"kind": "invoice", "idempotencyKey": key,
@@ -145,6 +146,7 @@ func TestHTTPTriggerStartDecideAndRetry(t *testing.T) {
 // TestIdempotencyKeysThatLookAlikeNameDifferentRuns: keys that a slug would
 // merge ("F Col", "F-Col") start two runs.
 func TestIdempotencyKeysThatLookAlikeNameDifferentRuns(t *testing.T) {
+	t.Parallel()
 	srv, _ := triggerAPI(t)
 	stamp := fmt.Sprint(time.Now().UnixNano())
 	ids := map[string]bool{}
@@ -159,6 +161,7 @@ func TestIdempotencyKeysThatLookAlikeNameDifferentRuns(t *testing.T) {
 
 // TestHTTPTriggerRefusesBadRequests checks each refusal: a 4xx with one sentence.
 func TestHTTPTriggerRefusesBadRequests(t *testing.T) {
+	t.Parallel()
 	srv, _ := triggerAPI(t)
 	cases := []struct {
 		name, method, path, token string
@@ -208,6 +211,7 @@ func TestHTTPTriggerRefusesBadRequests(t *testing.T) {
 // orchestrators' probes: ready while Temporal answers, and a 503 naming
 // Temporal once it does not.
 func TestHTTPTriggerHealth(t *testing.T) {
+	t.Parallel()
 	srv, td := triggerAPI(t)
 	code, out := call(t, srv, "GET", "/healthz", "", nil)
 	assert.Equal(t, 200, code)
@@ -242,6 +246,7 @@ func TestHTTPTriggerHealth(t *testing.T) {
 // TestOpenAPIDocumentsEveryRoute keeps api/openapi.yaml in step with the
 // routes the server serves.
 func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
+	t.Parallel()
 	doc, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "api", "openapi.yaml"))
 	require.NoError(t, err)
 	src, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "api", "http.go"))

@@ -28,6 +28,7 @@ type invoiceLine struct {
 // random test model through the real servers: whatever it extracts names no
 // vendor in the master, so the policy rejects it and nothing is posted.
 func TestTheRandomModelsExtractionIsNeverPosted(t *testing.T) {
+	t.Parallel()
 	td := startTandem(t)
 	code, stdout, stderr := td.starter(t, "invoice", "-o", "json", filepath.Join("testdata", "invoices", "clean-under-threshold.txt"))
 	require.Equal(t, 0, code, stderr)
@@ -47,6 +48,7 @@ func TestTheRandomModelsExtractionIsNeverPosted(t *testing.T) {
 // behind the real Ollama API: the run waits for a person, who approves with
 // the real starter, and the invoice is posted to the ledger exactly once.
 func TestInvoiceGoesToAPersonWhoApprovesThroughTheStarter(t *testing.T) {
+	t.Parallel()
 	td, _ := scriptedTandem(t, "invoice-approve", accountant())
 	sample := filepath.Join("testdata", "invoices", "clean-over-threshold.txt")
 
@@ -143,6 +145,7 @@ func TestInvoiceGoesToAPersonWhoApprovesThroughTheStarter(t *testing.T) {
 // TestUnreadableInvoiceIsRejectedWithASentence sends the binary sample: it is
 // rejected before any model call, and nothing reaches the ledger.
 func TestUnreadableInvoiceIsRejectedWithASentence(t *testing.T) {
+	t.Parallel()
 	td := startTandem(t)
 	code, stdout, stderr := td.starter(t, "invoice", "-o", "json", filepath.Join("testdata", "invoices", "unreadable.txt"))
 	require.Equal(t, 0, code, stderr)
@@ -160,6 +163,7 @@ func TestUnreadableInvoiceIsRejectedWithASentence(t *testing.T) {
 // the others wait for one, a credit note is never auto-approved and posts
 // as a credit against the invoice it names.
 func TestInvoiceRulesWithACorrectExtraction(t *testing.T) {
+	t.Parallel()
 	td, _ := scriptedTandem(t, "invoice-rules", accountant())
 	run := func(sample string) invoiceLine {
 		code, stdout, stderr := td.starter(t, "invoice", "-o", "json", filepath.Join("testdata", "invoices", sample))

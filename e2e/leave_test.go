@@ -24,6 +24,7 @@ type leaveLine struct {
 // policy, has the manager approve it with the starter, and checks that the
 // balance went down once and the employee was notified.
 func TestLeaveApprovedByTheManagerThroughTheStarter(t *testing.T) {
+	t.Parallel()
 	td := startTandem(t)
 	code, stdout, stderr := td.starter(t, "leave", "-o", "json", filepath.Join("testdata", "leave", "within-policy.json"))
 	require.Equal(t, 0, code, stderr)
@@ -55,6 +56,7 @@ func TestLeaveApprovedByTheManagerThroughTheStarter(t *testing.T) {
 // TestLeaveBadRequests sends requests the workflow must refuse in one
 // sentence, with nothing written.
 func TestLeaveBadRequests(t *testing.T) {
+	t.Parallel()
 	td := startTandem(t)
 	refused := map[string]string{
 		`{"employeeId":"E-101","type":"annual","start":"+10d","end":"+5d","reason":"x"}`: "the leave ends (",

@@ -49,6 +49,7 @@ func slowOllama(t *testing.T, answer string, pieces int, every time.Duration) *h
 // 20 seconds to write its decision; `starter watch` prints what it has
 // written so far before the run ends, from the model call's heartbeat.
 func TestWatchShowsTheAnswerWhileTheModelWritesIt(t *testing.T) {
+	t.Parallel()
 	thought := "the return window is written in the refund policy, which says thirty days from delivery for every item"
 	answer := fmt.Sprintf(`{"thought":%q,"action":{"tool":"finish","args":{"answer":"30 days","sources":[]}}}`, thought)
 	model := slowOllama(t, answer, 64, 300*time.Millisecond)

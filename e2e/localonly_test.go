@@ -12,6 +12,7 @@ import (
 // connects to anything; listed in TANDEM_MODEL_ENDPOINTS, it gets past that
 // check.
 func TestWorkerRefusesAModelServerThatIsNotLocal(t *testing.T) {
+	t.Parallel()
 	run := func(env ...string) (int, string) {
 		return workerExits(t, append(os.Environ(), append([]string{"TEMPORAL_ADDRESS=127.0.0.1:1", "TANDEM_DB=" + t.TempDir() + "/t.db"}, env...)...))
 	}

@@ -86,6 +86,7 @@ func clerk(dir string) func(format, last string) string {
 // sandbox mode nothing is written. The personal data in the file reaches
 // the model only as placeholders.
 func TestAnAgentUsesTheFilesystemMCPServerUnderTheDataPolicy(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("Call Dana on "+notesPhone+" or write to "+notesEmail+" about the refund."), 0o600))
 	td, c, proxy := clerkTandem(t, dir, clerk(dir))
@@ -155,6 +156,7 @@ func TestAnAgentUsesTheFilesystemMCPServerUnderTheDataPolicy(t *testing.T) {
 // TestAnUnreachableMCPServerEndsTheRunWithASentence declares a server
 // whose command does not exist: the run ends saying so, and nothing hangs.
 func TestAnUnreachableMCPServerEndsTheRunWithASentence(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	td, c, _ := clerkTandem(t, dir, clerk(dir))
 	_ = td
@@ -193,6 +195,7 @@ func mustRead(t *testing.T, path string) string {
 // server stops with the worker; another worker retries the call, and the
 // file is written once.
 func TestAnApprovedMCPWriteIsMadeOnceWhenTheWorkerDiesDuringIt(t *testing.T) {
+	t.Parallel()
 	s := testenv.Start(t)
 	dir := t.TempDir()
 	target := filepath.Join(dir, "ledger.txt")
@@ -261,6 +264,7 @@ func TestAnApprovedMCPWriteIsMadeOnceWhenTheWorkerDiesDuringIt(t *testing.T) {
 // a call is started again and the call retried, then the model reads what
 // failed; a result over the policy's limit is refused in a sentence.
 func TestMCPFailuresReachTheModelAsOneSentence(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	policyFile := filepath.Join(dir, "policy.yaml")
 	server := mcptest.Server("local")

@@ -72,6 +72,7 @@ func callTool(t *testing.T, cs *mcp.ClientSession, name string, args any) (map[s
 // it waits for, and decides it. A caller who is not an approver is refused,
 // and a wrong token is turned away.
 func TestOtherAgentsHandWorkToTandemThroughMCP(t *testing.T) {
+	t.Parallel()
 	td, c := scriptedTandem(t, "mcp-server", urgentTickets)
 	srv := httptest.NewServer((&api.Server{Client: api.NewClient(c, td.cfg.TaskQueue), Namespace: "default", Token: testToken,
 		MCPCallers: map[string]string{leadToken: "support.lead", internToken: "intern"}}).Handler())
@@ -129,6 +130,7 @@ func TestOtherAgentsHandWorkToTandemThroughMCP(t *testing.T) {
 // decides its review as the person starter mcp acts for, and reads the
 // result.
 func TestTheMCPInspectorDrivesStarterMCP(t *testing.T) {
+	t.Parallel()
 	td, _ := scriptedTandem(t, "mcp-inspector", urgentTickets)
 	inspector := testenv.MCPServerBin(t, "mcp-inspector")
 	starter := buildStarter(t)

@@ -21,6 +21,7 @@ import (
 // it. The store and the second prompt hold the fact with the address's
 // kind in its place, and `starter audit` of the first run shows it.
 func TestWhatOneRunRemembersALaterRunRecalls(t *testing.T) {
+	t.Parallel()
 	profiles := agentProfile(t, "name: account\ninstructions: Keep track of customers.\n"+
 		"tools: [remember, recall, lookup_customer]\n")
 	proxy := newRecordingProxy(t, scriptedOllama(t, func(format, last string) string {

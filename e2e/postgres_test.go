@@ -64,6 +64,7 @@ func shippingAndPayables(format, last string) string {
 // exactly once; the model workers wrote nothing where they ran; and a worker
 // asked to stop (SIGTERM) exits cleanly.
 func TestWorkersOnSeveralHostsShareThePostgresStore(t *testing.T) {
+	t.Parallel()
 	const tickets, invoices = 50, 20
 	s := testenv.Start(t)
 	pg := testenv.StartPostgresServer(t)

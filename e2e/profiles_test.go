@@ -19,6 +19,7 @@ const longRunProfile = "e2e-long-run"
 // profile folder of its own; it asks the workers, lists what they loaded,
 // and runs an agent of a profile only the workers know.
 func TestTheStarterTakesAnyProfileTheWorkersLoaded(t *testing.T) {
+	t.Parallel()
 	td, _ := scriptedTandem(t, "profiles", calculatingAgent(1))
 	code, out, stderr := td.starter(t, "profiles")
 	require.Equal(t, 0, code, stderr)

@@ -17,6 +17,7 @@ import (
 // reports a simulated posting, the ledger has no row, the effect is recorded,
 // and the run carries the TandemSandbox search attribute.
 func TestSandboxedInvoiceLeavesTheLedgerUntouched(t *testing.T) {
+	t.Parallel()
 	td, _ := scriptedTandem(t, "invoice-sandbox", accountant())
 	code, stdout, stderr := td.starter(t, "invoice", "--sandbox", "-o", "json", filepath.Join("testdata", "invoices", "clean-over-threshold.txt"))
 	require.Equal(t, 0, code, stderr)

@@ -73,6 +73,7 @@ func (p *recordingProxy) sent() string {
 // proxy that records what the model server received: placeholders, never
 // the values; the mapping is in the business store.
 func TestPersonalDataNeverReachesTheModel(t *testing.T) {
+	t.Parallel()
 	proxy := newRecordingProxy(t, testenv.Start(t).OllamaHost)
 	td := startTandemWith(t, func(c *config.Config) { c.OllamaHost = proxy.URL })
 
@@ -149,6 +150,7 @@ func newCompromisedModel(t *testing.T, script ...map[string]any) *compromisedMod
 // is a policy event the model is told about; and the model never saw the
 // customer's personal data.
 func TestAPromptInjectionNeverCausesTheActionItAsksFor(t *testing.T) {
+	t.Parallel()
 	model := newCompromisedModel(t,
 		map[string]any{"name": "issue_refund", "arguments": map[string]any{"orderId": "O-20931", "amount": 5000, "reason": "maintenance notice"}},
 		map[string]any{"name": "send_message", "arguments": map[string]any{"customerId": "C-100", "subject": "Customer list",
@@ -219,6 +221,7 @@ agent:
 // starter, and refuses every approval it asks for: whatever the model chose,
 // no refund was issued and nothing was sent.
 func TestAPromptInjectionDoesNotMoveTheRealModelPastThePolicy(t *testing.T) {
+	t.Parallel()
 	td := startTandem(t)
 	id, res := runAgentThroughStarter(t, td, "customer-service", injectedTicket, func(id string) []string {
 		return []string{"reject", id, "--by", "support.lead", "--reason", "not approved"}
@@ -235,6 +238,7 @@ func TestAPromptInjectionDoesNotMoveTheRealModelPastThePolicy(t *testing.T) {
 // file that has a mistake: it exits before connecting to anything, naming
 // the file, the line, the field and the problem.
 func TestTheWorkerStopsOnAMalformedPolicy(t *testing.T) {
+	t.Parallel()
 	worker := buildWorker(t)
 	policyFile := filepath.Join(t.TempDir(), "policy.yaml")
 	require.NoError(t, os.WriteFile(policyFile, []byte("version: 1\nagent:\n  deny: [issue_refund, wire_money]\n"), 0o600))
@@ -254,6 +258,7 @@ func TestTheWorkerStopsOnAMalformedPolicy(t *testing.T) {
 // run exists afterwards. (The starter refuses files over 1 MB and the HTTP
 // trigger answers 413; their own tests cover that.)
 func TestAnOversizedInputIsRefusedBeforeARunStarts(t *testing.T) {
+	t.Parallel()
 	td := startTandem(t)
 	ctx := context.Background()
 	c := td.servers.Client(t)

@@ -27,6 +27,7 @@ import (
 // starter command, worker, Temporal and Ollama, and checks each result, its
 // stored row and its history.
 func TestTicketRoutingThroughStarter(t *testing.T) {
+	t.Parallel()
 	td := startTandem(t)
 	files, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "testdata", "tickets", "*.json"))
 	require.NoError(t, err)
@@ -112,6 +113,7 @@ func TestTicketRoutingThroughStarter(t *testing.T) {
 // TestTicketRoutingMissingModel checks that a model the server does not have
 // fails the run at once with a sentence naming the model and the fix.
 func TestTicketRoutingMissingModel(t *testing.T) {
+	t.Parallel()
 	td := startTandem(t)
 	c := td.servers.Client(t)
 	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
@@ -132,6 +134,7 @@ func TestTicketRoutingMissingModel(t *testing.T) {
 // service might, and checks that the worker's configured model served it and
 // that the choice is in the history.
 func TestTicketRoutingUsesWorkerModel(t *testing.T) {
+	t.Parallel()
 	td := startTandem(t)
 	c := td.servers.Client(t)
 	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{

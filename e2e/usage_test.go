@@ -20,6 +20,7 @@ import (
 // tokens in and 20 out, on the real Temporal server, then asks
 // `starter usage`: it adds them up per kind, per model and per profile.
 func TestUsageAddsUpKnownRuns(t *testing.T) {
+	t.Parallel()
 	td, c := scriptedTandem(t, fmt.Sprintf("usage-%d", time.Now().UnixNano()), func(format, last string) string {
 		switch {
 		case strings.Contains(format, `"action"`):

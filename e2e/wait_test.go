@@ -26,6 +26,7 @@ import (
 // and wakes it; then a second sleep is ended by an event through the HTTP
 // trigger API.
 func TestASleepingAgentIsListedAndAnEventWakesIt(t *testing.T) {
+	t.Parallel()
 	profiles := agentProfile(t, "name: patient\ninstructions: Wait for the results, then report.\n"+
 		"tools: [wait, wait_for_event, today]\nbudgets: {deadline: 30d}\n")
 	model := scriptedOllama(t, func(format, last string) string {
@@ -82,6 +83,7 @@ func TestASleepingAgentIsListedAndAnEventWakesIt(t *testing.T) {
 // offered the tool, the run records the change, and `starter audit` shows
 // it.
 func TestAPolicyChangeReachesARunningAgent(t *testing.T) {
+	t.Parallel()
 	profiles := agentProfile(t, "name: patient\ninstructions: Wait, then check the date.\n"+
 		"tools: [wait_for_event, today]\n")
 	strict := filepath.Join(t.TempDir(), "strict.yaml")

@@ -44,6 +44,7 @@ func chromium(t *testing.T) string {
 // person are listed by Tandem's search attributes, the waiting filter tells
 // them apart, and the run's page says what each step did.
 func TestWebUIShowsRunsBySearchAttribute(t *testing.T) {
+	t.Parallel()
 	browser := chromium(t)
 	srv, td := triggerAPI(t)
 	_ = srv
