@@ -259,7 +259,7 @@ func BenchmarkWorkerMemory(b *testing.B) {
 	}
 	startedIn := time.Since(t0)
 	waiting := 0
-	for time.Since(t0) < 10*time.Minute {
+	for time.Since(t0) < 30*time.Minute {
 		resp, err := c.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{
 			Query: fmt.Sprintf("TaskQueue = '%s' AND TandemWaiting = true AND ExecutionStatus = 'Running'", queue)})
 		require.NoError(b, err)
