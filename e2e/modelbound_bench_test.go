@@ -48,9 +48,9 @@ func benchRequest(model string) activities.ChatRequest {
 // client), at 1, 2 and 4 calls in flight. Each iteration runs both, in
 // alternating order; it reports output tokens per second both ways over all
 // iterations, and their ratio. The test Ollama serves
-// TANDEM_TEST_OLLAMA_PARALLEL requests at once (2 unless set).
+// TANDEM_TEST_OLLAMA_PARALLEL requests at once (4 unless set).
 //
-//	TANDEM_TEST_OLLAMA_PARALLEL=4 go test ./e2e -run '^$' -bench ModelBound -benchtime 5x
+//	go test ./e2e -run '^$' -bench ModelBound -benchtime 5x
 func BenchmarkModelBound(b *testing.B) {
 	for _, parallel := range []int{1, 2, 4} {
 		b.Run(fmt.Sprintf("inflight=%d", parallel), func(b *testing.B) { benchModelBound(b, parallel) })

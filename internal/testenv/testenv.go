@@ -180,7 +180,7 @@ func start() (*Servers, string, error) {
 	ollamaLog, _ := os.Create(filepath.Join(logs, "ollama.log"))
 	s.ollama = exec.Command(ollamaBin, "serve")
 	s.ollama.Env = append(os.Environ(), "OLLAMA_HOST="+hostPort, "OLLAMA_MODELS="+filepath.Join(logs, "models"),
-		"OLLAMA_NUM_PARALLEL="+envOr("TANDEM_TEST_OLLAMA_PARALLEL", "2"), "OLLAMA_KEEP_ALIVE=10m")
+		"OLLAMA_NUM_PARALLEL="+envOr("TANDEM_TEST_OLLAMA_PARALLEL", "4"), "OLLAMA_KEEP_ALIVE=10m")
 	s.ollama.Stdout, s.ollama.Stderr = ollamaLog, ollamaLog
 	// Its own process group, so that stopping it stops the model runners
 	// it starts too.
