@@ -109,6 +109,37 @@ type Model struct {
 	// that the next call neither loads it again nor loses its prompt
 	// cache; 0 leaves it to the server (5 minutes).
 	KeepAlive time.Duration
+	// Parallel is how many calls this worker sends the model server at
+	// once (TANDEM_MODEL_PARALLEL); 0 leaves it to the worker's activity
+	// slots. The model worker runs one activity more than this, which
+	// waits here for a free slot, so the server starts the next call the
+	// moment one ends rather than after Temporal hands the worker its next
+	// task.
+	Parallel  int
+	slotsOnce sync.Once
+	slots     chan struct{}
+}
+
+// slot waits for one of the model server's Parallel slots, saying so in
+// the heartbeat while it waits, and returns its release.
+func (m *Model) slot(ctx context.Context, hb *heartbeat) (release func(), err error) {
+	if m.Parallel <= 0 {
+		return func() {}, nil
+	}
+	m.slotsOnce.Do(func() { m.slots = make(chan struct{}, m.Parallel) })
+	select {
+	case m.slots <- struct{}{}:
+	default:
+		before := hb.reason()
+		hb.wait(fmt.Sprintf("this worker's %d calls to the model server are all in progress; this one is next", m.Parallel))
+		defer hb.wait(before)
+		select {
+		case m.slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	return func() { <-m.slots }, nil
 }
 
 func (m *Model) keepAlive() *api.Duration {
@@ -437,7 +468,20 @@ func heartbeatOf(ctx context.Context) *heartbeat {
 	return h
 }
 
+// reason is why the call waits, or "".
+func (h *heartbeat) reason() string {
+	if h == nil {
+		return ""
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.waiting
+}
+
 func (h *heartbeat) wait(why string) {
+	if h == nil {
+		return
+	}
 	h.mu.Lock()
 	h.waiting = why
 	h.mu.Unlock()
@@ -462,12 +506,17 @@ var transient = []string{ErrModelUnreachable, ErrModelBusy, ErrModelServer, ErrM
 func (m *Model) persist(ctx context.Context, hb *heartbeat, model string, try func(ctx context.Context) error) error {
 	first, pause := time.Now(), time.Second
 	for n := 1; ; n++ {
+		release, err := m.slot(ctx, hb)
+		if err != nil {
+			return err
+		}
 		tctx, cancel := context.WithTimeout(context.WithValue(ctx, heartbeatKey{}, hb), m.timeout)
-		err := try(tctx)
+		err = try(tctx)
 		if err != nil {
 			err = m.classify(tctx, err, model)
 		}
 		cancel()
+		release()
 		var appErr *temporal.ApplicationError
 		if err == nil || !errors.As(err, &appErr) || !slices.Contains(transient, appErr.Type()) {
 			hb.wait("")

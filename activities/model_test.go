@@ -39,6 +39,8 @@ type fakeOllama struct {
 	// always, when set, answers every chat request once the scripted
 	// answers are used up.
 	always string
+	// inFlight and mostInFlight count the chat requests it is answering.
+	inFlight, mostInFlight int
 }
 
 type fakeAnswer struct {
@@ -85,7 +87,14 @@ func (f *fakeOllama) chat(w http.ResponseWriter, r *http.Request) {
 	}
 	a := f.answers[0]
 	f.answers = f.answers[1:]
+	f.inFlight++
+	f.mostInFlight = max(f.mostInFlight, f.inFlight)
 	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		f.inFlight--
+		f.mu.Unlock()
+	}()
 
 	select {
 	case <-time.After(a.delay):
@@ -443,4 +452,31 @@ func TestChatRefusesAModelServerThatIsNotLocal(t *testing.T) {
 	assert.Equal(t, ErrModelEndpointRefused, appErr.Type())
 	assert.True(t, appErr.NonRetryable())
 	assert.Contains(t, appErr.Message(), "which is not a loopback or private address; Tandem keeps inference local")
+}
+
+// TestAWorkerSendsTheModelServerAtMostItsParallelCalls runs three calls at
+// once on a model worker of one slot: the server answers one at a time, the
+// calls waiting for the slot say so in their heartbeat, and all complete.
+func TestAWorkerSendsTheModelServerAtMostItsParallelCalls(t *testing.T) {
+	body := `{"category":"billing","summary":"refund"}`
+	f := newFakeOllama(t, fakeAnswer{body: body, delay: 300 * time.Millisecond}, fakeAnswer{body: body, delay: 300 * time.Millisecond},
+		fakeAnswer{body: body, delay: 300 * time.Millisecond})
+	m := newTestModel(t, f)
+	m.Parallel = 1
+	m.heartbeat = 50 * time.Millisecond
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var waited []string
+	for range 3 {
+		wg.Go(func() {
+			_, beats, err := runInWorkflow[ChatResult](t, m, m.Chat, structuredRequest(), time.Second)
+			assert.NoError(t, err)
+			mu.Lock()
+			waited = append(waited, beats...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, 1, f.mostInFlight, "one call at a time reaches the server")
+	assert.Contains(t, strings.Join(waited, "\n"), "this worker's 1 calls to the model server are all in progress; this one is next")
 }

@@ -84,6 +84,7 @@ func Start(c client.Client, cfg config.Config, records *store.Store, snap policy
 	}
 	model.AllowedEndpoints = allowedEndpoints(cfg, snap)
 	model.KeepAlive = cfg.ModelKeepAlive
+	model.Parallel = cfg.ModelParallel
 	var tracer trace.Tracer
 	var metrics *telemetry.Metrics
 	if tel != nil {
@@ -129,7 +130,9 @@ func Start(c client.Client, cfg config.Config, records *store.Store, snap policy
 	}
 	if cfg.Role != config.RoleWorkflows {
 		models := worker.New(c, cfg.ModelTaskQueue, worker.Options{
-			MaxConcurrentActivityExecutionSize: cfg.ModelParallel,
+			// One more than the model server's slots: the extra call waits in
+			// Model.slot, ready the moment a slot frees.
+			MaxConcurrentActivityExecutionSize: cfg.ModelParallel + 1,
 			MaxConcurrentActivityTaskPollers:   max(2, cfg.ModelParallel),
 			DisableWorkflowWorker:              true,
 			WorkerStopTimeout:                  cfg.ShutdownTimeout,
