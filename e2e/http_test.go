@@ -23,6 +23,7 @@ import (
 	"github.com/tandemhq/tandem/api"
 	"github.com/tandemhq/tandem/internal/telemetry"
 	"github.com/tandemhq/tandem/internal/testenv"
+	"github.com/tandemhq/tandem/internal/workers"
 	"github.com/tandemhq/tandem/workflows"
 )
 
@@ -279,4 +280,61 @@ func historyEvents(t *testing.T, c client.Client, id string) []*historypb.Histor
 		events = append(events, ev)
 	}
 	return events
+}
+
+// TestThePendingListAnswersWhileAWaitingRunsWorkersAreDown: one ticket
+// waits for its review on workers that run, eight newer ones on workers
+// that then stop (the server takes seconds to give up on each, and the list
+// asks the newest first). One call with a caller's ten seconds still names
+// the live run, and leaves out the runs no worker answers for; asked one at
+// a time without a bound, the stopped runs used up the ten seconds.
+func TestThePendingListAnswersWhileAWaitingRunsWorkersAreDown(t *testing.T) {
+	t.Parallel()
+	td, c := scriptedTandem(t, fmt.Sprintf("pending-%d", time.Now().UnixNano()), urgentTickets)
+	ctx := context.Background()
+	ticket := workflows.TicketRoutingInput{Ticket: workflows.Ticket{Subject: "Parcel lost", Body: "It never came.", Customer: "Camille Martin",
+		Channel: "email"}}
+	waiting := func(tc *api.Client, key string) string {
+		run, err := tc.StartTicketRouting(ctx, api.WorkflowID("ticket-routing", key), ticket)
+		require.NoError(t, err)
+		require.Eventually(t, func() bool {
+			st, err := tc.Status(ctx, run.ID)
+			return err == nil && st.Pending != nil
+		}, time.Minute, 100*time.Millisecond)
+		return run.ID
+	}
+
+	live := waiting(api.NewClient(c, td.cfg.TaskQueue), td.cfg.TaskQueue)
+	cfg := td.cfg // the orphan starts later, so the list (newest first) asks it first
+	cfg.TaskQueue, cfg.ModelTaskQueue = cfg.TaskQueue+"-stopped", cfg.ModelTaskQueue+"-stopped"
+	snap, err := workers.Preflight(ctx, cfg)
+	require.NoError(t, err)
+	stopped, err := workers.Start(c, cfg, td.records, snap, nil)
+	require.NoError(t, err)
+	var orphans []string
+	for i := range 8 {
+		orphans = append(orphans, waiting(api.NewClient(c, cfg.TaskQueue), fmt.Sprintf("%s-%d", cfg.TaskQueue, i)))
+	}
+	stopped.Stop()
+	t.Cleanup(func() {
+		for _, id := range orphans {
+			_ = c.TerminateWorkflow(ctx, id, "", "test finished")
+		}
+	})
+
+	for _, id := range append(orphans, live) {
+		waitForVisibility(t, c, fmt.Sprintf("WorkflowId = '%s' AND TandemWaiting = true", id))
+	}
+	listCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	list, err := api.NewClient(c, "").PendingDecisions(listCtx, "default")
+	require.NoError(t, err)
+	var ids []string
+	for _, p := range list {
+		ids = append(ids, p.WorkflowID)
+	}
+	assert.Contains(t, ids, live, "the live run is listed")
+	for _, id := range orphans {
+		assert.NotContains(t, ids, id, "a run no worker answers for is left out")
+	}
 }
