@@ -271,7 +271,6 @@ func scrape(t testing.TB, url string) func(name string, want map[string]string) 
 // runs did, the pending-decision gauge sees the run that waits, and every
 // metric the Grafana dashboard queries is one the worker exports.
 func TestMetricsCountKnownRuns(t *testing.T) {
-	t.Parallel()
 	td := startTandem(t)
 	ctx := context.Background()
 	tel, err := telemetry.Start(ctx, "e2e-metrics")
