@@ -269,7 +269,9 @@ func scrape(t testing.TB, url string) func(name string, want map[string]string) 
 // in and 20 out, one ticket waiting for a person and the agent trying a
 // tool its profile does not allow: every counter moves by exactly what the
 // runs did, the pending-decision gauge sees the run that waits, and every
-// metric the Grafana dashboard queries is one the worker exports.
+// metric the Grafana dashboard queries is one the worker exports. The
+// pending-decision gauge counts the whole namespace, so this test runs
+// alone, before the tests that run in parallel.
 func TestMetricsCountKnownRuns(t *testing.T) {
 	td := startTandem(t)
 	ctx := context.Background()
