@@ -257,17 +257,17 @@ func (s *Server) campaignResults(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &in) {
 		return
 	}
-	err := s.Client.CampaignResults(r.Context(), r.PathValue("id"), in.From, in.CampaignResults)
-	var invalid *InvalidInputError
-	if errors.As(err, &invalid) {
-		writeError(w, http.StatusBadRequest, invalid.Error())
-		return
-	}
-	s.afterUpdate(w, r, err)
+	s.afterUpdate(w, r, s.Client.CampaignResults(r.Context(), r.PathValue("id"), in.From, in.CampaignResults))
 }
 
+// afterUpdate answers an Update through the API: the run as it is now, or
+// the sentence of an input refused before it was sent (400), an unknown
+// run (404), or a refusal by the run (409).
 func (s *Server) afterUpdate(w http.ResponseWriter, r *http.Request, err error) {
+	var invalid *InvalidInputError
 	switch {
+	case errors.As(err, &invalid):
+		writeError(w, http.StatusBadRequest, invalid.Error())
 	case errors.Is(err, ErrNotFound):
 		writeError(w, http.StatusNotFound, strings.TrimPrefix(err.Error(), ErrNotFound.Error()+": "))
 	case errors.Is(err, ErrRefused):

@@ -170,7 +170,7 @@ func chatLine(ctx context.Context, c client.Client, cfg config.Config, id, as, r
 
 func sendMessage(ctx context.Context, c client.Client, id string, m runs.AgentMessage) error {
 	if err := api.NewClient(c, "").Message(ctx, id, m); err != nil {
-		return fmt.Errorf("run %s refused the message: %s", id, strings.TrimPrefix(err.Error(), api.ErrRefused.Error()+": "))
+		return refusedBy(id, "the message", err)
 	}
 	return nil
 }
@@ -230,7 +230,7 @@ func eventCmd(a *app) *cobra.Command {
 		}
 		defer c.Close()
 		if err := api.NewClient(c, "").Event(ctx, args[0], runs.AgentEvent{Name: args[1], From: *from, Data: body}); err != nil {
-			return usageError{fmt.Errorf("run %s refused the event: %s", args[0], strings.TrimPrefix(err.Error(), api.ErrRefused.Error()+": "))}
+			return usageError{refusedBy(args[0], "the event", err)}
 		}
 		fmt.Fprintf(out, "Delivered %s to %s.\n", args[1], args[0])
 		return nil
@@ -271,7 +271,7 @@ func campaignResultsCmd(a *app) *cobra.Command {
 		case errors.As(err, &invalid):
 			return usageError{fmt.Errorf("results file %s: %w", name, invalid)}
 		case err != nil:
-			return usageError{fmt.Errorf("run %s refused the results: %s", args[0], strings.TrimPrefix(err.Error(), api.ErrRefused.Error()+": "))}
+			return usageError{refusedBy(args[0], "the results", err)}
 		}
 		fmt.Fprintf(out, "Delivered results %s of %s to %s.\n", results.Batch, results.Campaign, args[0])
 		return nil

@@ -95,9 +95,14 @@ func sendDecision(ctx context.Context, c client.Client, cfg config.Config, id st
 		return usageError{fmt.Errorf("run %s is already closed (%s); there is nothing left to decide", id, st)}
 	}
 	if err := api.NewClient(c, cfg.TaskQueue).Decide(ctx, id, dec); err != nil {
-		return usageError{fmt.Errorf("run %s refused the decision: %s", id, strings.TrimPrefix(err.Error(), api.ErrRefused.Error()+": "))}
+		return usageError{refusedBy(id, "the decision", err)}
 	}
 	return nil
+}
+
+// refusedBy is a run's refusal of what was sent to it, as one sentence.
+func refusedBy(id, what string, err error) error {
+	return fmt.Errorf("run %s refused %s: %s", id, what, strings.TrimPrefix(err.Error(), api.ErrRefused.Error()+": "))
 }
 
 // showRun prints a run's state; with wait it first waits until the run
