@@ -61,10 +61,8 @@ func BenchmarkSoak(b *testing.B) {
 	queue := "e2e-soak-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	health := freeAddr(b)
 	cmd := exec.Command(buildWorker(b))
-	cmd.Env = append(os.Environ(), "TEMPORAL_ADDRESS="+td.cfg.TemporalAddress, "TANDEM_TASK_QUEUE="+queue,
-		"TANDEM_MODEL_TASK_QUEUE="+queue+"-model", "OLLAMA_HOST="+model.URL, "TANDEM_MODEL=scripted", "TANDEM_MODEL_PARALLEL=4",
-		"TANDEM_DB="+filepath.Join(b.TempDir(), "t.db"), "TANDEM_LOG_LEVEL=warn", "TANDEM_HEALTH_ADDR="+health,
-		"TANDEM_SEED_FILE="+filepath.Join("..", "testdata", "seed.sql"))
+	cmd.Env = append(workerEnv(td.servers, queue, model.URL, "scripted", filepath.Join(b.TempDir(), "t.db"), b.TempDir()),
+		"TANDEM_MODEL_PARALLEL=4", "TANDEM_LOG_LEVEL=warn", "TANDEM_HEALTH_ADDR="+health, "TANDEM_SEED_FILE="+filepath.Join("..", "testdata", "seed.sql"))
 	require.NoError(b, cmd.Start())
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 	require.Eventually(b, ready(health, "temporal", "store", "ollama"), time.Minute, 200*time.Millisecond, "the worker is ready")
