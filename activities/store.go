@@ -24,6 +24,7 @@ type Store struct {
 type (
 	Notification        = store.Notification
 	TicketRecord        = store.TicketRecord
+	RoutedTicket        = store.RoutedTicket
 	InvoiceFactsRequest = store.InvoiceFactsRequest
 	InvoiceFacts        = store.InvoiceFacts
 	Vendor              = store.Vendor
@@ -76,9 +77,19 @@ func (s *Store) LoadDocument(ctx context.Context, id string) (string, error) {
 	return content, err
 }
 
-// SaveTicket stores a routed ticket once per idempotency key.
-func (s *Store) SaveTicket(ctx context.Context, r TicketRecord) error {
-	return s.Records.SaveTicket(ctx, r)
+// SaveTicket stores a routed ticket and its reply's outbox message in one
+// transaction, once per idempotency key; a sandboxed run keeps the ticket
+// and records the reply instead of sending it.
+func (s *Store) SaveTicket(ctx context.Context, rt RoutedTicket) error {
+	if rt.Reply != nil {
+		if sim, err := s.simulated(ctx, "notification", rt.Reply.IdempotencyKey, rt.Reply.WorkflowID, *rt.Reply); sim {
+			if err != nil {
+				return err
+			}
+			rt.Reply = nil
+		}
+	}
+	return s.Records.SaveTicket(ctx, rt)
 }
 
 func recordNotFound(format string, args ...any) error {

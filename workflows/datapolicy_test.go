@@ -60,7 +60,7 @@ func (s *ticketRoutingSuite) TestAPolicyThatSandboxesEveryRunSandboxesItsSideEff
 	s.env.OnActivity(s.model.Chat, mock.Anything, isPurpose("classify ticket")).Return(classification("billing", "low"), nil)
 	s.env.OnActivity(s.model.Chat, mock.Anything, isPurpose("draft reply")).Return(draft("Hello"), nil)
 	var sandboxed bool
-	s.env.OnActivity(s.store.SaveTicket, mock.Anything, mock.Anything).Return(func(ctx context.Context, _ activities.TicketRecord) error {
+	s.env.OnActivity(s.store.SaveTicket, mock.Anything, mock.Anything).Return(func(ctx context.Context, _ activities.RoutedTicket) error {
 		sandboxed = sandbox.On(ctx)
 		return nil
 	}).Once()

@@ -170,15 +170,13 @@ func TicketRouting(ctx workflow.Context, in TicketRoutingInput) (TicketRoutingRe
 		result.DraftReply = result.Review.Reply
 	}
 
-	d.pass(ctx, "storing", "Storing the routed ticket")
-	if err := saveTicket(ctx, in.Ticket, result); err != nil {
-		return result, err
-	}
 	if result.Review.Sent {
-		d.pass(ctx, "sending", "Sending the reply to "+contact.Email)
-		if err := sendReply(ctx, in.Ticket, contact, result.Review.Reply); err != nil {
-			return result, err
-		}
+		d.pass(ctx, "storing", "Storing the routed ticket and sending the reply to "+contact.Email)
+	} else {
+		d.pass(ctx, "storing", "Storing the routed ticket")
+	}
+	if err := saveTicket(ctx, in.Ticket, result, contact); err != nil {
+		return result, err
 	}
 	d.step(ctx, "done", fmt.Sprintf("Routed to %s (SLA %d min)", result.Route.Queue, result.Route.SLAMinutes))
 	return result, nil
@@ -259,11 +257,14 @@ var DefaultTicketReviewPolicy = DecisionPolicy{
 	OnDeadline:    "reject",
 }
 
-func saveTicket(ctx workflow.Context, t Ticket, res TicketRoutingResult) error {
+// saveTicket stores the routed ticket and, when the reply goes out, its
+// outbox message, in one transaction.
+func saveTicket(ctx workflow.Context, t Ticket, res TicketRoutingResult, to activities.CustomerContact) error {
 	info := workflow.GetInfo(ctx)
+	id := info.WorkflowExecution.ID
 	record := activities.TicketRecord{
-		IdempotencyKey: info.WorkflowExecution.ID,
-		WorkflowID:     info.WorkflowExecution.ID,
+		IdempotencyKey: id,
+		WorkflowID:     id,
 		RunID:          info.WorkflowExecution.RunID,
 		Subject:        t.Subject,
 		Customer:       t.Customer,
@@ -279,22 +280,22 @@ func saveTicket(ctx workflow.Context, t Ticket, res TicketRoutingResult) error {
 		ClassifiedBy:   res.ClassifiedBy,
 		RoutedAt:       workflow.Now(ctx).UTC(),
 	}
+	var reply *activities.Notification
+	summary := "store ticket in queue " + res.Route.Queue
 	if r := res.Review; r != nil {
 		record.ReplySent = r.Sent
 		if r.Decision != nil {
 			record.ReviewedBy = r.Decision.By
 		}
+		if r.Sent {
+			reply = &activities.Notification{IdempotencyKey: id + "/reply", Recipients: []string{to.Email},
+				Subject: "Re: " + t.Subject, Body: r.Reply, WorkflowID: id}
+			summary += " and send the reply to " + to.Email
+		}
 	}
 	var store *activities.Store
-	return workflow.ExecuteActivity(withStore(ctx, "store ticket in queue "+res.Route.Queue), store.SaveTicket, record).Get(ctx, nil)
-}
-
-func sendReply(ctx workflow.Context, t Ticket, to activities.CustomerContact, reply string) error {
-	id := workflow.GetInfo(ctx).WorkflowExecution.ID
-	var store *activities.Store
-	return workflow.ExecuteActivity(withStore(ctx, "send the reply to "+to.Email), store.Notify, activities.Notification{
-		IdempotencyKey: id + "/reply", Recipients: []string{to.Email}, Subject: "Re: " + t.Subject, Body: reply, WorkflowID: id,
-	}).Get(ctx, nil)
+	return workflow.ExecuteActivity(withStore(ctx, summary), store.SaveTicket,
+		activities.RoutedTicket{Ticket: record, Reply: reply}).Get(ctx, nil)
 }
 
 type classifiedTicket struct {

@@ -22,10 +22,11 @@ import (
 type ticketRoutingSuite struct {
 	suite.Suite
 	testsuite.WorkflowTestSuite
-	env   *testsuite.TestWorkflowEnvironment
-	model *activities.Model
-	store *activities.Store
-	sent  []activities.Notification // replies that went out
+	env    *testsuite.TestWorkflowEnvironment
+	model  *activities.Model
+	store  *activities.Store
+	sent   []activities.Notification // replies that went out
+	stored activities.TicketRecord   // the routed ticket as stored
 }
 
 func TestTicketRouting(t *testing.T) { suite.Run(t, new(ticketRoutingSuite)) }
@@ -45,12 +46,18 @@ func (s *ticketRoutingSuite) SetupTest() {
 			}
 			return activities.CustomerContact{Name: q.Name, MatchedBy: "none"}, nil
 		}).Maybe()
-	s.env.OnActivity(s.store.Notify, mock.Anything, mock.Anything).Return(func(_ context.Context, n activities.Notification) error {
-		if strings.HasSuffix(n.IdempotencyKey, "/reply") {
-			s.sent = append(s.sent, n)
+}
+
+// expectSave expects the routed ticket to be stored once, and keeps it and
+// the reply that goes out with it.
+func (s *ticketRoutingSuite) expectSave() {
+	s.env.OnActivity(s.store.SaveTicket, mock.Anything, mock.Anything).Return(func(_ context.Context, rt activities.RoutedTicket) error {
+		s.stored = rt.Ticket
+		if rt.Reply != nil {
+			s.sent = append(s.sent, *rt.Reply)
 		}
 		return nil
-	}).Maybe()
+	}).Once()
 }
 
 func (s *ticketRoutingSuite) AfterTest(_, _ string) { s.env.AssertExpectations(s.T()) }
@@ -86,9 +93,7 @@ func (s *ticketRoutingSuite) TestClassifiesRoutesDraftsAndStores() {
 	s.env.OnActivity(s.model.Chat, mock.Anything, isPurpose("draft reply")).
 		Run(func(args mock.Arguments) { draftReq = args.Get(1).(activities.ChatRequest) }).
 		Return(draft("Guten Tag, wir prüfen die doppelte Abbuchung."), nil).Once()
-	var stored activities.TicketRecord
-	s.env.OnActivity(s.store.SaveTicket, mock.Anything, mock.Anything).
-		Run(func(args mock.Arguments) { stored = args.Get(1).(activities.TicketRecord) }).Return(nil).Once()
+	s.expectSave()
 
 	decideAfter(s.env, time.Minute, Decision{Approve: true, By: "support.agent"})
 	s.env.ExecuteWorkflow(TicketRouting, testInput())
@@ -109,12 +114,12 @@ func (s *ticketRoutingSuite) TestClassifiesRoutesDraftsAndStores() {
 	s.Empty(draftReq.Schema, "the draft is free text")
 	s.Contains(draftReq.Messages[0].Content, `"de"`, "the draft is asked for in the ticket's language")
 
-	s.Equal("billing", stored.Queue)
-	s.Equal(240, stored.SLAMinutes)
-	s.Equal("default-test-workflow-id", stored.IdempotencyKey)
-	s.Equal(res.DraftReply, stored.DraftReply)
-	s.True(stored.ReplySent)
-	s.Equal("support.agent", stored.ReviewedBy)
+	s.Equal("billing", s.stored.Queue)
+	s.Equal(240, s.stored.SLAMinutes)
+	s.Equal("default-test-workflow-id", s.stored.IdempotencyKey)
+	s.Equal(res.DraftReply, s.stored.DraftReply)
+	s.True(s.stored.ReplySent)
+	s.Equal("support.agent", s.stored.ReviewedBy)
 	s.Require().Len(s.sent, 1)
 	s.Equal([]string{"billing@acme.example"}, s.sent[0].Recipients, "the reply goes to the address on file, not to a name")
 	s.Equal("Guten Tag, wir prüfen die doppelte Abbuchung.", s.sent[0].Body)
@@ -123,7 +128,7 @@ func (s *ticketRoutingSuite) TestClassifiesRoutesDraftsAndStores() {
 func (s *ticketRoutingSuite) routeWith(c activities.ChatResult, draftText string) TicketRoutingResult {
 	s.env.OnActivity(s.model.Chat, mock.Anything, isPurpose("classify ticket")).Return(c, nil).Once()
 	s.env.OnActivity(s.model.Chat, mock.Anything, isPurpose("draft reply")).Return(draft(draftText), nil).Once()
-	s.env.OnActivity(s.store.SaveTicket, mock.Anything, mock.Anything).Return(nil).Once()
+	s.expectSave()
 	s.env.ExecuteWorkflow(TicketRouting, testInput())
 	s.Require().NoError(s.env.GetWorkflowError())
 	var res TicketRoutingResult
@@ -171,7 +176,7 @@ func (s *ticketRoutingSuite) TestInvalidModelAnswerGoesToTriage() {
 	s.env.OnActivity(s.model.Chat, mock.Anything, isPurpose("classify ticket")).
 		Return(activities.ChatResult{}, temporal.NewNonRetryableApplicationError("model m gave no usable answer", activities.ErrModelInvalidAnswer, nil)).Once()
 	s.env.OnActivity(s.model.Chat, mock.Anything, isPurpose("draft reply")).Return(draft("Hello"), nil).Once()
-	s.env.OnActivity(s.store.SaveTicket, mock.Anything, mock.Anything).Return(nil).Once()
+	s.expectSave()
 
 	s.env.ExecuteWorkflow(TicketRouting, testInput())
 
@@ -197,9 +202,7 @@ func (s *ticketRoutingSuite) TestAReplyWithNoAddressIsNotQueued() {
 	in.Ticket.Customer = "Walk-in Customer"
 	s.env.OnActivity(s.model.Chat, mock.Anything, isPurpose("classify ticket")).Return(classification("billing", "low"), nil).Once()
 	s.env.OnActivity(s.model.Chat, mock.Anything, isPurpose("draft reply")).Return(draft("Hello"), nil).Once()
-	var stored activities.TicketRecord
-	s.env.OnActivity(s.store.SaveTicket, mock.Anything, mock.Anything).
-		Run(func(args mock.Arguments) { stored = args.Get(1).(activities.TicketRecord) }).Return(nil).Once()
+	s.expectSave()
 	s.env.ExecuteWorkflow(TicketRouting, in)
 	s.Require().NoError(s.env.GetWorkflowError())
 	var res TicketRoutingResult
@@ -207,7 +210,7 @@ func (s *ticketRoutingSuite) TestAReplyWithNoAddressIsNotQueued() {
 	s.False(res.Review.Sent)
 	s.Nil(res.Review.Decision)
 	s.Contains(res.Review.Unsent, "no deliverable address")
-	s.False(stored.ReplySent)
+	s.False(s.stored.ReplySent)
 	s.Empty(s.sent)
 }
 
@@ -240,7 +243,7 @@ func (s *ticketRoutingSuite) TestRetryableModelErrorIsRetried() {
 		Return(activities.ChatResult{}, temporal.NewApplicationError("Ollama is busy", activities.ErrModelBusy)).Once()
 	s.env.OnActivity(s.model.Chat, mock.Anything, isPurpose("classify ticket")).Return(classification("shipping", "low"), nil).Once()
 	s.env.OnActivity(s.model.Chat, mock.Anything, isPurpose("draft reply")).Return(draft("Hi"), nil).Once()
-	s.env.OnActivity(s.store.SaveTicket, mock.Anything, mock.Anything).Return(nil).Once()
+	s.expectSave()
 
 	s.env.ExecuteWorkflow(TicketRouting, testInput())
 
@@ -256,7 +259,7 @@ func (s *ticketRoutingSuite) TestEmptyModelSettingsComeFromTheWorker() {
 		Run(func(args mock.Arguments) { req = args.Get(1).(activities.ChatRequest) }).
 		Return(classification("account", "normal"), nil).Once()
 	s.env.OnActivity(s.model.Chat, mock.Anything, isPurpose("draft reply")).Return(draft("Hi"), nil).Once()
-	s.env.OnActivity(s.store.SaveTicket, mock.Anything, mock.Anything).Return(nil).Once()
+	s.expectSave()
 
 	s.env.ExecuteWorkflow(TicketRouting, TicketRoutingInput{Ticket: testTicket})
 

@@ -28,18 +28,33 @@ type TicketRecord struct {
 	ReplySent      bool      `json:"replySent"`
 }
 
-// SaveTicket stores a routed ticket once per idempotency key.
-func (s *Store) SaveTicket(ctx context.Context, r TicketRecord) error {
-	_, err := s.conn().exec(ctx, `INSERT INTO tickets (idempotency_key, workflow_id, run_id, subject, customer,
-		channel, category, priority, sentiment, language, summary, queue, sla_minutes, draft_reply, classified_by, routed_at,
-		reviewed_by, reply_sent)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (idempotency_key) DO NOTHING`,
-		r.IdempotencyKey, r.WorkflowID, r.RunID, r.Subject, r.Customer, r.Channel, r.Category, r.Priority,
-		r.Sentiment, r.Language, r.Summary, r.Queue, r.SLAMinutes, r.DraftReply, r.ClassifiedBy,
-		r.RoutedAt.UTC().Format(time.RFC3339Nano), r.ReviewedBy, flag(r.ReplySent))
-	if err != nil {
-		return fmt.Errorf("store ticket %s: %w", r.IdempotencyKey, err)
-	}
-	return nil
+// RoutedTicket is a routed ticket as stored and, when a reply goes out,
+// the reply's outbox message.
+type RoutedTicket struct {
+	Ticket TicketRecord  `json:"ticket"`
+	Reply  *Notification `json:"reply,omitempty"`
+}
+
+// SaveTicket stores a routed ticket and its reply's outbox message in one
+// transaction, once per idempotency key: the reply is never sent for a
+// ticket the store does not hold, nor the ticket kept with its reply lost.
+func (s *Store) SaveTicket(ctx context.Context, rt RoutedTicket) error {
+	return s.inTx(ctx, func(c conn) error {
+		r := rt.Ticket
+		_, err := c.exec(ctx, `INSERT INTO tickets (idempotency_key, workflow_id, run_id, subject, customer,
+			channel, category, priority, sentiment, language, summary, queue, sla_minutes, draft_reply, classified_by, routed_at,
+			reviewed_by, reply_sent)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (idempotency_key) DO NOTHING`,
+			r.IdempotencyKey, r.WorkflowID, r.RunID, r.Subject, r.Customer, r.Channel, r.Category, r.Priority,
+			r.Sentiment, r.Language, r.Summary, r.Queue, r.SLAMinutes, r.DraftReply, r.ClassifiedBy,
+			r.RoutedAt.UTC().Format(time.RFC3339Nano), r.ReviewedBy, flag(r.ReplySent))
+		if err != nil {
+			return fmt.Errorf("store ticket %s: %w", r.IdempotencyKey, err)
+		}
+		if rt.Reply == nil {
+			return nil
+		}
+		return s.notify(ctx, c, *rt.Reply)
+	})
 }

@@ -72,6 +72,18 @@ func Scan(t testing.TB, s any, query string, args []any, dest ...any) {
 	}
 }
 
+// Exec runs statement, written with ? placeholders, on a store opened by
+// this package or on the store a setting names, through a connection of its
+// own.
+func Exec(t testing.TB, s any, statement string, args ...any) {
+	t.Helper()
+	db, target := openReader(t, s)
+	defer db.Close()
+	if _, err := db.Exec(target.Bind(statement), args...); err != nil {
+		t.Fatalf("run %q: %v", statement, err)
+	}
+}
+
 // Strings is the one text column of every row query returns, in order.
 func Strings(t testing.TB, s any, query string, args ...any) []string {
 	t.Helper()
