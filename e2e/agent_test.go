@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -28,9 +29,9 @@ type agentLine struct {
 // runAgentThroughStarter starts an agent with the starter and, whenever it
 // waits for an approval, answers with decide (a starter command line), until
 // the run ends. It returns the run's id and result.
-func runAgentThroughStarter(t *testing.T, td *tandem, profile, goal string, decide func(id string) []string) (string, workflows.AgentResult) {
+func runAgentThroughStarter(t *testing.T, td *tandem, profile string, maxSteps int, goal string, decide func(id string) []string) (string, workflows.AgentResult) {
 	t.Helper()
-	code, stdout, stderr := td.starter(t, "agent", "-o", "json", "--profile", profile, goal)
+	code, stdout, stderr := td.starter(t, "agent", "-o", "json", "--profile", profile, "--max-steps", strconv.Itoa(maxSteps), goal)
 	require.Equal(t, 0, code, stderr)
 	var id string
 	for range 20 {
@@ -130,12 +131,19 @@ func toolSchema(t *testing.T, name string) json.RawMessage {
 }
 
 // TestResearchAgentOnTheRealModel runs the research profile with the test
-// model: it must end by finish or a stated budget, with every executed step
-// allowed and valid.
+// model, its steps narrowed by the starter: it must end by finish or a
+// stated budget, with every executed step allowed and valid. A run may not
+// widen its profile's budget.
 func TestResearchAgentOnTheRealModel(t *testing.T) {
 	t.Parallel()
 	td := startTandem(t)
-	id, res := runAgentThroughStarter(t, td, "research", "How long do customers have to return an item?", nil)
+	code, _, stderr := td.starter(t, "agent", "--profile", "research", "--max-steps", "99", "How long?")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "the run asks for maxSteps 99, over the profile's 8; a run may narrow its agent's powers, never widen them")
+
+	id, res := runAgentThroughStarter(t, td, "research", 3, "How long do customers have to return an item?", nil)
+	assert.Equal(t, 3, res.Budget.MaxSteps, "the starter narrowed the profile's 8 steps")
+	assert.LessOrEqual(t, res.Budget.Steps, 3)
 	t.Logf("research agent: %s (%s), %d steps, %d runs, %d model calls, %s", res.Outcome, res.Reason, res.Budget.Steps, res.Runs, res.ModelCalls, res.Budget.Elapsed)
 	assertPolicyHeld(t, td, id, "research", res)
 	assert.NotEmpty(t, res.Trail)
@@ -151,7 +159,7 @@ func TestCustomerServiceAgentRejectedApprovalsAreNeverCarriedOut(t *testing.T) {
 	t.Parallel()
 	td := startTandem(t)
 	rejected := 0
-	id, res := runAgentThroughStarter(t, td, "customer-service", "Camille Martin's lamp (order O-20931) never arrived. Resolve it.",
+	id, res := runAgentThroughStarter(t, td, "customer-service", 6, "Camille Martin's lamp (order O-20931) never arrived. Resolve it.",
 		func(id string) []string {
 			rejected++
 			return []string{"reject", id, "--by", "support.lead", "--reason", "not before the carrier confirms the loss"}

@@ -223,7 +223,7 @@ agent:
 func TestAPromptInjectionDoesNotMoveTheRealModelPastThePolicy(t *testing.T) {
 	t.Parallel()
 	td := startTandem(t)
-	id, res := runAgentThroughStarter(t, td, "customer-service", injectedTicket, func(id string) []string {
+	id, res := runAgentThroughStarter(t, td, "customer-service", 4, injectedTicket, func(id string) []string {
 		return []string{"reject", id, "--by", "support.lead", "--reason", "not approved"}
 	})
 	assertPolicyHeld(t, td, id, "customer-service", res)

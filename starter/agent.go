@@ -32,7 +32,8 @@ func agentCmd(a *app) *cobra.Command {
 	vars := cmd.Flags().StringToString("var", nil, "fill the profile's goal template, as name=value (when no goal is given)")
 	extra := cmd.Flags().String("context", "", "extra context for the goal")
 	requestedBy := cmd.Flags().String("for", "", "who the run is for: a customer id or email address (approvers see whether a message goes to them)")
-	sandboxed := cmd.Flags().Bool("sandbox", false, "record side effects (ledger, outbox, refunds, balances) instead of performing them")
+	sandboxed := sandboxFlag(cmd.Flags())
+	budget := agentBudgetFlags(cmd.Flags())
 	wait := cmd.Flags().Bool("wait", true, "follow the run until it ends or waits for an approval")
 	chat := cmd.Flags().Bool("chat", false, "interactive: follow the run, send what you type as messages; /approve, /always, /reject REASON, /edit JSON decide approvals")
 	as := cmd.Flags().String("as", os.Getenv("USER"), "your name, for chat messages and decisions")
@@ -51,7 +52,8 @@ func agentCmd(a *app) *cobra.Command {
 		results := make([]workflows.AgentResult, 1)
 		result := func(i int) any { return &results[i] }
 		outcomes, err := startAll(ctx, c, cfg, []job{{sandbox: *sandboxed, source: *profile,
-			kind: "agent", input: workflows.AgentInput{Goal: goal, Vars: *vars, Context: *extra, Profile: *profile, RequestedBy: *requestedBy, Model: modelSettings(cfg)},
+			kind: "agent", input: workflows.AgentInput{Goal: goal, Vars: *vars, Context: *extra, Profile: *profile, RequestedBy: *requestedBy,
+				Policy: budget(), Model: modelSettings(cfg)},
 			memo: map[string]any{"profile": *profile}}}, false, result)
 		if err != nil {
 			return err

@@ -41,6 +41,7 @@ func compareCmd(a *app) *cobra.Command {
 	live := cmd.Flags().Bool("live", false, "perform side effects; by default runs are sandboxed")
 	answer := cmd.Flags().String("decide", "approve", "how to answer each decision a run waits for: approve or reject")
 	timeout := cmd.Flags().Duration("timeout", 30*time.Minute, "bound on each run")
+	budget := agentBudgetFlags(cmd.Flags())
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx, cfg, out := cmd.Context(), a.cfg, cmd.OutOrStdout()
 		asJSON := a.json()
@@ -54,7 +55,7 @@ func compareCmd(a *app) *cobra.Command {
 			return usageError{fmt.Errorf("--decide is %q; give approve or reject", *answer)}
 		}
 		kind, source := args[0], args[1]
-		ways, err := comparisonWays(cfg, kind, source, !*live)
+		ways, err := comparisonWays(cfg, kind, source, !*live, budget())
 		if err != nil {
 			return usageError{err}
 		}
@@ -103,14 +104,15 @@ func compareCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-// comparisonWays are the two ways of doing a task of kind from source.
-func comparisonWays(cfg config.Config, kind, source string, sandboxed bool) ([]way, error) {
+// comparisonWays are the two ways of doing a task of kind from source; the
+// agent's budgets are narrowed to budget's, when given.
+func comparisonWays(cfg config.Config, kind, source string, sandboxed bool, budget *workflows.AgentPolicy) ([]way, error) {
 	stamp := strings.ToLower(fmt.Sprintf("%x", time.Now().UnixNano())[6:])
 	id := func(w string, n int) string { return fmt.Sprintf("compare-%s-%s-%s-%d", kind, stamp, w, n) }
 	agentJob := func(profile, goal string) func(n int) job {
 		return func(n int) job {
 			return job{sandbox: sandboxed, source: source, key: id("agent", n), kind: "agent",
-				input: workflows.AgentInput{Goal: goal, Profile: profile, Model: modelSettings(cfg)},
+				input: workflows.AgentInput{Goal: goal, Profile: profile, Policy: budget, Model: modelSettings(cfg)},
 				memo:  map[string]any{"profile": profile, "comparison": stamp}}
 		}
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/tandemhq/tandem/api"
 	"github.com/tandemhq/tandem/internal/config"
+	"github.com/tandemhq/tandem/workflows"
 )
 
 // Exit codes.
@@ -137,6 +138,21 @@ func checkKind(kind string) error {
 		return usageError{err}
 	}
 	return nil
+}
+
+// agentBudgetFlags adds --max-steps and --max-tokens to a command that starts
+// agents; the returned function is the policy they narrow the profile's
+// budgets to (nil when neither is given). A run may narrow its profile's
+// budgets, never widen them.
+func agentBudgetFlags(fs *pflag.FlagSet) func() *workflows.AgentPolicy {
+	steps := fs.Int("max-steps", 0, "stop the agent after this many steps (default and most: the profile's)")
+	tokens := fs.Int("max-tokens", 0, "stop the agent after this many prompt and output tokens (default and most: the profile's)")
+	return func() *workflows.AgentPolicy {
+		if *steps == 0 && *tokens == 0 {
+			return nil
+		}
+		return &workflows.AgentPolicy{MaxSteps: *steps, MaxTokens: *tokens}
+	}
 }
 
 // sandboxFlag adds --sandbox to a command that starts runs.
