@@ -22,23 +22,19 @@ build:
 check: tools
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go vet ./...
-	$(BIN)/workflowcheck ./workflows/...
+	@scripts/dev.sh workflowcheck
 
 # lint-api: the HTTP trigger's OpenAPI document, linted by Redocly (npx).
 lint-api:
 	npx -y @redocly/cli@2.77.0 lint api/openapi.yaml
 
-# test: checks, then every test, end-to-end tests on real servers included.
-# The end-to-end tests share one Temporal and one Ollama server, each on
-# task queues of its own, eight at a time.
+# test: checks, then every test, end-to-end tests on real servers included:
+# every package on SQLite and, at the same time, the store's tests and the
+# business flows end to end on PostgreSQL (scripts/test.sh).
 test: check
 	@scripts/dev.sh ollama
 	@scripts/dev.sh mcp
-	TANDEM_OLLAMA_BIN=$${TANDEM_OLLAMA_BIN:-$$(command -v ollama || echo $(BIN)/ollama)} \
-		go test -count=1 -timeout 30m -parallel 8 ./...
-	@echo "The business store's tests and the end-to-end suite again, on PostgreSQL:"
-	TANDEM_OLLAMA_BIN=$${TANDEM_OLLAMA_BIN:-$$(command -v ollama || echo $(BIN)/ollama)} TANDEM_TEST_STORE=postgres \
-		go test -count=1 -timeout 30m -parallel 8 ./internal/store/... ./activities ./e2e
+	@TANDEM_OLLAMA_BIN=$${TANDEM_OLLAMA_BIN:-$$(command -v ollama || echo $(BIN)/ollama)} scripts/test.sh
 
 # unit: the fast tests only (no real servers).
 unit:

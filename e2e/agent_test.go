@@ -159,7 +159,7 @@ func TestCustomerServiceAgentRejectedApprovalsAreNeverCarriedOut(t *testing.T) {
 	t.Parallel()
 	td := startTandem(t)
 	rejected := 0
-	id, res := runAgentThroughStarter(t, td, "customer-service", 6, "Camille Martin's lamp (order O-20931) never arrived. Resolve it.",
+	id, res := runAgentThroughStarter(t, td, "customer-service", 4, "Camille Martin's lamp (order O-20931) never arrived. Resolve it.",
 		func(id string) []string {
 			rejected++
 			return []string{"reject", id, "--by", "support.lead", "--reason", "not before the carrier confirms the loss"}

@@ -48,10 +48,12 @@ func BenchmarkStep(b *testing.B) {
 	bare.RegisterWorkflow(bareSteps)
 	bare.RegisterWorkflow(bareShape)
 	bare.RegisterActivity(noop)
+	bare.RegisterActivity(echo)
 	require.NoError(b, bare.Start())
 	defer bare.Stop()
 	other := worker.New(c, "e2e-bench-other", worker.Options{DisableWorkflowWorker: true})
 	other.RegisterActivity(noop)
+	other.RegisterActivity(echo)
 	require.NoError(b, other.Start())
 	defer other.Stop()
 
@@ -64,16 +66,23 @@ func BenchmarkStep(b *testing.B) {
 		})
 	}
 	// An agent step with a local-activity tool is an activity on another
-	// queue and a local activity: the same two, bare.
-	b.Run("bare-activity-other-queue-plus-local-activity", func(b *testing.B) {
-		var shape []stepKind
-		for range benchSteps {
-			shape = append(shape, otherStep, localStep)
-		}
-		measure(b, c, func(i int) (client.WorkflowRun, error) {
-			return c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{TaskQueue: "e2e-bench-bare"}, bareShape, shape, "e2e-bench-other")
+	// queue and a local activity: the same two, bare; and the same two
+	// carrying about the bytes an agent step adds to history (its decision
+	// and the tool's observation), 500 bytes each.
+	var shape []stepKind
+	for range benchSteps {
+		shape = append(shape, otherStep, localStep)
+	}
+	for _, pair := range []struct {
+		name    string
+		payload int
+	}{{"bare-activity-other-queue-plus-local-activity", 0}, {"bare-activity-other-queue-plus-local-activity-500B-each", 500}} {
+		b.Run(pair.name, func(b *testing.B) {
+			measure(b, c, func(i int) (client.WorkflowRun, error) {
+				return c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{TaskQueue: "e2e-bench-bare"}, bareShape, shape, "e2e-bench-other", pair.payload)
+			})
 		})
-	})
+	}
 	for _, tool := range []string{"calculate", "send_message"} {
 		b.Run("agent-"+tool, func(b *testing.B) {
 			td2, c2 := td, c

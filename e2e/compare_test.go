@@ -21,7 +21,7 @@ func TestCompareRunsATaskBothWays(t *testing.T) {
 	t.Parallel()
 	td := startTandem(t)
 	out := filepath.Join(t.TempDir(), "cmp")
-	code, stdout, stderr := td.starter(t, "compare", "ticket", filepath.Join("testdata", "tickets", "double-charge.json"), "-n", "2", "--max-steps", "3", "-o", "json", "--out", out)
+	code, stdout, stderr := td.starter(t, "compare", "ticket", filepath.Join("testdata", "tickets", "double-charge.json"), "-n", "2", "--max-steps", "2", "-o", "json", "--out", out)
 	require.Equal(t, 0, code, stderr)
 
 	var cmp struct {
@@ -56,7 +56,7 @@ func TestCompareRunsATaskBothWays(t *testing.T) {
 			assert.Positive(t, m.Tokens)
 			assert.Positive(t, m.Steps)
 			if side.Way == "agent" {
-				assert.LessOrEqual(t, m.ModelCalls, 3, "--max-steps narrows the agent's budget to three decisions")
+				assert.LessOrEqual(t, m.ModelCalls, 2, "--max-steps narrows the agent's budget to two decisions")
 			}
 			assert.Positive(t, m.Wall)
 			assert.Greater(t, m.HistoryBytes, 1000)

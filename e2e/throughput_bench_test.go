@@ -47,36 +47,59 @@ func ticketAnswers(priority string) func(format, last string) string {
 var benchTicket = workflows.Ticket{Subject: "Charged twice", Body: "Two charges of 49 EUR in March.", Customer: "Acme", Channel: "email"}
 
 // stepKind is one step of a workflow's shape: a local activity, an activity
-// on the workflow's own task queue, or one on another queue.
+// on the workflow's own task queue or on another queue, or a visibility
+// write (a search-attribute or a memo upsert).
 type stepKind string
 
 const (
-	localStep stepKind = "local"
-	sameStep  stepKind = "same"
-	otherStep stepKind = "other"
+	localStep  stepKind = "local"
+	sameStep   stepKind = "same"
+	otherStep  stepKind = "other"
+	upsertStep stepKind = "upsert"
+	memoStep   stepKind = "memo"
 )
 
 // bareShape is the baseline for a Tandem workflow: no-op steps of the same
-// kinds, in the same order, on the same kinds of task queue.
-func bareShape(ctx workflow.Context, shape []stepKind, otherQueue string) error {
+// kinds, in the same order, on the same kinds of task queue. With payload,
+// each activity also returns that many bytes, as a decision or a record
+// would.
+func bareShape(ctx workflow.Context, shape []stepKind, otherQueue string, payload int) error {
 	for _, k := range shape {
 		var f workflow.Future
 		switch k {
 		case localStep:
 			f = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx,
-				workflow.LocalActivityOptions{StartToCloseTimeout: 5 * time.Second}), noop)
+				workflow.LocalActivityOptions{StartToCloseTimeout: 5 * time.Second}), echo, payload)
 		case sameStep:
 			f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx,
-				workflow.ActivityOptions{StartToCloseTimeout: 10 * time.Second}), noop)
-		default:
+				workflow.ActivityOptions{StartToCloseTimeout: 10 * time.Second}), echo, payload)
+		case otherStep:
 			f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx,
-				workflow.ActivityOptions{StartToCloseTimeout: 10 * time.Second, TaskQueue: otherQueue}), noop)
+				workflow.ActivityOptions{StartToCloseTimeout: 10 * time.Second, TaskQueue: otherQueue}), echo, payload)
+		case upsertStep:
+			if err := workflow.UpsertTypedSearchAttributes(ctx, workflows.StatusKey.ValueSet("bare")); err != nil {
+				return err
+			}
+			continue
+		case memoStep:
+			if err := workflow.UpsertMemo(ctx, map[string]any{"bare": len(shape)}); err != nil {
+				return err
+			}
+			continue
 		}
 		if err := f.Get(ctx, nil); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// echo returns n bytes.
+func echo(_ context.Context, n int) (string, error) { return strings.Repeat("x", n), nil }
+
+// withoutVisibilityWrites is shape with its activities only.
+func withoutVisibilityWrites(shape []stepKind) []stepKind {
+	return slices.DeleteFunc(slices.Clone(shape), func(k stepKind) bool { return k == upsertStep || k == memoStep })
 }
 
 // shapeOf reads a finished run's steps from its history.
@@ -95,6 +118,10 @@ func shapeOf(t testing.TB, c client.Client, id, runID, ownQueue string) []stepKi
 			} else {
 				shape = append(shape, otherStep)
 			}
+		case ev.GetUpsertWorkflowSearchAttributesEventAttributes() != nil:
+			shape = append(shape, upsertStep)
+		case ev.GetWorkflowPropertiesModifiedEventAttributes() != nil:
+			shape = append(shape, memoStep)
 		}
 	}
 	return shape
@@ -177,10 +204,12 @@ func startAndWait(t testing.TB, n int, start func(i int) (client.WorkflowRun, er
 // answers instantly, and the review is not needed), then N bare workflows of
 // the same shape — the same local activities and activities, in the same
 // order, on the same kinds of task queue, with the other queue's worker as
-// bounded as Tandem's model worker — and reports both throughputs and
-// their ratio. A lost or failed run fails the benchmark.
+// bounded as Tandem's model worker — and N of the same shape with ticket
+// routing's visibility writes too (its search-attribute and memo upserts),
+// and reports the three throughputs and Tandem's ratio to each. A lost or
+// failed run fails the benchmark.
 //
-//	go test ./e2e -run '^$' -bench Throughput -benchtime 1x
+//	go test ./e2e -run '^$' -bench 'Throughput$' -benchtime 3x
 func BenchmarkThroughput(b *testing.B) {
 	// The scripted model answers at once, so many calls may run together;
 	// the bare workflow's other queue gets the same bound.
@@ -191,38 +220,46 @@ func BenchmarkThroughput(b *testing.B) {
 	probe, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: td.cfg.TaskQueue}, workflows.TicketRoutingName, input)
 	require.NoError(b, err)
 	require.NoError(b, probe.Get(ctx, nil))
-	shape := shapeOf(b, c, probe.GetID(), probe.GetRunID(), td.cfg.TaskQueue)
-	b.Logf("ticket routing's shape: %v", shape)
+	withVisibility := shapeOf(b, c, probe.GetID(), probe.GetRunID(), td.cfg.TaskQueue)
+	shape := withoutVisibilityWrites(withVisibility)
+	b.Logf("ticket routing's shape: %v", withVisibility)
 
 	bare := worker.New(c, "e2e-throughput-bare", worker.Options{MaxConcurrentWorkflowTaskPollers: 8, MaxConcurrentActivityTaskPollers: 8})
 	bare.RegisterWorkflow(bareShape)
-	bare.RegisterActivity(noop)
+	bare.RegisterActivity(echo)
 	other := worker.New(c, "e2e-throughput-bare-other", worker.Options{DisableWorkflowWorker: true,
 		MaxConcurrentActivityExecutionSize: td.cfg.ModelParallel, MaxConcurrentActivityTaskPollers: max(2, td.cfg.ModelParallel)})
-	other.RegisterActivity(noop)
+	other.RegisterActivity(echo)
 	require.NoError(b, bare.Start())
 	defer bare.Stop()
 	require.NoError(b, other.Start())
 	defer other.Stop()
 
-	var bareTotal, tandemTotal time.Duration
+	startBare := func(shape []stepKind) func(int) (client.WorkflowRun, error) {
+		return func(int) (client.WorkflowRun, error) {
+			return c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: "e2e-throughput-bare"}, bareShape, shape, "e2e-throughput-bare-other", 0)
+		}
+	}
+	var bareTotal, visibleTotal, tandemTotal time.Duration
 	for i := 0; i < b.N; i++ {
-		bareWall, bareFailed, bareRuns := startAndWait(b, n, func(int) (client.WorkflowRun, error) {
-			return c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: "e2e-throughput-bare"}, bareShape, shape, "e2e-throughput-bare-other")
-		})
+		bareWall, bareFailed, bareRuns := startAndWait(b, n, startBare(shape))
+		visibleWall, visibleFailed, _ := startAndWait(b, n, startBare(withVisibility))
 		tandemWall, tandemFailed, tandemRuns := startAndWait(b, n, func(int) (client.WorkflowRun, error) {
 			return c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: td.cfg.TaskQueue}, workflows.TicketRoutingName, input)
 		})
-		require.Zero(b, bareFailed+tandemFailed, "no run may be lost or fail")
-		bareTotal, tandemTotal = bareTotal+bareWall, tandemTotal+tandemWall
-		b.Logf("%d runs of %d steps: bare %.1f runs/s, Tandem ticket routing %.1f runs/s, ratio %.2f; per step, bare: %s; Tandem: %s",
-			n, len(shape), float64(n)/bareWall.Seconds(), float64(n)/tandemWall.Seconds(), bareWall.Seconds()/tandemWall.Seconds(),
+		require.Zero(b, bareFailed+visibleFailed+tandemFailed, "no run may be lost or fail")
+		bareTotal, visibleTotal, tandemTotal = bareTotal+bareWall, visibleTotal+visibleWall, tandemTotal+tandemWall
+		rate := func(wall time.Duration) float64 { return float64(n) / wall.Seconds() }
+		b.Logf("%d runs: bare %.1f runs/s, bare with the visibility writes %.1f runs/s, Tandem ticket routing %.1f runs/s, ratio %.2f and %.2f; per step, bare: %s; Tandem: %s",
+			n, rate(bareWall), rate(visibleWall), rate(tandemWall), bareWall.Seconds()/tandemWall.Seconds(), visibleWall.Seconds()/tandemWall.Seconds(),
 			timeSpent(b, c, bareRuns[:50]), timeSpent(b, c, tandemRuns[:50]))
 	}
-	bareRate, tandemRate := float64(b.N*n)/bareTotal.Seconds(), float64(b.N*n)/tandemTotal.Seconds()
-	b.ReportMetric(bareRate, "bare-runs/s")
-	b.ReportMetric(tandemRate, "tandem-runs/s")
-	b.ReportMetric(tandemRate/bareRate, "ratio")
+	runs := float64(b.N * n)
+	b.ReportMetric(runs/bareTotal.Seconds(), "bare-runs/s")
+	b.ReportMetric(runs/visibleTotal.Seconds(), "bare+visibility-runs/s")
+	b.ReportMetric(runs/tandemTotal.Seconds(), "tandem-runs/s")
+	b.ReportMetric(bareTotal.Seconds()/tandemTotal.Seconds(), "ratio")
+	b.ReportMetric(visibleTotal.Seconds()/tandemTotal.Seconds(), "ratio-to-bare+visibility")
 	b.ReportMetric(0, "ns/op")
 }
 

@@ -242,8 +242,26 @@ mcp_servers() {
   npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
 }
 
+# workflowcheck runs Temporal's determinism analyzer on workflows/. It takes
+# about 15 s (it analyses every dependency), so a pass is remembered by a
+# hash of the Go files, go.mod, go.sum and the analyzer itself: with none of
+# them changed, the same result stands.
+workflowcheck() {
+  local stamp=$STATE/workflowcheck.pass sum
+  sum=$(cd "$ROOT" && git ls-files --cached --others --exclude-standard -z '*.go' go.mod go.sum |
+    xargs -0 sha256sum | cat - "$BIN/workflowcheck" | sha256sum | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ]; then
+    echo "workflowcheck ./workflows/...: no Go file changed since it last passed"
+    return 0
+  fi
+  echo "$BIN/workflowcheck ./workflows/..."
+  (cd "$ROOT" && "$BIN/workflowcheck" ./workflows/...)
+  echo "$sum" >"$stamp"
+}
+
 case ${1:-} in
   tools) build_tools ;;
+  workflowcheck) workflowcheck ;;
   mcp) mcp_servers ;;
   ollama) ollama_bin >/dev/null ;;
   compose) compose_plugin ;;
@@ -264,5 +282,5 @@ case ${1:-} in
     stop_one ollama
     stop_one temporal
     ;;
-  *) echo "usage: scripts/dev.sh tools|ollama|mcp|compose|run|stop" >&2; exit 2 ;;
+  *) echo "usage: scripts/dev.sh tools|workflowcheck|ollama|mcp|compose|run|stop" >&2; exit 2 ;;
 esac
