@@ -27,8 +27,12 @@ import (
 // prompt. Beside each step it sends the same prompt with a step counter at
 // its top, as a prompt that changes near its start each step would be, so
 // that the server cannot reuse its cache: the difference in
-// prompt_eval_duration is what the layout buys. (Ollama 0.6.5 counts the
-// whole prompt in prompt_eval_count, cached or not.)
+// prompt_eval_duration is what the layout buys. The counter's prompts are
+// sent after the agent's 30 steps, not between them: the server gives a
+// prompt that shares nothing with any cache slot the slot with the longest
+// common prefix, even of one token, so an unrelated prompt between two
+// steps would take the agent's slot. (Ollama 0.6.5 counts the whole prompt
+// in prompt_eval_count, cached or not.)
 //
 //	go test ./e2e -run '^$' -bench BenchmarkAgentPromptCache -benchtime 1x
 func BenchmarkAgentPromptCache(b *testing.B) {
@@ -45,7 +49,7 @@ func BenchmarkAgentPromptCache(b *testing.B) {
 			Profile: "customer-service", Instructions: "You help customers. Check the order, then answer.",
 			Tools: []activities.ToolSpec{{Name: "lookup_order", Description: "Read an order.", Args: activities.LookupOrderSchema},
 				{Name: "calculate", Description: "Evaluate arithmetic exactly.", Args: activities.CalculateSchema}}}))
-		fmt.Fprintf(os.Stdout, "step  prompt tokens (estimate)  prompt_eval_count  prompt_eval_duration  with a step counter on top\n")
+		var decided []activities.DecideResult
 		for step := 1; step <= 30; step++ {
 			var turns []activities.Turn
 			if step > 1 {
@@ -55,8 +59,12 @@ func BenchmarkAgentPromptCache(b *testing.B) {
 			res, err := agent.Decide(ctx, activities.DecideRequest{RunKey: runKey, Model: s.Model, Mode: "json", ContextSize: 8192,
 				Allowed: []string{"lookup_order", "calculate"}, NewTurns: turns})
 			require.NoError(b, err)
-			uncached := promptEvalWithCounter(b, s, step, turnsSoFar(step))
-			fmt.Fprintf(os.Stdout, "%4d  %24d  %17d  %20s  %s\n", step, res.PromptTokens, res.Call.PromptTokens,
+			decided = append(decided, res)
+		}
+		fmt.Fprintf(os.Stdout, "step  prompt tokens (estimate)  prompt_eval_count  prompt_eval_duration  with a step counter on top\n")
+		for i, res := range decided {
+			uncached := promptEvalWithCounter(b, s, i+1, turnsSoFar(i+1))
+			fmt.Fprintf(os.Stdout, "%4d  %24d  %17d  %20s  %s\n", i+1, res.PromptTokens, res.Call.PromptTokens,
 				res.Call.PromptDuration.Round(time.Microsecond), uncached.Round(time.Microsecond))
 		}
 	}
