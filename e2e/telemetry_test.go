@@ -270,9 +270,10 @@ func scrape(t testing.TB, url string) func(name string, want map[string]string) 
 // tool its profile does not allow: every counter moves by exactly what the
 // runs did, the pending-decision gauge sees the run that waits, and every
 // metric the Grafana dashboard queries is one the worker exports. The
-// pending-decision gauge counts the whole namespace, so this test runs
-// alone, before the tests that run in parallel.
+// pending-decision gauge counts a whole namespace, so the test's runs and
+// workers have a namespace of their own.
 func TestMetricsCountKnownRuns(t *testing.T) {
+	t.Parallel()
 	td := startTandem(t)
 	ctx := context.Background()
 	tel, err := telemetry.Start(ctx, "e2e-metrics")
@@ -304,7 +305,9 @@ func TestMetricsCountKnownRuns(t *testing.T) {
 	cfg := td.cfg
 	cfg.OllamaHost, cfg.Model = model.URL, "scripted"
 	cfg.TaskQueue, cfg.ModelTaskQueue = "e2e-metrics", "e2e-metrics-model"
+	cfg.Namespace = td.servers.Namespace(t, "e2e-metrics")
 	c, _ := startWorkersWith(t, td, cfg, tel)
+	require.NoError(t, workers.EnsureSearchAttributes(ctx, c, cfg.Namespace))
 	tc := api.NewClient(c, cfg.TaskQueue)
 
 	before := scrape(t, metrics.URL)
