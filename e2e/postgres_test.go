@@ -194,16 +194,36 @@ func startHost(t testing.TB, dir string, env []string, name, role string, extra 
 	log, err := os.Create(filepath.Join(dir, name+".log"))
 	require.NoError(t, err)
 	t.Cleanup(func() { log.Close() })
-	h := host{health: freeAddr(t)}
-	env = append(append([]string{}, env...), "TANDEM_WORKER_ROLE="+role, "TANDEM_HEALTH_ADDR="+h.health)
-	h.workerProcess = &workerProcess{t: t, env: append(env, extra...), log: log}
+	// The worker binds a free port itself and logs it, so no other process
+	// can take the port between choosing it and binding it.
+	env = append(append([]string{}, env...), "TANDEM_WORKER_ROLE="+role, "TANDEM_HEALTH_ADDR=127.0.0.1:0")
+	h := host{workerProcess: &workerProcess{t: t, env: append(env, extra...), log: log}}
 	if role == "model" {
 		h.dir = filepath.Join(dir, name)
 		require.NoError(t, os.Mkdir(h.dir, 0o755))
 	}
 	h.start()
 	t.Cleanup(h.kill9)
+	h.health = healthAddr(t, log.Name())
 	return h
+}
+
+// servingHealth finds, in a worker's log, the address it serves health
+// checks on.
+var servingHealth = regexp.MustCompile(`Serving health checks and metrics\s+\{"address": "([^"]+)"\}`)
+
+// healthAddr waits for a worker's log to say where it serves health checks.
+func healthAddr(t testing.TB, logFile string) string {
+	t.Helper()
+	var addr string
+	require.Eventually(t, func() bool {
+		b, err := os.ReadFile(logFile)
+		if m := servingHealth.FindSubmatch(b); err == nil && m != nil {
+			addr = string(m[1])
+		}
+		return addr != ""
+	}, time.Minute, 100*time.Millisecond, "the worker logs where it serves health checks (%s)", logFile)
+	return addr
 }
 
 // ready is a check that a worker's /readyz answers 200 with exactly these

@@ -88,7 +88,7 @@ func BenchmarkScaleOut(b *testing.B) {
 	deploy := func(name string, roles ...string) string {
 		queue := "e2e-scale-" + name
 		env := workerEnv(s, queue, model.URL, "scripted", testenv.PostgresDB(b), filepath.Join(dir, "reports"))
-		env = append(env, "TANDEM_MODEL_PARALLEL=32", "TANDEM_LOG_LEVEL=warn")
+		env = append(env, "TANDEM_MODEL_PARALLEL=32")
 		for i, role := range roles {
 			h := startHost(b, dir, env, fmt.Sprintf("%s-%d", name, i), role, seed)
 			checks := []string{"temporal", "store", "ollama"}
