@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"sync"
 
 	"go.temporal.io/sdk/activity"
 
@@ -23,6 +24,33 @@ type Redaction struct {
 	Names bool
 	// Metrics counts the values replaced, by detector; nothing when unset.
 	Metrics *telemetry.Metrics
+
+	withNames namesCache
+}
+
+// namesCache keeps the redactor for each set of names the runs deal with,
+// so that a model call does not compile its names' pattern again (about a
+// millisecond of CPU a call). It starts over when it holds namesCacheSize.
+type namesCache struct {
+	mu        sync.Mutex
+	redactors map[string]*redact.Redactor
+}
+
+const namesCacheSize = 1024
+
+func (c *namesCache) redactor(base *redact.Redactor, names []string) *redact.Redactor {
+	key := strings.Join(names, "\x00")
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r, ok := c.redactors[key]; ok {
+		return r
+	}
+	if len(c.redactors) >= namesCacheSize || c.redactors == nil {
+		c.redactors = map[string]*redact.Redactor{}
+	}
+	r := base.With(redact.Names(names))
+	c.redactors[key] = r
+	return r
 }
 
 // redaction is the placeholder mapping of one model call.
@@ -44,7 +72,7 @@ func (r *Redaction) begin(ctx context.Context) *redaction {
 		x.redactor = r.Redactor
 		if r.Names {
 			if names, err := r.Store.Records.RunNames(ctx, scope); err == nil && len(names) > 0 {
-				x.redactor = r.Redactor.With(redact.Names(names))
+				x.redactor = r.withNames.redactor(r.Redactor, names)
 			}
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/tandemhq/tandem/internal/policy"
+	"github.com/tandemhq/tandem/internal/redact"
 	"github.com/tandemhq/tandem/internal/schema"
 	"github.com/tandemhq/tandem/internal/store"
 	"github.com/tandemhq/tandem/internal/store/storetest"
@@ -153,4 +154,19 @@ func TestSpansHoldTextOnlyWhenThePolicySaysAndOnlyRedacted(t *testing.T) {
 			assert.NotContains(t, dump.String(), "we are on it")
 		}
 	}
+}
+
+// TestEachSetOfNamesIsCompiledOnce: the redactor for a run's names is built
+// once and then reused, and still takes the names out.
+func TestEachSetOfNamesIsCompiledOnce(t *testing.T) {
+	var cache namesCache
+	base := redact.New()
+	camille := cache.redactor(base, []string{"Camille Martin"})
+	assert.Same(t, camille, cache.redactor(base, []string{"Camille Martin"}))
+	assert.NotSame(t, camille, cache.redactor(base, []string{"Dana Wells"}))
+
+	out, n, err := camille.Replace("Bonjour, je suis Camille Martin.", func(kind, _ string) (string, error) { return "[" + kind + "]", nil })
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	assert.Equal(t, "Bonjour, je suis [NAME].", out)
 }

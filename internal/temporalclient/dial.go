@@ -5,6 +5,8 @@ package temporalclient
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/netip"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -86,5 +88,24 @@ func Options(cfg config.Config) (client.Options, error) {
 	if opts.Namespace == "" || cfg.Namespace != config.DefaultNamespace {
 		opts.Namespace = cfg.Namespace
 	}
+	// The SDK gzips every request by default, and the server answers in
+	// kind. To a server on this machine that only spends the CPU the two
+	// share: about a tenth of a worker's, measured under load.
+	if opts.ConnectionOptions.GrpcCompression == nil && onLoopback(opts.HostPort) {
+		opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
+	}
 	return opts, nil
+}
+
+// onLoopback reports whether hostPort names this machine.
+func onLoopback(hostPort string) bool {
+	host, _, err := net.SplitHostPort(hostPort)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }

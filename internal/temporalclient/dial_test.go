@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 
 	"github.com/tandemhq/tandem/internal/config"
 )
@@ -34,6 +35,7 @@ api_key = "secret-key"
 	assert.Equal(t, "acme.a1b2c", opts.Namespace)
 	assert.NotNil(t, opts.Credentials, "the API key")
 	assert.NotNil(t, opts.ConnectionOptions.TLS, "an API key implies TLS")
+	assert.Nil(t, opts.ConnectionOptions.GrpcCompression, "a remote server gets the SDK's gzip")
 
 	cfg := config.FromEnv()
 	cfg.TemporalAddress = "10.0.0.5:7233" // --address
@@ -48,6 +50,14 @@ api_key = "secret-key"
 	assert.Equal(t, config.DefaultTemporalAddress, opts.HostPort)
 	assert.Equal(t, config.DefaultNamespace, opts.Namespace)
 	assert.Nil(t, opts.Credentials)
+	assert.Equal(t, &client.GrpcCompressionNone{}, opts.ConnectionOptions.GrpcCompression, "nothing is compressed on the way to this machine")
+}
+
+func TestOnlyAServerOnThisMachineIsLoopback(t *testing.T) {
+	for addr, want := range map[string]bool{"127.0.0.1:7233": true, "localhost:7233": true, "[::1]:7233": true,
+		"10.0.0.5:7233": false, "acme.tmprl.cloud:7233": false, "no-port": false} {
+		assert.Equal(t, want, onLoopback(addr), addr)
+	}
 }
 
 func TestAnUnknownProfileIsOneSentence(t *testing.T) {

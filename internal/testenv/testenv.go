@@ -113,8 +113,11 @@ func Stop() {
 // Client dials the shared Temporal server.
 func (s *Servers) Client(t testing.TB) client.Client {
 	t.Helper()
+	// Uncompressed, as Tandem's processes talk to a server on their own
+	// machine (temporalclient.Options).
 	c, err := client.Dial(client.Options{HostPort: s.TemporalAddress, Logger: quietLogger{},
-		ContextPropagators: []workflow.ContextPropagator{sandbox.Propagator{}}})
+		ContextPropagators: []workflow.ContextPropagator{sandbox.Propagator{}},
+		ConnectionOptions:  client.ConnectionOptions{GrpcCompression: &client.GrpcCompressionNone{}}})
 	if err != nil {
 		t.Fatalf("dial Temporal at %s: %v", s.TemporalAddress, err)
 	}
