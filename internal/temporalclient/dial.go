@@ -88,13 +88,22 @@ func Options(cfg config.Config) (client.Options, error) {
 	if opts.Namespace == "" || cfg.Namespace != config.DefaultNamespace {
 		opts.Namespace = cfg.Namespace
 	}
-	// The SDK gzips every request by default, and the server answers in
-	// kind. To a server on this machine that only spends the CPU the two
-	// share: about a tenth of a worker's, measured under load.
-	if opts.ConnectionOptions.GrpcCompression == nil && onLoopback(opts.HostPort) {
-		opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
+	if opts.ConnectionOptions.GrpcCompression == nil {
+		opts.ConnectionOptions.GrpcCompression = Compression(opts.HostPort)
 	}
 	return opts, nil
+}
+
+// Compression is how a Tandem process compresses its requests to the
+// Temporal server at hostPort. The SDK gzips every request by default, and
+// the server answers in kind; to a server on this machine that only spends
+// the CPU the two share (about a tenth of a worker's, measured under load),
+// so there it is none. Elsewhere it is nil: the SDK's gzip.
+func Compression(hostPort string) client.GrpcCompression {
+	if onLoopback(hostPort) {
+		return &client.GrpcCompressionNone{}
+	}
+	return nil
 }
 
 // onLoopback reports whether hostPort names this machine.

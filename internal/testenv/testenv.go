@@ -33,6 +33,7 @@ import (
 
 	"github.com/tandemhq/tandem/internal/modelsetup"
 	"github.com/tandemhq/tandem/internal/sandbox"
+	"github.com/tandemhq/tandem/internal/temporalclient"
 )
 
 // TestModel is the name the test model is loaded under.
@@ -113,11 +114,9 @@ func Stop() {
 // Client dials the shared Temporal server.
 func (s *Servers) Client(t testing.TB) client.Client {
 	t.Helper()
-	// Uncompressed, as Tandem's processes talk to a server on their own
-	// machine (temporalclient.Options).
 	c, err := client.Dial(client.Options{HostPort: s.TemporalAddress, Logger: quietLogger{},
 		ContextPropagators: []workflow.ContextPropagator{sandbox.Propagator{}},
-		ConnectionOptions:  client.ConnectionOptions{GrpcCompression: &client.GrpcCompressionNone{}}})
+		ConnectionOptions:  client.ConnectionOptions{GrpcCompression: temporalclient.Compression(s.TemporalAddress)}})
 	if err != nil {
 		t.Fatalf("dial Temporal at %s: %v", s.TemporalAddress, err)
 	}
