@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/tandemhq/tandem/internal/config"
@@ -89,6 +90,30 @@ func startWorkers(t testing.TB, c client.Client, cfg config.Config, records *sto
 	w, err := workers.Start(c, cfg, records, snap, nil)
 	require.NoError(t, err)
 	t.Cleanup(w.Stop)
+	t.Cleanup(func() { terminateRunsOn(c, cfg.TaskQueue) })
+}
+
+// terminateRunsOn ends the runs a finished test left open on its task
+// queue (waiting for a person, or asleep), before its workers stop: a run
+// no worker answers for would otherwise slow every namespace-wide list the
+// tests running after it ask for.
+func terminateRunsOn(c client.Client, queue string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var token []byte
+	for {
+		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{PageSize: 1000, NextPageToken: token,
+			Query: fmt.Sprintf("TaskQueue = '%s' AND ExecutionStatus = 'Running'", queue)})
+		if err != nil {
+			return
+		}
+		for _, e := range resp.GetExecutions() {
+			_ = c.TerminateWorkflow(ctx, e.GetExecution().GetWorkflowId(), e.GetExecution().GetRunId(), "the test ended")
+		}
+		if token = resp.GetNextPageToken(); len(token) == 0 {
+			return
+		}
+	}
 }
 
 // env is the environment a starter process needs to reach this deployment.
