@@ -93,7 +93,9 @@ func scriptedTandemWith(t testing.TB, name string, answer func(format, last stri
 	ollama := scriptedOllama(t, answer)
 	cfg := td.cfg
 	cfg.OllamaHost, cfg.Model = ollama.URL, "scripted"
-	cfg.TaskQueue, cfg.ModelTaskQueue = "e2e-"+name, "e2e-"+name+"-model"
+	// Queues of the test's own: tests that share a name never take each
+	// other's tasks, nor end each other's runs.
+	cfg.TaskQueue, cfg.ModelTaskQueue = "e2e-"+name+"-"+t.Name(), "e2e-"+name+"-model-"+t.Name()
 	cfg.ModelParallel = modelParallel
 	c := td.servers.Client(t)
 	startWorkers(t, c, cfg, td.records)
