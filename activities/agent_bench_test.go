@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tandemhq/tandem/internal/policy"
 	"github.com/tandemhq/tandem/internal/schema"
 )
 
@@ -15,8 +16,11 @@ import (
 // parts on an instant scripted model over HTTP and a real SQLite store, at a
 // transcript of 10, 50 and 200 turns: the whole Decide; appending the new
 // turn and reading the transcript back; building the prompt; the decision
-// schema for the allowed tools and the answer's validation against it; and
-// the model call alone (guard, redaction, the HTTP exchange, validation).
+// schema for the allowed tools and the answer's validation against it; the
+// redaction of the prompt under the built-in data policy, the first time and
+// with every line seen before (as at an agent's next step); and the model
+// call alone (guard, redaction, the HTTP exchange, validation). The model
+// redacts as a worker on the built-in policy does.
 // Each step appends a turn the store already has (its key makes the write
 // a no-op), so the transcript keeps its length while the statement runs.
 //
@@ -29,10 +33,15 @@ func BenchmarkDecideParts(b *testing.B) {
 			f := newFakeOllama(b)
 			f.always = answer
 			a := testAgent(b, f)
+			snap, err := policy.Load("", nil)
+			require.NoError(b, err)
+			redactor, err := snap.Policy.Redactor()
+			require.NoError(b, err)
+			a.Model.Redaction = &Redaction{Redactor: redactor, Store: a.Store}
 			step := 0
 			newTurn := func() []Turn {
 				return []Turn{{Step: step, Kind: "tool", Tool: "lookup_order", Args: json.RawMessage(`{"orderId":"O-20931"}`),
-					Observation: "order O-20931 of customer C-100: Desk lamp, 59.00 EUR, status: shipped, tracking stalled 6 days"}}
+					Observation: "order O-20931 of customer C-100 (ann@example.com): Desk lamp, 59.00 EUR, status: shipped, tracking stalled 6 days"}}
 			}
 			for range turns {
 				step++
@@ -67,6 +76,20 @@ func BenchmarkDecideParts(b *testing.B) {
 			b.Run("schema", func(b *testing.B) {
 				for b.Loop() {
 					require.NoError(b, schema.Validate(decisionSchema(allowed), json.RawMessage(answer)))
+				}
+			})
+			redact := func(r *Redaction) {
+				_, err := r.begin(ctx).messages(messages)
+				require.NoError(b, err)
+			}
+			b.Run("redaction first time", func(b *testing.B) {
+				for b.Loop() {
+					redact(&Redaction{Redactor: redactor, Store: a.Store})
+				}
+			})
+			b.Run("redaction lines seen", func(b *testing.B) {
+				for b.Loop() {
+					redact(a.Model.Redaction)
 				}
 			})
 			b.Run("model call", func(b *testing.B) {

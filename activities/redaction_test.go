@@ -58,6 +58,31 @@ func TestTheModelSeesPlaceholdersAndTheAnswerGetsTheValuesBack(t *testing.T) {
 	assert.Equal(t, 3, n, "one mapping per value, kept in the store")
 }
 
+// TestARepeatedLineIsRedactedOnceAndItsValuesStillComeBack: the next
+// call's prompt repeats a line; the line is taken from the run's cache, and
+// the values it replaced are still restored in the answer.
+func TestARepeatedLineIsRedactedOnceAndItsValuesStillComeBack(t *testing.T) {
+	f := newFakeOllama(t,
+		fakeAnswer{body: `{"email":"[EMAIL_1]","reply":"noted"}`},
+		fakeAnswer{body: `{"email":"[EMAIL_1]","reply":"[EMAIL_2] too"}`})
+	m, _ := redactingModel(t, f, true)
+	first := "Ticket from ann@example.com\nPlease help."
+	_, err := runChat(t, m, ChatRequest{Purpose: "contact", Model: "tiny", Schema: contactSchema,
+		Messages: []Message{{Role: "user", Content: first}}})
+	require.NoError(t, err)
+	cached, ok := m.Redaction.lines.get(lineKey{redactor: m.Redaction.Redactor, scope: "default-test-workflow-id", line: "Ticket from ann@example.com"})
+	require.True(t, ok, "the line is kept for the run's next call")
+	assert.Equal(t, "Ticket from [EMAIL_1]", cached.text)
+
+	res, err := runChat(t, m, ChatRequest{Purpose: "contact", Model: "tiny", Schema: contactSchema,
+		Messages: []Message{{Role: "user", Content: first + "\nAlso bob@example.com wrote."}}})
+	require.NoError(t, err)
+	sent := f.chats[1]["messages"].([]any)[0].(map[string]any)["content"].(string)
+	assert.Equal(t, "Ticket from [EMAIL_1]\nPlease help.\nAlso [EMAIL_2] wrote.", sent)
+	assert.JSONEq(t, `{"email":"ann@example.com","reply":"bob@example.com too"}`, string(res.Answer))
+	assert.Equal(t, 2, res.Call.Redacted)
+}
+
 func TestWithoutRestoreTheAnswerKeepsThePlaceholders(t *testing.T) {
 	f := newFakeOllama(t, fakeAnswer{body: "Dear [EMAIL_1], we are on it."})
 	m, _ := redactingModel(t, f, false)

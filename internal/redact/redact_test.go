@@ -158,6 +158,18 @@ func TestPrecisionAndRecallOnTheLabelledSamples(t *testing.T) {
 	assert.GreaterOrEqual(t, total.recall(), 0.9)
 }
 
+// TestLinesBoundMatches: a match never spans a line break, even where a
+// custom pattern would, and offsets count from the start of the whole text.
+func TestLinesBoundMatches(t *testing.T) {
+	d, err := Custom("account", `ACC\s+[0-9]{4}`)
+	require.NoError(t, err)
+	r := New(d, mustBuiltin(t, Email))
+	m := r.Find("ACC\n1234 is not one\nbut ACC 5678 is, and so is\nann@example.com")
+	require.Len(t, m, 2)
+	assert.Equal(t, Match{Kind: "ACCOUNT", Value: "ACC 5678", Start: 24, End: 32}, m[0])
+	assert.Equal(t, Match{Kind: "EMAIL", Value: "ann@example.com", Start: 47, End: 62}, m[1])
+}
+
 // TestJSONEscapesBoundMatches: an address inside escaped JSON is found as
 // the decoded string would have it, not glued to the escape before it.
 func TestJSONEscapesBoundMatches(t *testing.T) {
