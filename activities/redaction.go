@@ -95,21 +95,14 @@ func (x *redaction) text(s string) (string, error) {
 	if x.r == nil || x.redactor == nil {
 		return s, nil
 	}
-	var b strings.Builder
-	b.Grow(len(s))
-	first := true
-	for line := range strings.SplitSeq(s, "\n") {
-		if !first {
-			b.WriteByte('\n')
-		}
-		first = false
-		out, err := x.line(line)
-		if err != nil {
+	lines := strings.Split(s, "\n")
+	for i, line := range lines {
+		var err error
+		if lines[i], err = x.line(line); err != nil {
 			return "", err
 		}
-		b.WriteString(out)
 	}
-	return b.String(), nil
+	return strings.Join(lines, "\n"), nil
 }
 
 // line redacts one line, or takes how it was redacted earlier in the run.

@@ -47,7 +47,9 @@ func benchRequest(model string) activities.ChatRequest {
 // and worker, bounded to TANDEM_MODEL_PARALLEL) and directly (the Ollama Go
 // client), at 1, 2 and 4 calls in flight. Each iteration runs both, in
 // alternating order; it reports output tokens per second both ways over all
-// iterations, and their ratio. The test Ollama serves
+// iterations, and their ratio; and how many of the machine's cores the model
+// server kept busy both ways, and the Temporal server and the worker beside
+// it through Tandem (from /proc). The test Ollama serves
 // TANDEM_TEST_OLLAMA_PARALLEL requests at once (4 unless set).
 //
 //	go test ./e2e -run '^$' -bench ModelBound -benchtime 5x
@@ -123,32 +125,43 @@ func benchModelBound(b *testing.B, parallel int) {
 		}
 		return total
 	}
-	timed := func(f func() int) (int, time.Duration) {
-		t0 := time.Now()
-		n := f()
-		return n, time.Since(t0)
+	group := td.servers.ModelServerGroup()
+	var directTokens, tandemTokens int
+	var directWall, tandemWall time.Duration
+	var directCPU, tandemCPU cpuTime
+	timed := func(f func() int, tokens *int, wall *time.Duration, cpu *cpuTime) {
+		t0, cpu0 := time.Now(), readCPU(b, group)
+		*tokens += f()
+		*wall += time.Since(t0)
+		used := readCPU(b, group).minus(cpu0)
+		cpu.model, cpu.self, cpu.temporal = cpu.model+used.model, cpu.self+used.self, cpu.temporal+used.temporal
 	}
 	directCall() // load the model
 
-	var directTokens, tandemTokens int
-	var directWall, tandemWall time.Duration
 	for i := 0; i < b.N; i++ {
 		if i%2 == 0 {
-			n, d := timed(direct)
-			directTokens, directWall = directTokens+n, directWall+d
+			timed(direct, &directTokens, &directWall, &directCPU)
 		}
-		n, d := timed(throughTandem)
-		tandemTokens, tandemWall = tandemTokens+n, tandemWall+d
+		timed(throughTandem, &tandemTokens, &tandemWall, &tandemCPU)
 		if i%2 == 1 {
-			n, d := timed(direct)
-			directTokens, directWall = directTokens+n, directWall+d
+			timed(direct, &directTokens, &directWall, &directCPU)
 		}
 	}
 	directRate, tandemRate := float64(directTokens)/directWall.Seconds(), float64(tandemTokens)/tandemWall.Seconds()
 	b.ReportMetric(directRate, "direct-tok/s")
 	b.ReportMetric(tandemRate, "tandem-tok/s")
 	b.ReportMetric(tandemRate/directRate, "ratio")
+	// Where the two cores went: the model server's share both ways, and
+	// what the Temporal server and the worker took beside it.
+	cores := func(d, wall time.Duration) float64 { return d.Seconds() / wall.Seconds() }
+	b.ReportMetric(cores(directCPU.model, directWall), "direct-model-cores")
+	b.ReportMetric(cores(tandemCPU.model, tandemWall), "tandem-model-cores")
+	b.ReportMetric(cores(tandemCPU.temporal+tandemCPU.self, tandemWall), "tandem-orchestration-cores")
 	b.ReportMetric(0, "ns/op")
 	b.Logf("%d× %d calls, %d in flight: direct %d tokens in %s (%.0f tok/s), through Tandem %d tokens in %s (%.0f tok/s), ratio %.2f",
 		b.N, calls, parallel, directTokens, directWall.Round(time.Millisecond), directRate, tandemTokens, tandemWall.Round(time.Millisecond), tandemRate, tandemRate/directRate)
+	b.Logf("CPU: the model server %s direct, %s through Tandem (%.0f and %.0f tokens per CPU second); beside it, through Tandem, the Temporal server %s and the worker %s",
+		directCPU.model.Round(10*time.Millisecond), tandemCPU.model.Round(10*time.Millisecond),
+		float64(directTokens)/directCPU.model.Seconds(), float64(tandemTokens)/tandemCPU.model.Seconds(),
+		tandemCPU.temporal.Round(10*time.Millisecond), tandemCPU.self.Round(10*time.Millisecond))
 }

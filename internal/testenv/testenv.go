@@ -111,6 +111,10 @@ func Stop() {
 	_ = os.RemoveAll(shared.logs)
 }
 
+// ModelServerGroup is the process group of the Ollama server and the model
+// runners it starts, for a benchmark that reads their CPU time.
+func (s *Servers) ModelServerGroup() int { return s.ollama.Process.Pid }
+
 // Client dials the shared Temporal server.
 func (s *Servers) Client(t testing.TB) client.Client {
 	t.Helper()
