@@ -17,8 +17,12 @@ import (
 // its descendants (the Temporal dev server).
 type cpuTime struct{ model, self, temporal time.Duration }
 
+func (a cpuTime) plus(b cpuTime) cpuTime {
+	return cpuTime{model: a.model + b.model, self: a.self + b.self, temporal: a.temporal + b.temporal}
+}
+
 func (a cpuTime) minus(b cpuTime) cpuTime {
-	return cpuTime{model: a.model - b.model, self: a.self - b.self, temporal: a.temporal - b.temporal}
+	return a.plus(cpuTime{model: -b.model, self: -b.self, temporal: -b.temporal})
 }
 
 // clockTick is the unit of /proc/<pid>/stat's CPU times (USER_HZ, 100 on

@@ -133,8 +133,7 @@ func benchModelBound(b *testing.B, parallel int) {
 		t0, cpu0 := time.Now(), readCPU(b, group)
 		*tokens += f()
 		*wall += time.Since(t0)
-		used := readCPU(b, group).minus(cpu0)
-		cpu.model, cpu.self, cpu.temporal = cpu.model+used.model, cpu.self+used.self, cpu.temporal+used.temporal
+		*cpu = cpu.plus(readCPU(b, group).minus(cpu0))
 	}
 	directCall() // load the model
 
