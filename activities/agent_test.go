@@ -24,6 +24,7 @@ func testAgent(t testing.TB, f *fakeOllama) *Agent {
 }
 
 func TestDecideJSONMode(t *testing.T) {
+	t.Parallel()
 	f := newFakeOllama(t, fakeAnswer{body: `{"thought":"check the order","action":{"tool":"lookup_order","args":{"orderId":"O-20931"}}}`})
 	a := testAgent(t, f)
 	res, err := a.Decide(context.Background(), DecideRequest{RunKey: "agent-1", Model: "tiny", Mode: "json", Allowed: []string{"lookup_order"},
@@ -59,6 +60,7 @@ func TestDecideJSONMode(t *testing.T) {
 }
 
 func TestDecideAsksForCompactionWhenThePromptWouldNotFit(t *testing.T) {
+	t.Parallel()
 	f := newFakeOllama(t)
 	a := testAgent(t, f)
 	var turns []Turn
@@ -91,6 +93,7 @@ func TestDecideAsksForCompactionWhenThePromptWouldNotFit(t *testing.T) {
 // TestDecideToolsMode speaks Ollama's native tool calling: the catalogue
 // goes out as tools, and the reply's tool call comes back as the decision.
 func TestDecideToolsMode(t *testing.T) {
+	t.Parallel()
 	var got map[string]any
 	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
@@ -125,6 +128,7 @@ func TestDecideToolsMode(t *testing.T) {
 // model server's prompt cache can reuse. Only the tail (the question, and
 // a tool that ran out of calls at step 20) may differ.
 func TestEachStepsPromptBeginsWithThePreviousOnes(t *testing.T) {
+	t.Parallel()
 	const steps = 30
 	answers := make([]fakeAnswer, steps)
 	for i := range answers {

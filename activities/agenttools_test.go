@@ -24,6 +24,7 @@ func call(name, args string) ToolCall {
 }
 
 func TestSearchDocsRanksWithBM25(t *testing.T) {
+	t.Parallel()
 	res, err := testTools(t).ReadTool(context.Background(), call("search_docs", `{"query":"refund of a duplicate charge under the expense policy","limit":2}`))
 	require.NoError(t, err)
 	lines := strings.Split(res.Observation, "\n")
@@ -37,6 +38,7 @@ func TestSearchDocsRanksWithBM25(t *testing.T) {
 }
 
 func TestReadDoc(t *testing.T) {
+	t.Parallel()
 	tools := testTools(t)
 	res, err := tools.ReadTool(context.Background(), call("read_doc", `{"name":"shipping"}`))
 	require.NoError(t, err)
@@ -49,6 +51,7 @@ func TestReadDoc(t *testing.T) {
 }
 
 func TestLongOutputsTravelByReference(t *testing.T) {
+	t.Parallel()
 	tools := testTools(t)
 	long := strings.Repeat("lorem ipsum ", 400)
 	res, err := tools.bounded(context.Background(), "agent-1/3", long, nil)
@@ -61,6 +64,7 @@ func TestLongOutputsTravelByReference(t *testing.T) {
 }
 
 func TestLookups(t *testing.T) {
+	t.Parallel()
 	tools := testTools(t)
 	ctx := context.Background()
 	res, err := tools.ReadTool(ctx, call("lookup_customer", `{"query":"camille.martin@example.com"}`))
@@ -82,6 +86,7 @@ func TestLookups(t *testing.T) {
 }
 
 func TestIssueRefundOncePerStepAndWithinTheOrder(t *testing.T) {
+	t.Parallel()
 	tools := testTools(t)
 	ctx := context.Background()
 	c := call("issue_refund", `{"orderId":"O-20931","amount":59,"reason":"lost parcel"}`)
@@ -108,6 +113,7 @@ func TestIssueRefundOncePerStepAndWithinTheOrder(t *testing.T) {
 }
 
 func TestSendMessageGoesToTheEmailOnFile(t *testing.T) {
+	t.Parallel()
 	tools := testTools(t)
 	res, err := tools.WriteTool(context.Background(), call("send_message", `{"customerId":"C-100","subject":"Your lamp","body":"It is on its way."}`))
 	require.NoError(t, err)
@@ -118,6 +124,7 @@ func TestSendMessageGoesToTheEmailOnFile(t *testing.T) {
 }
 
 func TestCalculate(t *testing.T) {
+	t.Parallel()
 	for expr, want := range map[string]float64{"1+2*3": 7, "(1+2)*3": 9, "-4/2": -2, " 10 - 2 - 3 ": 5, "1.5*2": 3} {
 		got, err := Calculate(expr)
 		require.NoError(t, err, expr)
@@ -131,6 +138,7 @@ func TestCalculate(t *testing.T) {
 }
 
 func TestRememberedFactsAreRedactedAndRecalledNewestFirst(t *testing.T) {
+	t.Parallel()
 	tools := testTools(t)
 	p, err := policy.Parse("p", []byte("version: 1\nredaction:\n  detectors: [email, phone]\n"), nil)
 	require.NoError(t, err)

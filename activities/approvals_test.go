@@ -13,6 +13,7 @@ import (
 // the address on file and whether it is the person who wrote in, and the
 // whole text; the approver of a refund sees the order it comes from.
 func TestApprovalDetailsShowWhatWouldHappen(t *testing.T) {
+	t.Parallel()
 	tools := testTools(t)
 	ctx := context.Background()
 	msg := json.RawMessage(`{"customerId":"C-100","subject":"Your lamp","body":"We found it.\nIt ships today."}`)

@@ -9,6 +9,7 @@ import (
 )
 
 func TestCampaignResultsAreCheckedBeforeAnyRunSeesThem(t *testing.T) {
+	t.Parallel()
 	example, err := os.ReadFile("../testdata/campaigns/week-1.json")
 	require.NoError(t, err)
 	r, err := ParseCampaignResults(string(example))

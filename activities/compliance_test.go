@@ -15,6 +15,7 @@ import (
 )
 
 func TestLoadComplianceRecords(t *testing.T) {
+	t.Parallel()
 	s := seededStore(t)
 	now := time.Now().UTC()
 	recs, err := s.LoadComplianceRecords(context.Background(), Period{From: now.AddDate(0, 0, -7), To: now})
@@ -35,6 +36,7 @@ func TestLoadComplianceRecords(t *testing.T) {
 }
 
 func TestWriteComplianceReport(t *testing.T) {
+	t.Parallel()
 	s := seededStore(t)
 	r := &Reports{Store: s, Dir: filepath.Join(t.TempDir(), "reports")}
 	rep := ComplianceReport{ID: "compliance-1", Period: Period{From: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 8, 0, 0, 0, 0, time.UTC)},

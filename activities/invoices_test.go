@@ -20,6 +20,7 @@ func seededStore(t testing.TB) *Store {
 }
 
 func TestInvoiceFacts(t *testing.T) {
+	t.Parallel()
 	s := seededStore(t)
 	ctx := context.Background()
 
@@ -53,6 +54,7 @@ func TestInvoiceFacts(t *testing.T) {
 // whatever a model reads in it, and an unknown vendor's number is still
 // matched by tax id; an empty number never matches.
 func TestDuplicatesAreFoundByDocumentAndByNumber(t *testing.T) {
+	t.Parallel()
 	s := seededStore(t)
 	ctx := context.Background()
 	_, err := s.PostInvoice(ctx, LedgerPosting{IdempotencyKey: "k1", Kind: "invoice", VendorID: "V-ACME", InvoiceNumber: "ACM-9",
@@ -82,6 +84,7 @@ func TestDuplicatesAreFoundByDocumentAndByNumber(t *testing.T) {
 // TestTheLedgerKeepsExactMinorUnits: a JPY amount posts as yen, a KWD one
 // as fils, and an amount finer than its currency is refused.
 func TestTheLedgerKeepsExactMinorUnits(t *testing.T) {
+	t.Parallel()
 	s := seededStore(t)
 	ctx := context.Background()
 	for i, c := range []struct{ amount, currency string }{{"1500", "JPY"}, {"12.345", "KWD"}, {"-34.51", "EUR"}} {
@@ -98,6 +101,7 @@ func TestTheLedgerKeepsExactMinorUnits(t *testing.T) {
 }
 
 func TestPostInvoiceExactlyOnce(t *testing.T) {
+	t.Parallel()
 	s := seededStore(t)
 	ctx := context.Background()
 	p := LedgerPosting{IdempotencyKey: "invoice-1", VendorID: "V-ACME", InvoiceNumber: "ACM-1", Amount: decimal.RequireFromString("245.14"),

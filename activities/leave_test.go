@@ -16,6 +16,7 @@ import (
 func day(offset int) string { return time.Now().UTC().AddDate(0, 0, offset).Format(time.DateOnly) }
 
 func TestLeaveFacts(t *testing.T) {
+	t.Parallel()
 	s := seededStore(t)
 	ctx := context.Background()
 
@@ -43,6 +44,7 @@ func TestLeaveFacts(t *testing.T) {
 }
 
 func TestRecordLeaveOnce(t *testing.T) {
+	t.Parallel()
 	s := seededStore(t)
 	ctx := context.Background()
 	o := LeaveOutcome{IdempotencyKey: "leave-1", EmployeeID: "E-101", Type: "annual", Start: day(30), End: day(34),

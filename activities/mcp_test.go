@@ -51,6 +51,7 @@ func mcpCall(t *testing.T, cat MCPCatalogue, step int, name, args string) MCPCal
 }
 
 func TestFilesystemServerToolsJoinTheCatalogueWithTheirRisk(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	tools := mcpTools(t, filesystemServer(t, dir))
 	cat, err := tools.ListMCPTools(context.Background(), []string{"files.read_text_file", "files.write_file", "files.list_*"})
@@ -71,6 +72,7 @@ func TestFilesystemServerToolsJoinTheCatalogueWithTheirRisk(t *testing.T) {
 }
 
 func TestAnMCPCallIsMadeOnceAStep(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("the quarterly numbers are in"), 0o600))
 	tools := mcpTools(t, filesystemServer(t, dir))
@@ -119,6 +121,7 @@ func mcpRecord(c MCPCall) store.MCPCall {
 }
 
 func TestMCPFailuresAreOneSentence(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	missing := mcpTools(t, policy.MCPServer{Name: "ghost", Command: "/nonexistent/mcp-ghost"})
 	_, err := missing.ListMCPTools(ctx, []string{"ghost.*"})
@@ -184,6 +187,7 @@ func TestStreamableHTTPServerGetsTheBearerTokenFromTheEnvironment(t *testing.T) 
 }
 
 func TestEveryToolOfTheEverythingServerBecomesABranchOrIsRefusedByName(t *testing.T) {
+	t.Parallel()
 	tools := mcpTools(t, policy.MCPServer{Name: "everything", Command: testenv.MCPServerBin(t, "mcp-server-everything")})
 	ctx := context.Background()
 	listed, err := tools.MCP.Tools(ctx, "everything")

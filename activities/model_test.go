@@ -195,6 +195,7 @@ func runInWorkflow[R any](t *testing.T, activities any, fn any, arg any, heartbe
 // refuses connections is waited out inside one attempt, heartbeating why,
 // and the call succeeds once the server answers.
 func TestChatWaitsOutAnOutage(t *testing.T) {
+	t.Parallel()
 	f := newFakeOllama(t,
 		fakeAnswer{status: 503, body: "server busy"},
 		fakeAnswer{status: 502, body: "bad gateway"},
@@ -217,6 +218,7 @@ func applicationError(t *testing.T, err error) *temporal.ApplicationError {
 }
 
 func TestChatStructuredAnswer(t *testing.T) {
+	t.Parallel()
 	f := newFakeOllama(t, fakeAnswer{body: `{"category": "billing", "summary": "wrong invoice"}`},
 		fakeAnswer{body: `{"category": "billing", "summary": "wrong invoice"}`})
 	res, err := runChat(t, newTestModel(t, f), structuredRequest())
@@ -246,6 +248,7 @@ func TestChatStructuredAnswer(t *testing.T) {
 }
 
 func TestChatRepairsAnInvalidAnswer(t *testing.T) {
+	t.Parallel()
 	f := newFakeOllama(t,
 		fakeAnswer{body: `{"category": "spam", "summary": "x"`},
 		fakeAnswer{body: `{"category": "technical", "summary": "crash"}`})
@@ -262,6 +265,7 @@ func TestChatRepairsAnInvalidAnswer(t *testing.T) {
 }
 
 func TestChatGivesUpOnAnAnswerThatNeverValidates(t *testing.T) {
+	t.Parallel()
 	f := newFakeOllama(t,
 		fakeAnswer{body: `{"category": "spam", "summary": "x"}`},
 		fakeAnswer{body: `{"category": "spam", "summary": "x"}`})
@@ -276,6 +280,7 @@ func TestChatGivesUpOnAnAnswerThatNeverValidates(t *testing.T) {
 }
 
 func TestChatFreeText(t *testing.T) {
+	t.Parallel()
 	f := newFakeOllama(t, fakeAnswer{body: "Thanks for writing, we are on it."})
 	req := structuredRequest()
 	req.Schema = nil
@@ -287,6 +292,7 @@ func TestChatFreeText(t *testing.T) {
 }
 
 func TestChatErrorsAreClassified(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name         string
 		answer       fakeAnswer
@@ -321,6 +327,7 @@ func TestChatErrorsAreClassified(t *testing.T) {
 // answer leaves a prefix that can look like JSON; it is an incomplete answer,
 // retried, never repaired or taken as the answer.
 func TestChatAStreamCutOffIsRetried(t *testing.T) {
+	t.Parallel()
 	for _, body := range []string{`{"category": "billing", "summary": "x"}`, `"free text that was cut"`} {
 		f := newFakeOllama(t, fakeAnswer{body: body, cutOff: true})
 		req := structuredRequest()
@@ -337,6 +344,7 @@ func TestChatAStreamCutOffIsRetried(t *testing.T) {
 // path goes through the same envelope, so a model slower than the heartbeat
 // timeout still answers in one attempt.
 func TestChatWithToolsHeartbeatsWhileTheModelIsSlow(t *testing.T) {
+	t.Parallel()
 	f := newFakeOllama(t)
 	f.toolCall = `{"name":"lookup_order","arguments":{"orderId":"O-20931"}}`
 	f.answers = []fakeAnswer{{delay: 600 * time.Millisecond}}
@@ -354,6 +362,7 @@ func TestChatWithToolsHeartbeatsWhileTheModelIsSlow(t *testing.T) {
 }
 
 func TestChatServerUnreachable(t *testing.T) {
+	t.Parallel()
 	f := newFakeOllama(t)
 	m := newTestModel(t, f)
 	f.server.Close()
@@ -368,6 +377,7 @@ func TestChatServerUnreachable(t *testing.T) {
 // after 400 ms under a 150 ms heartbeat timeout: it succeeds only because the
 // activity heartbeats while it waits, as it must during a cold model load.
 func TestChatHeartbeatsWhileTheModelIsSlow(t *testing.T) {
+	t.Parallel()
 	f := newFakeOllama(t, fakeAnswer{body: `{"category": "billing", "summary": "slow"}`, delay: 400 * time.Millisecond})
 	m := newTestModel(t, f)
 	m.heartbeat = 30 * time.Millisecond
@@ -395,6 +405,7 @@ func TestChatHeartbeatsWhileTheModelIsSlow(t *testing.T) {
 }
 
 func TestChatTimesOut(t *testing.T) {
+	t.Parallel()
 	f := newFakeOllama(t, fakeAnswer{body: `{}`, delay: 5 * time.Second})
 	m := newTestModel(t, f)
 	m.timeout = 150 * time.Millisecond
@@ -408,6 +419,7 @@ func TestChatTimesOut(t *testing.T) {
 }
 
 func TestChatRefusesAPromptOverTheContext(t *testing.T) {
+	t.Parallel()
 	f := newFakeOllama(t)
 	req := structuredRequest()
 	req.Options.ContextSize = 16
@@ -420,6 +432,7 @@ func TestChatRefusesAPromptOverTheContext(t *testing.T) {
 }
 
 func TestChatRefusesAnInvalidSchema(t *testing.T) {
+	t.Parallel()
 	f := newFakeOllama(t)
 	req := structuredRequest()
 	req.Schema = json.RawMessage(`{"type": 12}`)
@@ -430,6 +443,7 @@ func TestChatRefusesAnInvalidSchema(t *testing.T) {
 }
 
 func TestEmbed(t *testing.T) {
+	t.Parallel()
 	f := newFakeOllama(t)
 	m := newTestModel(t, f)
 	var s testsuite.WorkflowTestSuite
@@ -445,6 +459,7 @@ func TestEmbed(t *testing.T) {
 }
 
 func TestChatRefusesAModelServerThatIsNotLocal(t *testing.T) {
+	t.Parallel()
 	m, err := NewModel("http://8.8.8.8:11434", time.Second)
 	require.NoError(t, err)
 	_, err = runChat(t, m, structuredRequest())
@@ -458,6 +473,7 @@ func TestChatRefusesAModelServerThatIsNotLocal(t *testing.T) {
 // once on a model worker of one slot: the server answers one at a time, the
 // calls waiting for the slot say so in their heartbeat, and all complete.
 func TestAWorkerSendsTheModelServerAtMostItsParallelCalls(t *testing.T) {
+	t.Parallel()
 	body := `{"category":"billing","summary":"refund"}`
 	f := newFakeOllama(t, fakeAnswer{body: body, delay: 300 * time.Millisecond}, fakeAnswer{body: body, delay: 300 * time.Millisecond},
 		fakeAnswer{body: body, delay: 300 * time.Millisecond})

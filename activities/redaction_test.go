@@ -39,6 +39,7 @@ var contactSchema = schema.Object(
 const personalTicket = "I am ann@example.com, card 4111 1111 1111 1111, call +44 20 7946 0018. Write to ann@example.com."
 
 func TestTheModelSeesPlaceholdersAndTheAnswerGetsTheValuesBack(t *testing.T) {
+	t.Parallel()
 	f := newFakeOllama(t, fakeAnswer{body: `{"email":"[EMAIL_1]","reply":"We wrote to [EMAIL_1] about [CARD_1]."}`})
 	m, s := redactingModel(t, f, true)
 	res, err := runChat(t, m, ChatRequest{Purpose: "contact", Model: "tiny", Schema: contactSchema,
@@ -62,6 +63,7 @@ func TestTheModelSeesPlaceholdersAndTheAnswerGetsTheValuesBack(t *testing.T) {
 // call's prompt repeats a line; the line is taken from the run's cache, and
 // the values it replaced are still restored in the answer.
 func TestARepeatedLineIsRedactedOnceAndItsValuesStillComeBack(t *testing.T) {
+	t.Parallel()
 	f := newFakeOllama(t,
 		fakeAnswer{body: `{"email":"[EMAIL_1]","reply":"noted"}`},
 		fakeAnswer{body: `{"email":"[EMAIL_1]","reply":"[EMAIL_2] too"}`})
@@ -84,6 +86,7 @@ func TestARepeatedLineIsRedactedOnceAndItsValuesStillComeBack(t *testing.T) {
 }
 
 func TestWithoutRestoreTheAnswerKeepsThePlaceholders(t *testing.T) {
+	t.Parallel()
 	f := newFakeOllama(t, fakeAnswer{body: "Dear [EMAIL_1], we are on it."})
 	m, _ := redactingModel(t, f, false)
 	res, err := runChat(t, m, ChatRequest{Purpose: "reply", Model: "tiny", Messages: []Message{{Role: "user", Content: personalTicket}}})
@@ -92,6 +95,7 @@ func TestWithoutRestoreTheAnswerKeepsThePlaceholders(t *testing.T) {
 }
 
 func TestAValueKeepsItsPlaceholderAcrossCallsAndConcurrentAssignment(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := seededStore(t)
 	phs := make(chan string, 20)
@@ -113,6 +117,7 @@ func TestAValueKeepsItsPlaceholderAcrossCallsAndConcurrentAssignment(t *testing.
 }
 
 func TestRetentionDeletesOldModelOutputs(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := seededStore(t)
 	_, err := s.Records.Placeholder(ctx, "old-run", "EMAIL", "a@x.example")
@@ -133,6 +138,7 @@ func TestRetentionDeletesOldModelOutputs(t *testing.T) {
 }
 
 func TestEmbeddingsAreRedactedToo(t *testing.T) {
+	t.Parallel()
 	f := newFakeOllama(t)
 	m, _ := redactingModel(t, f, true)
 	res, err := m.Embed(context.Background(), EmbedRequest{Model: "tiny", Texts: []string{"mail ann@example.com", "nothing here"}})
@@ -146,6 +152,7 @@ func TestEmbeddingsAreRedactedToo(t *testing.T) {
 // the prompt or the answer; with it, the text as the model saw it, with
 // placeholders for the personal data.
 func TestSpansHoldTextOnlyWhenThePolicySaysAndOnlyRedacted(t *testing.T) {
+	t.Parallel()
 	for _, content := range []bool{false, true} {
 		f := newFakeOllama(t, fakeAnswer{body: "Dear [EMAIL_1], we are on it."})
 		m, _ := redactingModel(t, f, true)
@@ -184,6 +191,7 @@ func TestSpansHoldTextOnlyWhenThePolicySaysAndOnlyRedacted(t *testing.T) {
 // TestEachSetOfNamesIsCompiledOnce: the redactor for a run's names is built
 // once and then reused, and still takes the names out.
 func TestEachSetOfNamesIsCompiledOnce(t *testing.T) {
+	t.Parallel()
 	var cache namesCache
 	base := redact.New()
 	camille := cache.redactor(base, []string{"Camille Martin"})

@@ -17,6 +17,7 @@ import (
 // side-effecting activity in a sandboxed context: the ledger, the outbox,
 // balances and refunds stay untouched, and each effect is recorded once.
 func TestSandboxRecordsSideEffectsInsteadOfPerformingThem(t *testing.T) {
+	t.Parallel()
 	tools := testTools(t)
 	s := tools.Store
 	ctx := sandbox.With(context.Background(), true)

@@ -22,6 +22,7 @@ func routedTicket(key string) RoutedTicket {
 }
 
 func TestSaveTicketIsIdempotent(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	setting := storetest.Setting(t)
 	s := &Store{Records: storetest.Open(t, setting)}
@@ -45,6 +46,7 @@ func TestSaveTicketIsIdempotent(t *testing.T) {
 // TestSaveTicketKeepsTheTicketAndItsReplyTogether fails the reply's outbox
 // write: the ticket is not kept either, and the retry keeps both.
 func TestSaveTicketKeepsTheTicketAndItsReplyTogether(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	setting := storetest.Setting(t)
 	s := &Store{Records: storetest.Open(t, setting)}
@@ -62,6 +64,7 @@ func TestSaveTicketKeepsTheTicketAndItsReplyTogether(t *testing.T) {
 // TestASandboxedTicketKeepsItsRecordAndRecordsItsReply: the routed ticket
 // is kept, the reply is a sandbox effect and never reaches the outbox.
 func TestASandboxedTicketKeepsItsRecordAndRecordsItsReply(t *testing.T) {
+	t.Parallel()
 	ctx := sandbox.With(context.Background(), true)
 	setting := storetest.Setting(t)
 	s := &Store{Records: storetest.Open(t, setting)}
