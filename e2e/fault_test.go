@@ -122,15 +122,17 @@ func (w *workerProcess) kill9() {
 }
 
 // TestRunsSurviveAModelOutageAndWorkerCrashes sends 50 ticket routings to
-// the real worker binary, stops the model server while they are in flight
-// (45 seconds; TANDEM_TEST_OUTAGE sets another length, such as 3m), and
-// kills the worker twice meanwhile. Every run completes, each ticket is
-// stored once and each reply queued once, and while the model server is
-// down `starter status` says so.
+// the real worker binary, stops the model server while they are in flight,
+// and kills the worker twice meanwhile, a quarter and half way into the
+// outage. The outage lasts 30 seconds, twice the model activity's heartbeat
+// timeout, so a call cut by the first crash is retried while the server is
+// still down (TANDEM_TEST_OUTAGE sets another length, such as 3m). Every
+// run completes, each ticket is stored once and each reply queued once, and
+// while the model server is down `starter status` says so.
 func TestRunsSurviveAModelOutageAndWorkerCrashes(t *testing.T) {
 	t.Parallel()
 	const runs = 50
-	outageFor := 45 * time.Second
+	outageFor := 30 * time.Second
 	if v := os.Getenv("TANDEM_TEST_OUTAGE"); v != "" {
 		var err error
 		outageFor, err = time.ParseDuration(v)
