@@ -191,14 +191,17 @@ func runInWorkflow[R any](t *testing.T, activities any, fn any, arg any, heartbe
 	return res, beats, err
 }
 
-// TestChatWaitsOutAnOutage: a model server that answers 503 and then
-// refuses connections is waited out inside one attempt, heartbeating why,
-// and the call succeeds once the server answers.
+// TestChatWaitsOutAnOutage: a model server that fails (502) and then is
+// busy (503) is waited out inside one attempt, heartbeating why, and the
+// call succeeds once the server answers. The SDK sends the first heartbeat
+// at once and then the latest every 1.6 s (80% of the heartbeat timeout),
+// which falls in the busy wait, from the first retry at 1 s to the second
+// at 3 s.
 func TestChatWaitsOutAnOutage(t *testing.T) {
 	t.Parallel()
 	f := newFakeOllama(t,
-		fakeAnswer{status: 503, body: "server busy"},
 		fakeAnswer{status: 502, body: "bad gateway"},
+		fakeAnswer{status: 503, body: "server busy"},
 		fakeAnswer{body: `{"category": "billing", "summary": "back"}`})
 	m := newTestModel(t, f)
 	m.persistFor, m.heartbeat = time.Minute, 50*time.Millisecond
@@ -347,14 +350,14 @@ func TestChatWithToolsHeartbeatsWhileTheModelIsSlow(t *testing.T) {
 	t.Parallel()
 	f := newFakeOllama(t)
 	f.toolCall = `{"name":"lookup_order","arguments":{"orderId":"O-20931"}}`
-	f.answers = []fakeAnswer{{delay: 600 * time.Millisecond}}
+	f.answers = []fakeAnswer{{delay: 1500 * time.Millisecond}}
 	m := newTestModel(t, f)
 	m.heartbeat = 30 * time.Millisecond
 	a := &Agent{Model: m, Store: seededStore(t)}
 	require.NoError(t, a.Store.SaveAgentFrame(context.Background(), AgentFrame{RunKey: "r", Goal: "g", Instructions: "i",
 		Tools: []ToolSpec{{Name: "lookup_order", Description: "Read an order.", Args: LookupOrderSchema}}}))
 	res, beats, err := runInWorkflow[DecideResult](t, a, a.Decide,
-		DecideRequest{RunKey: "r", Model: "tiny", Mode: "tools", Allowed: []string{"lookup_order"}}, 200*time.Millisecond)
+		DecideRequest{RunKey: "r", Model: "tiny", Mode: "tools", Allowed: []string{"lookup_order"}}, 500*time.Millisecond)
 	require.NoError(t, err)
 	assert.Equal(t, "lookup_order", res.Tool)
 	assert.GreaterOrEqual(t, len(beats), 2, "heartbeats while the model thinks")
@@ -374,11 +377,11 @@ func TestChatServerUnreachable(t *testing.T) {
 }
 
 // TestChatHeartbeatsWhileTheModelIsSlow runs a call whose first token comes
-// after 400 ms under a 150 ms heartbeat timeout: it succeeds only because the
+// after 1.2 s under a 400 ms heartbeat timeout: it succeeds only because the
 // activity heartbeats while it waits, as it must during a cold model load.
 func TestChatHeartbeatsWhileTheModelIsSlow(t *testing.T) {
 	t.Parallel()
-	f := newFakeOllama(t, fakeAnswer{body: `{"category": "billing", "summary": "slow"}`, delay: 400 * time.Millisecond})
+	f := newFakeOllama(t, fakeAnswer{body: `{"category": "billing", "summary": "slow"}`, delay: 1200 * time.Millisecond})
 	m := newTestModel(t, f)
 	m.heartbeat = 30 * time.Millisecond
 
@@ -390,7 +393,7 @@ func TestChatHeartbeatsWhileTheModelIsSlow(t *testing.T) {
 	env.ExecuteWorkflow(func(ctx workflow.Context) (ChatResult, error) {
 		ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 			StartToCloseTimeout: 10 * time.Second,
-			HeartbeatTimeout:    150 * time.Millisecond,
+			HeartbeatTimeout:    400 * time.Millisecond,
 			RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
 		})
 		var res ChatResult
