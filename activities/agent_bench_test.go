@@ -14,7 +14,7 @@ import (
 
 // BenchmarkDecideParts times an agent step's model activity and each of its
 // parts on an instant scripted model over HTTP and a real SQLite store, at a
-// transcript of 10, 50 and 200 turns: the whole Decide; appending the new
+// transcript of 10, 30 and 60 turns: the whole Decide; appending the new
 // turn and reading the transcript back; building the prompt; the decision
 // schema for the allowed tools and the answer's validation against it; the
 // redaction of the prompt under the built-in data policy, the first time and
