@@ -44,25 +44,91 @@ type postgresServer struct {
 // skips (or fails, under TANDEM_REQUIRE_E2E=1) when there are none.
 func PostgresDB(t testing.TB) string {
 	t.Helper()
-	pgOnce.Do(func() { pgServer, pgMissing, pgFailure = startPostgres() })
-	need(t, "PostgreSQL", pgMissing, pgFailure)
-	admin, err := sql.Open("pgx", pgServer.url)
-	if err != nil {
-		t.Fatalf("open PostgreSQL at %s: %v", pgServer.url, err)
+	return PostgresDBFrom(t, "")
+}
+
+// PostgresDBFrom is PostgresDB, the database a copy of template (one that
+// PostgresTemplate made), or empty when template is "".
+func PostgresDBFrom(t testing.TB, template string) string {
+	t.Helper()
+	startPostgresOnce(t)
+	name := randomName("tandem_test_")
+	create := `CREATE DATABASE ` + name
+	if template != "" {
+		create += ` TEMPLATE ` + template
 	}
-	defer admin.Close()
-	suffix := make([]byte, 6)
-	_, _ = rand.Read(suffix)
-	name := "tandem_test_" + hex.EncodeToString(suffix)
-	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
+	if err := adminExec(create); err != nil {
 		t.Fatalf("create test database %s: %v", name, err)
 	}
-	t.Cleanup(func() {
-		if admin, err := sql.Open("pgx", pgServer.url); err == nil {
-			_, _ = admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
-			admin.Close()
+	t.Cleanup(func() { _ = adminExec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`) })
+	return databaseURL(name)
+}
+
+// PostgresTemplate returns the name of a database that fill has filled,
+// given its URL: made once per test binary and key, for PostgresDBFrom to
+// copy, which is faster than migrating and filling each test's database.
+// StopPostgres drops it.
+func PostgresTemplate(t testing.TB, key string, fill func(url string) error) string {
+	t.Helper()
+	startPostgresOnce(t)
+	pgTemplates.Lock()
+	tmpl := pgTemplates.byKey[key]
+	if tmpl == nil {
+		tmpl = &pgTemplate{}
+		pgTemplates.byKey[key] = tmpl
+	}
+	pgTemplates.Unlock()
+	tmpl.once.Do(func() {
+		name := randomName("tandem_template_")
+		if tmpl.err = adminExec(`CREATE DATABASE ` + name); tmpl.err != nil {
+			return
 		}
+		tmpl.name = name
+		tmpl.err = fill(databaseURL(name))
 	})
+	if tmpl.err != nil {
+		t.Fatalf("prepare the %s template database: %v", key, tmpl.err)
+	}
+	return tmpl.name
+}
+
+// pgTemplates are the template databases PostgresTemplate made, by key.
+var pgTemplates = struct {
+	sync.Mutex
+	byKey map[string]*pgTemplate
+}{byKey: map[string]*pgTemplate{}}
+
+type pgTemplate struct {
+	once sync.Once
+	name string
+	err  error
+}
+
+func startPostgresOnce(t testing.TB) {
+	t.Helper()
+	pgOnce.Do(func() { pgServer, pgMissing, pgFailure = startPostgres() })
+	need(t, "PostgreSQL", pgMissing, pgFailure)
+}
+
+// adminExec runs one statement on the server's maintenance database.
+func adminExec(statement string) error {
+	admin, err := sql.Open("pgx", pgServer.url)
+	if err != nil {
+		return fmt.Errorf("open PostgreSQL at %s: %w", pgServer.url, err)
+	}
+	defer admin.Close()
+	_, err = admin.Exec(statement)
+	return err
+}
+
+func randomName(prefix string) string {
+	suffix := make([]byte, 6)
+	_, _ = rand.Read(suffix)
+	return prefix + hex.EncodeToString(suffix)
+}
+
+// databaseURL is the URL of a database on the tests' server.
+func databaseURL(name string) string {
 	u, _ := url.Parse(pgServer.url)
 	u.Path = "/" + name
 	return u.String()
@@ -201,11 +267,16 @@ func postgresBinDir() string {
 	return filepath.Dir(found[len(found)-1])
 }
 
-// StopPostgres stops the shared private PostgreSQL server, if one was
-// started.
+// StopPostgres drops the template databases and stops the shared private
+// PostgreSQL server, if one was started.
 func StopPostgres() {
 	if pgServer == nil {
 		return
+	}
+	for _, tmpl := range pgTemplates.byKey {
+		if tmpl.name != "" {
+			_ = adminExec(`DROP DATABASE IF EXISTS ` + tmpl.name + ` WITH (FORCE)`)
+		}
 	}
 	pgServer.stop()
 	if pgServer.data != "" {

@@ -6,6 +6,7 @@ package storetest
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -36,16 +37,37 @@ func Open(t testing.TB, setting string) *store.Store {
 	return s
 }
 
-// Seeded opens a fresh store of the test with the sample data.
+// Seeded opens a fresh store of the test with the sample data. On
+// PostgreSQL it is a copy of a database seeded once per test binary.
 func Seeded(t testing.TB) *store.Store {
 	t.Helper()
+	if testenv.StoreBackend() == "postgres" {
+		return Open(t, testenv.PostgresDBFrom(t, testenv.PostgresTemplate(t, "seeded", seedStoreAt)))
+	}
 	s := Open(t, Setting(t))
-	for range 2 { // seeding twice changes nothing
-		if err := s.Seed(context.Background(), filepath.Join(testenv.RepoRoot(), "testdata", "seed.sql")); err != nil {
-			t.Fatalf("seed the business store: %v", err)
-		}
+	if err := seed(s); err != nil {
+		t.Fatal(err)
 	}
 	return s
+}
+
+// seedStoreAt fills the store a setting names with the sample data.
+func seedStoreAt(setting string) error {
+	s, err := store.Open(context.Background(), setting)
+	if err != nil {
+		return fmt.Errorf("open the business store: %w", err)
+	}
+	defer s.Close()
+	return seed(s)
+}
+
+func seed(s *store.Store) error {
+	for range 2 { // seeding twice changes nothing
+		if err := s.Seed(context.Background(), filepath.Join(testenv.RepoRoot(), "testdata", "seed.sql")); err != nil {
+			return fmt.Errorf("seed the business store: %w", err)
+		}
+	}
+	return nil
 }
 
 // SettingOf is the setting of a store this package opened.
