@@ -58,8 +58,7 @@ func TestLongOutputsTravelByReference(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "agent-1/3", res.Ref)
 	assert.Less(t, len(res.Observation), MaxObservation+100)
-	var stored string
-	stored = storetest.String(t, tools.Store.Records, `SELECT content FROM artifacts WHERE ref = 'agent-1/3'`)
+	stored := storetest.String(t, tools.Store.Records, `SELECT content FROM artifacts WHERE ref = 'agent-1/3'`)
 	assert.Equal(t, long, stored)
 }
 
@@ -118,8 +117,7 @@ func TestSendMessageGoesToTheEmailOnFile(t *testing.T) {
 	res, err := tools.WriteTool(context.Background(), call("send_message", `{"customerId":"C-100","subject":"Your lamp","body":"It is on its way."}`))
 	require.NoError(t, err)
 	assert.Contains(t, res.Observation, "camille.martin@example.com")
-	var to string
-	to = storetest.String(t, tools.Store.Records, `SELECT recipients FROM outbox WHERE idempotency_key = 'agent-1/3'`)
+	to := storetest.String(t, tools.Store.Records, `SELECT recipients FROM outbox WHERE idempotency_key = 'agent-1/3'`)
 	assert.Equal(t, "camille.martin@example.com", to)
 }
 

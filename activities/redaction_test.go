@@ -54,8 +54,7 @@ func TestTheModelSeesPlaceholdersAndTheAnswerGetsTheValuesBack(t *testing.T) {
 	assert.JSONEq(t, `{"email":"ann@example.com","reply":"We wrote to ann@example.com about 4111 1111 1111 1111."}`, string(res.Answer))
 	assert.Equal(t, 4, res.Call.Redacted)
 
-	var n int
-	n = storetest.Int(t, s.Records, `SELECT count(*) FROM redactions WHERE scope = ?`, "default-test-workflow-id")
+	n := storetest.Int(t, s.Records, `SELECT count(*) FROM redactions WHERE scope = ?`, "default-test-workflow-id")
 	assert.Equal(t, 3, n, "one mapping per value, kept in the store")
 }
 
@@ -132,8 +131,7 @@ func TestRetentionDeletesOldModelOutputs(t *testing.T) {
 	p, err = s.Records.PurgeModelOutputs(ctx, 24*time.Hour, time.Now().Add(25*time.Hour))
 	require.NoError(t, err)
 	assert.Equal(t, store.Purged{AgentRuns: 1, Redactions: 1}, p)
-	var turns int
-	turns = storetest.Int(t, s.Records, `SELECT count(*) FROM agent_turns WHERE run_key = 'old-run'`)
+	turns := storetest.Int(t, s.Records, `SELECT count(*) FROM agent_turns WHERE run_key = 'old-run'`)
 	assert.Zero(t, turns)
 }
 
@@ -171,7 +169,7 @@ func TestSpansHoldTextOnlyWhenThePolicySaysAndOnlyRedacted(t *testing.T) {
 		span := chats[0]
 		var dump strings.Builder
 		for _, a := range span.Attributes() {
-			dump.WriteString(string(a.Key) + "=" + a.Value.Emit() + "\n")
+			dump.WriteString(string(a.Key) + "=" + a.Value.String() + "\n")
 		}
 		for _, secret := range []string{"ann@example.com", "4111", "7946"} {
 			assert.NotContains(t, dump.String(), secret)

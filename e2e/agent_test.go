@@ -48,7 +48,7 @@ func runAgentThroughStarter(t *testing.T, td *tandem, profile string, maxSteps i
 			return id, *last.Result
 		}
 		require.NotNil(t, last.Pending, "the starter stops only at the end or at an approval: %s", stdout)
-		code, stdout, stderr = td.starter(t, decide(id)...)
+		code, _, stderr = td.starter(t, decide(id)...)
 		require.Equal(t, 0, code, stderr)
 		code, stdout, stderr = td.starter(t, "status", "-o", "json", "--wait", id)
 		require.Equal(t, 0, code, stderr)

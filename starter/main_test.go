@@ -55,10 +55,7 @@ func TestRouteTicketBadInput(t *testing.T) {
 			code, stdout, stderr := runStarter(t, map[string]string{"TEMPORAL_ADDRESS": "127.0.0.1:1"}, "route-ticket", path)
 			assert.Equal(t, exitBadInput, code)
 			assert.Empty(t, stdout)
-			want := c.want
-			if strings.Contains(want, "%s") {
-				want = strings.Replace(want, "%s", path, 1)
-			}
+			want := strings.Replace(c.want, "%s", path, 1)
 			assert.Contains(t, stderr, want)
 			assert.Equal(t, 1, strings.Count(strings.TrimSpace(stderr), "\n")+1, "one line: %q", stderr)
 		})

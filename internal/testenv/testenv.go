@@ -231,7 +231,7 @@ func start() (*Servers, string, error) {
 	}
 	shared = s // so Stop cleans up even if the model does not load
 	if err := waitForPort(ctx, hostPort); err != nil {
-		return nil, "", fmt.Errorf("Ollama did not start (see %s): %w", ollamaLog.Name(), err)
+		return nil, "", fmt.Errorf("the Ollama server did not start (see %s): %w", ollamaLog.Name(), err)
 	}
 	if err := modelsetup.Ensure(ctx, s.OllamaHost, TestModel, modelFile, io.Discard); err != nil {
 		return nil, "", fmt.Errorf("load the test model: %w", err)
