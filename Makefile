@@ -4,7 +4,7 @@
 BIN := $(CURDIR)/.tandem/bin
 export TANDEM_TEMPORAL_CLI ?= $(BIN)/temporal
 
-.PHONY: run stop test check lint-api unit tools build clean
+.PHONY: run stop test check lint-api lint-go unit tools build clean
 
 run:
 	@scripts/dev.sh run
@@ -23,6 +23,10 @@ check: tools
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go vet ./...
 	@scripts/dev.sh workflowcheck
+
+# lint-go: staticcheck on every package.
+lint-go:
+	@scripts/dev.sh staticcheck
 
 # lint-api: the HTTP trigger's OpenAPI document, linted by Redocly (npx).
 lint-api:

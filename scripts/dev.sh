@@ -26,6 +26,7 @@ export TANDEM_CODEC_TOKEN_FILE=${TANDEM_CODEC_TOKEN_FILE:-$STATE/codec.token}
 # The worker's health checks and Prometheus metrics.
 export TANDEM_HEALTH_ADDR=${TANDEM_HEALTH_ADDR-127.0.0.1:8091}
 OLLAMA_VERSION=v0.6.5
+STATICCHECK_VERSION=v0.8.2
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 fail() { printf 'make: %s\n' "$*" >&2; exit 1; }
@@ -57,6 +58,14 @@ build_tools() {
   if [ ! -x "$BIN/workflowcheck" ]; then
     (cd "$ROOT/tools" && GOBIN=$BIN go install go.temporal.io/sdk/contrib/tools/workflowcheck)
   fi
+}
+
+# staticcheck lints the Go code (make lint-go; CI runs it).
+staticcheck() {
+  if [ ! -x "$BIN/staticcheck" ]; then
+    GOBIN=$BIN go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
+  fi
+  (cd "$ROOT" && "$BIN/staticcheck" ./...)
 }
 
 # ollama_bin prints the Ollama command to use, building it when there is none.
@@ -262,6 +271,7 @@ workflowcheck() {
 case ${1:-} in
   tools) build_tools ;;
   workflowcheck) workflowcheck ;;
+  staticcheck) staticcheck ;;
   mcp) mcp_servers ;;
   ollama) ollama_bin >/dev/null ;;
   compose) compose_plugin ;;
@@ -282,5 +292,5 @@ case ${1:-} in
     stop_one ollama
     stop_one temporal
     ;;
-  *) echo "usage: scripts/dev.sh tools|workflowcheck|ollama|mcp|compose|run|stop" >&2; exit 2 ;;
+  *) echo "usage: scripts/dev.sh tools|workflowcheck|staticcheck|ollama|mcp|compose|run|stop" >&2; exit 2 ;;
 esac
