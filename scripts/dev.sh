@@ -65,7 +65,8 @@ staticcheck() {
   if [ ! -x "$BIN/staticcheck" ]; then
     GOBIN=$BIN go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
   fi
-  (cd "$ROOT" && "$BIN/staticcheck" ./...)
+  echo "staticcheck ./..."
+  (cd "$ROOT" && "$BIN/staticcheck" ./...) && echo "staticcheck: no findings"
 }
 
 # ollama_bin prints the Ollama command to use, building it when there is none.
