@@ -60,6 +60,7 @@ type redaction struct {
 	redactor *redact.Redactor // the policy's detectors, with the run's names
 	ctx      context.Context
 	scope    string
+	run      string            // the calling run, which the line cache is kept by
 	values   map[string]string // placeholder -> value, for restoring
 	assigned map[placed]string // kind and value -> placeholder, this call's
 	replaced int
@@ -69,7 +70,10 @@ type redaction struct {
 // workflow run so that a value keeps its placeholder for the whole run.
 func (r *Redaction) begin(ctx context.Context) *redaction {
 	scope := runScope(ctx)
-	x := &redaction{r: r, ctx: ctx, scope: scope, values: map[string]string{}, assigned: map[placed]string{}}
+	x := &redaction{r: r, ctx: ctx, scope: scope, run: scope, values: map[string]string{}, assigned: map[placed]string{}}
+	if activity.IsActivity(ctx) {
+		x.run += "/" + activity.GetInfo(ctx).WorkflowExecution.RunID
+	}
 	if r != nil {
 		x.redactor = r.Redactor
 		if r.Names {
@@ -110,7 +114,7 @@ func (x *redaction) line(line string) (string, error) {
 	if line == "" {
 		return "", nil
 	}
-	key := lineKey{redactor: x.redactor, scope: x.scope, line: line}
+	key := lineKey{redactor: x.redactor, run: x.run, line: line}
 	done, ok := x.r.lines.get(key)
 	if !ok {
 		var err error
@@ -156,7 +160,9 @@ func (x *redaction) placeholder(kind, value string) (string, error) {
 // transcript again (the regular expressions took about a millisecond of CPU
 // a step at 50 steps, and more as the transcript grew). A value keeps its
 // placeholder for the whole run, so a line is redacted the same way each
-// time. The cache starts over when it holds lineCacheBytes.
+// time. It is kept by run, not by workflow id: a later run under the same id
+// asks the store again, which may have aged the mapping out. The cache
+// starts over when it holds lineCacheBytes.
 type lineCache struct {
 	mu    sync.Mutex
 	lines map[lineKey]redactedLine
@@ -166,8 +172,8 @@ type lineCache struct {
 const lineCacheBytes = 16 << 20
 
 type lineKey struct {
-	redactor    *redact.Redactor
-	scope, line string
+	redactor  *redact.Redactor
+	run, line string
 }
 
 type redactedLine struct {
@@ -186,7 +192,7 @@ func (c *lineCache) get(k lineKey) (redactedLine, bool) {
 }
 
 func (c *lineCache) put(k lineKey, r redactedLine) {
-	size := len(k.scope) + len(k.line) + len(r.text)
+	size := len(k.run) + len(k.line) + len(r.text)
 	for _, v := range r.values {
 		size += len(v.kind) + len(v.placeholder) + len(v.value)
 	}
