@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -153,10 +152,7 @@ func (k *stepKindRuns) mean() float64 {
 // historyBytes is the size of a run's history.
 func historyBytes(b *testing.B, c client.Client, run client.WorkflowRun) int {
 	var bytes int
-	iter := c.GetWorkflowHistory(context.Background(), run.GetID(), run.GetRunID(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for iter.HasNext() {
-		ev, err := iter.Next()
-		require.NoError(b, err)
+	for _, ev := range history(b, c, run.GetID(), run.GetRunID()) {
 		bytes += proto.Size(ev)
 	}
 	return bytes

@@ -16,8 +16,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	enumspb "go.temporal.io/api/enums/v1"
-	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/tandemhq/tandem/api"
@@ -128,7 +126,7 @@ func TestHTTPTriggerStartDecideAndRetry(t *testing.T) {
 	assert.True(t, res.Approved)
 	assert.Equal(t, "ap.lead", res.Decision.By)
 	require.NotNil(t, res.Ledger)
-	raw, err := json.Marshal(historyEvents(t, td.servers.Client(t), id))
+	raw, err := json.Marshal(history(t, td.servers.Client(t), id, ""))
 	require.NoError(t, err)
 	assert.NotContains(t, string(raw), testToken, "the bearer token never enters history")
 
@@ -268,18 +266,6 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	for _, path := range []string{"/healthz", "/readyz"} { // served by internal/health
 		assert.Contains(t, string(doc), "  "+path+":\n", "%s is documented", path)
 	}
-}
-
-// historyEvents is a run's raw history, as the server stores it.
-func historyEvents(t *testing.T, c client.Client, id string) []*historypb.HistoryEvent {
-	var events []*historypb.HistoryEvent
-	iter := c.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for iter.HasNext() {
-		ev, err := iter.Next()
-		require.NoError(t, err)
-		events = append(events, ev)
-	}
-	return events
 }
 
 // TestThePendingListAnswersWhileAWaitingRunsWorkersAreDown: one ticket

@@ -94,11 +94,8 @@ const chatTemplate = `{{ range .Messages }}<|{{ .Role }}|>
 // withChatTemplate creates, on the test server, the test model under
 // chatTemplate, and returns its name.
 func withChatTemplate(b *testing.B, s *testenv.Servers) string {
-	u, err := url.Parse(s.OllamaHost)
-	require.NoError(b, err)
 	name := s.Model + "-chat"
-	require.NoError(b, api.NewClient(u, http.DefaultClient).Create(context.Background(),
-		&api.CreateRequest{Model: name, From: s.Model, Template: chatTemplate}, func(api.ProgressResponse) error { return nil }))
+	require.NoError(b, s.CreateModel(context.Background(), &api.CreateRequest{Model: name, From: s.Model, Template: chatTemplate}))
 	return name
 }
 

@@ -236,7 +236,7 @@ func start() (*Servers, string, error) {
 	if err := modelsetup.Ensure(ctx, s.OllamaHost, TestModel, modelFile, io.Discard); err != nil {
 		return nil, "", fmt.Errorf("load the test model: %w", err)
 	}
-	if err := useThreads(ctx, s.OllamaHost, envOr("TANDEM_TEST_OLLAMA_THREADS", "1")); err != nil {
+	if err := useThreads(ctx, s, envOr("TANDEM_TEST_OLLAMA_THREADS", "1")); err != nil {
 		return nil, "", err
 	}
 	return s, "", nil
@@ -248,21 +248,25 @@ func start() (*Servers, string, error) {
 // two cores one thread evaluates more tokens per second of CPU: the
 // end-to-end suite took 87 s with one thread against 121 s with Ollama's
 // default of one per core.
-func useThreads(ctx context.Context, host, threads string) error {
+func useThreads(ctx context.Context, s *Servers, threads string) error {
 	n, err := strconv.Atoi(threads)
 	if err != nil || n < 1 {
 		return fmt.Errorf("TANDEM_TEST_OLLAMA_THREADS is %q; give a whole number of threads, 1 or more", threads)
 	}
-	u, err := url.Parse(host)
-	if err != nil {
-		return err
-	}
-	err = api.NewClient(u, http.DefaultClient).Create(ctx, &api.CreateRequest{Model: TestModel, From: TestModel,
-		Parameters: map[string]any{"num_thread": n}}, func(api.ProgressResponse) error { return nil })
-	if err != nil {
+	if err := s.CreateModel(ctx, &api.CreateRequest{Model: TestModel, From: TestModel, Parameters: map[string]any{"num_thread": n}}); err != nil {
 		return fmt.Errorf("set the test model's threads to %d: %w", n, err)
 	}
 	return nil
+}
+
+// CreateModel creates a model on the test Ollama server, such as the test
+// model under other parameters or another template.
+func (s *Servers) CreateModel(ctx context.Context, req *api.CreateRequest) error {
+	u, err := url.Parse(s.OllamaHost)
+	if err != nil {
+		return err
+	}
+	return api.NewClient(u, http.DefaultClient).Create(ctx, req, func(api.ProgressResponse) error { return nil })
 }
 
 // RepoRoot is the repository's top folder.
